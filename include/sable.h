@@ -1,0 +1,66 @@
+/* sable — a drop-in malloc replacement.
+ *
+ * This is the whole public surface of the library. The prefixed functions are
+ * always exported; the unprefixed malloc family (malloc, free, ...) and the C++
+ * operators come from the preload layer and replace the C library's.
+ *
+ * Semantics follow glibc on Linux where the standards leave a choice:
+ *   - every block is at least 16-byte aligned;
+ *   - sable_malloc(0) returns a unique pointer that sable_free accepts;
+ *   - sable_realloc(p, 0) frees p and returns NULL, errno untouched;
+ *   - sizes above PTRDIFF_MAX and calloc/reallocarray overflow give NULL, ENOMEM;
+ *   - sable_free never changes errno;
+ *   - freeing a pointer sable did not hand out aborts with one line on stderr.
+ */
+#ifndef SABLE_H
+#define SABLE_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SABLE_VERSION_MAJOR 0
+#define SABLE_VERSION_MINOR 1
+#define SABLE_VERSION_PATCH 0
+#define SABLE_VERSION_STRING "0.1.0"
+
+#if defined(__GNUC__)
+#define SABLE_EXPORT __attribute__((visibility("default")))
+#define SABLE_MALLOC_ATTR __attribute__((malloc, warn_unused_result))
+#define SABLE_ALLOC_SIZE(...) __attribute__((alloc_size(__VA_ARGS__)))
+#else
+#define SABLE_EXPORT
+#define SABLE_MALLOC_ATTR
+#define SABLE_ALLOC_SIZE(...)
+#endif
+
+/* The malloc family, prefixed. Each behaves like its unprefixed twin. */
+SABLE_EXPORT void *sable_malloc(size_t size) SABLE_MALLOC_ATTR SABLE_ALLOC_SIZE(1);
+SABLE_EXPORT void *sable_calloc(size_t count, size_t size) SABLE_MALLOC_ATTR SABLE_ALLOC_SIZE(1, 2);
+SABLE_EXPORT void *sable_realloc(void *ptr, size_t size) SABLE_ALLOC_SIZE(2);
+SABLE_EXPORT void *sable_reallocarray(void *ptr, size_t count, size_t size) SABLE_ALLOC_SIZE(2, 3);
+SABLE_EXPORT void sable_free(void *ptr);
+SABLE_EXPORT void sable_free_sized(void *ptr, size_t size);
+SABLE_EXPORT void sable_free_aligned_sized(void *ptr, size_t alignment, size_t size);
+SABLE_EXPORT int sable_posix_memalign(void **memptr, size_t alignment, size_t size);
+SABLE_EXPORT void *sable_aligned_alloc(size_t alignment, size_t size) SABLE_MALLOC_ATTR SABLE_ALLOC_SIZE(2);
+SABLE_EXPORT void *sable_memalign(size_t alignment, size_t size) SABLE_MALLOC_ATTR SABLE_ALLOC_SIZE(2);
+SABLE_EXPORT void *sable_valloc(size_t size) SABLE_MALLOC_ATTR SABLE_ALLOC_SIZE(1);
+SABLE_EXPORT void *sable_pvalloc(size_t size) SABLE_MALLOC_ATTR;
+SABLE_EXPORT size_t sable_malloc_usable_size(const void *ptr);
+
+/* Returns the version string, e.g. "0.1.0". */
+SABLE_EXPORT const char *sable_version(void);
+
+/* Flushes the calling thread's cache and returns unused memory to the
+ * operating system. Returns 1 if any memory was released, else 0 (the
+ * semantics of glibc's malloc_trim). */
+SABLE_EXPORT int sable_trim(size_t pad);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SABLE_H */
