@@ -19,11 +19,11 @@
 #define W "realloc-growth"
 
 static long max_double = 64L << 20;
-static long rounds_double = 40;
+static long rounds_double = 25;
 static long buffers = 4;
 static long step = 16;
 static long max_step = 1L << 20;
-static long rounds_step = 40;
+static long rounds_step = 30;
 
 static long n_ops, n_moves;
 
