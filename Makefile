@@ -15,7 +15,7 @@ deps:
 	@./scripts/install-deps
 
 $(BUILD)/build.ninja:
-	$(MESON) setup $(BUILD) --buildtype=release
+	$(MESON) setup $(BUILD) --buildtype=release -Doptimization=2
 
 build: deps $(BUILD)/build.ninja
 	$(MESON) compile -C $(BUILD)

@@ -1,0 +1,414 @@
+/* src/arena/arena.c — bins of slabs, free runs, large runs, chunks.
+ *
+ * Free runs sit on per-arena lists bucketed by floor(log2(units)); allocation
+ * is first fit within a bucket (bounded scan), else any run of a larger
+ * bucket, else a new chunk. A freed run merges with free neighbours, found
+ * through the map words of the units on either side. An arena keeps at most
+ * one empty chunk mapped (its "spare") and unmaps the others.
+ *
+ * Locking: see arena.h. Every map word and run list changes under the arena
+ * lock; slab bitmaps and bin lists under the bin lock.
+ */
+#include "arena/arena.h"
+
+#include <string.h>
+
+#include "arena/meta.h"
+
+static arena_t *arenas;
+static unsigned narenas;
+
+bool arena_boot(unsigned n)
+{
+    if (n == 0) n = 1;
+    if (n > ARENA_MAX) n = ARENA_MAX;
+    arena_t *all = meta_alloc(n * sizeof(arena_t));
+    if (all == NULL) return false;
+    for (unsigned i = 0; i < n; i++) {
+        arena_t *a = &all[i];
+        pthread_mutex_init(&a->lock, NULL);
+        a->index = i;
+        for (unsigned c = 0; c < SC_NSMALL; c++) pthread_mutex_init(&a->bins[c].lock, NULL);
+    }
+    arenas = all;
+    narenas = n;
+    return true;
+}
+
+unsigned arena_count(void) { return narenas; }
+arena_t *arena_get(unsigned i) { return &arenas[i]; }
+
+/* ---- intrusive doubly linked lists of runs ---- */
+
+static void list_push(run_t **head, run_t *r)
+{
+    r->prev = NULL;
+    r->next = *head;
+    if (*head) (*head)->prev = r;
+    *head = r;
+}
+
+static void list_remove(run_t **head, run_t *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        *head = r->next;
+    if (r->next) r->next->prev = r->prev;
+    r->next = r->prev = NULL;
+}
+
+static unsigned bucket_of(unsigned units) { return 31u - (unsigned)__builtin_clz(units); }
+
+static void runs_insert(arena_t *a, run_t *r) { list_push(&a->runs[bucket_of(r->nunits)], r); }
+static void runs_remove(arena_t *a, run_t *r) { list_remove(&a->runs[bucket_of(r->nunits)], r); }
+
+/* ---- chunks ---- */
+
+static run_t *chunk_new(arena_t *a)
+{
+    chunk_t *c = os_map_aligned(CHUNK_SIZE, CHUNK_SIZE);
+    if (c == NULL) return NULL;
+    run_t *r = chunk_init(c, a);
+    if (!pm_set((uintptr_t)c, CHUNK_SIZE, (uintptr_t)c)) {
+        os_unmap(c, CHUNK_SIZE);
+        return NULL;
+    }
+    c->prev = NULL;
+    c->next = a->chunks;
+    if (a->chunks) a->chunks->prev = c;
+    a->chunks = c;
+    a->nchunks++;
+    runs_insert(a, r);
+    return r;
+}
+
+static void chunk_release(arena_t *a, chunk_t *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        a->chunks = c->next;
+    if (c->next) c->next->prev = c->prev;
+    a->nchunks--;
+    pm_set((uintptr_t)c, CHUNK_SIZE, 0);
+    os_unmap(c, CHUNK_SIZE);
+}
+
+/* ---- runs (arena lock held) ---- */
+
+/* Splits r after its first n units; the tail becomes a free run (mapped, not
+ * on a list). Returns the tail. */
+static run_t *run_split(chunk_t *c, run_t *r, unsigned n)
+{
+    run_t *t = chunk_desc_alloc(c);
+    t->first = (uint16_t)(r->first + n);
+    t->nunits = (uint16_t)(r->nunits - n);
+    t->kind = MAP_FREE;
+    t->dirty = r->dirty < t->nunits ? r->dirty : t->nunits;
+    r->nunits = (uint16_t)n;
+    if (r->dirty > n) r->dirty = n;
+    chunk_map_run(c, t);
+    return t;
+}
+
+/* Takes a run of `units` units whose address is a multiple of align_units
+ * units, marks it `kind`/`sc` and maps it. NULL when no memory is left. */
+static run_t *run_alloc(arena_t *a, unsigned units, unsigned align_units, unsigned kind,
+                        unsigned sc)
+{
+    unsigned need = units + align_units - 1;
+    run_t *r = NULL;
+    for (unsigned b = bucket_of(need); b < ARENA_RUN_BUCKETS && !r; b++) {
+        unsigned scanned = 0;
+        for (run_t *x = a->runs[b]; x && scanned < 16; x = x->next, scanned++) {
+            if (x->nunits >= need) {
+                r = x;
+                break;
+            }
+        }
+    }
+    if (r == NULL && (r = chunk_new(a)) == NULL) return NULL;
+
+    chunk_t *c = chunk_of(r);
+    if (c == a->spare) a->spare = NULL;
+    runs_remove(a, r);
+    c->nfree_units -= units;
+    if (align_units > 1) {
+        uintptr_t addr = (uintptr_t)run_addr(c, r);
+        uintptr_t mask = ((uintptr_t)align_units << UNIT_SHIFT) - 1;
+        unsigned head = (unsigned)((((addr + mask) & ~mask) - addr) >> UNIT_SHIFT);
+        if (head) {
+            run_t *rest = run_split(c, r, head);
+            runs_insert(a, r);
+            r = rest;
+        }
+    }
+    if (r->nunits > units) runs_insert(a, run_split(c, r, units));
+    r->kind = (uint8_t)kind;
+    r->sc = (uint8_t)sc;
+    chunk_map_run(c, r);
+    return r;
+}
+
+/* Returns run r to the free lists, merging with free neighbours. */
+static void run_free(arena_t *a, chunk_t *c, run_t *r)
+{
+    c->nfree_units += r->nunits;
+    r->kind = MAP_FREE;
+    r->sc = 0;
+    r->dirty = r->nunits;
+    unsigned from = r->first, to = r->first + r->nunits;
+    if (r->first > CHUNK_HEADER_UNITS) {
+        uint32_t w = c->map[r->first - 1];
+        if (MAP_KIND(w) == MAP_FREE) {
+            run_t *l = chunk_run_of_word(c, w);
+            runs_remove(a, l);
+            l->nunits = (uint16_t)(l->nunits + r->nunits);
+            l->dirty += r->dirty;
+            chunk_desc_free(c, r);
+            r = l;
+        }
+    }
+    if (to < CHUNK_UNITS) {
+        uint32_t w = c->map[to];
+        if (MAP_KIND(w) == MAP_FREE) {
+            run_t *n = chunk_run_of_word(c, w);
+            runs_remove(a, n);
+            r->nunits = (uint16_t)(r->nunits + n->nunits);
+            r->dirty += n->dirty;
+            to += n->nunits;
+            chunk_desc_free(c, n);
+        }
+    }
+    unsigned desc = (unsigned)(r - c->runs);
+    for (unsigned u = from; u < to; u++) c->map[u] = MAP_WORD(MAP_FREE, 0, u - r->first, desc);
+
+    if (r->nunits == CHUNK_USABLE_UNITS) {
+        if (a->spare == NULL) {
+            a->spare = c;
+        } else {
+            /* The run's descriptor lives in the chunk: nothing to free. */
+            chunk_release(a, c);
+            return;
+        }
+    }
+    runs_insert(a, r);
+}
+
+/* ---- slabs and bins ---- */
+
+static void slab_init_bits(run_t *r, unsigned nregs)
+{
+    for (unsigned w = 0; w < SC_SLAB_MAXREGS / 64; w++) {
+        unsigned lo = w * 64;
+        if (nregs >= lo + 64)
+            r->free_bits[w] = ~(uint64_t)0;
+        else if (nregs > lo)
+            r->free_bits[w] = ((uint64_t)1 << (nregs - lo)) - 1;
+        else
+            r->free_bits[w] = 0;
+    }
+    r->nfree = (uint16_t)nregs;
+}
+
+/* Called with the bin lock held. */
+static run_t *slab_new(arena_t *a, bin_t *b, unsigned sc)
+{
+    pthread_mutex_lock(&a->lock);
+    run_t *r = run_alloc(a, sc_slab_units(sc), 1, MAP_SLAB, sc);
+    pthread_mutex_unlock(&a->lock);
+    if (r == NULL) return NULL;
+    slab_init_bits(r, sc_nregs(sc));
+    b->nslabs++;
+    return r;
+}
+
+static void slab_release(arena_t *a, bin_t *b, chunk_t *c, run_t *r)
+{
+    b->nslabs--;
+    pthread_mutex_lock(&a->lock);
+    run_free(a, c, r);
+    pthread_mutex_unlock(&a->lock);
+}
+
+unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n)
+{
+    bin_t *b = &a->bins[sc];
+    size_t size = sc_size(sc);
+    unsigned got = 0;
+    pthread_mutex_lock(&b->lock);
+    while (got < n) {
+        run_t *r = b->cur;
+        if (r == NULL || r->nfree == 0) {
+            /* A full current slab goes on no list: the flush that frees its
+             * first block puts it back on the nonfull list. */
+            r = b->nonfull;
+            if (r)
+                list_remove(&b->nonfull, r);
+            else if ((r = slab_new(a, b, sc)) == NULL)
+                break;
+            b->cur = r;
+        }
+        char *base = run_addr(chunk_of(r), r);
+        for (unsigned w = 0; w < SC_SLAB_MAXREGS / 64 && got < n; w++) {
+            uint64_t bits = r->free_bits[w];
+            while (bits && got < n) {
+                unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
+                bits &= bits - 1;
+                out[got++] = base + (size_t)i * size;
+                r->nfree--;
+            }
+            r->free_bits[w] = bits;
+        }
+    }
+    b->curregs += got;
+    b->nfills++;
+    pthread_mutex_unlock(&b->lock);
+    return got;
+}
+
+void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
+{
+    unsigned nregs = sc_nregs(sc);
+    bin_t *locked = NULL;
+    for (unsigned i = 0; i < n; i++) {
+        void *p = ptrs[i];
+        chunk_t *c = chunk_of(p);
+        arena_t *a = c->arena;
+        bin_t *b = &a->bins[sc];
+        if (b != locked) {
+            if (locked) pthread_mutex_unlock(&locked->lock);
+            pthread_mutex_lock(&b->lock);
+            locked = b;
+            b->nflushes++;
+        }
+        run_t *r = chunk_run_of_word(c, c->map[chunk_unit_of(p)]);
+        uint32_t idx = sc_block_index(sc, (uint32_t)((char *)p - run_addr(c, r)));
+        uint64_t bit = (uint64_t)1 << (idx & 63);
+        if (r->free_bits[idx >> 6] & bit) sable_fatal("free(): double free of %p", p);
+        r->free_bits[idx >> 6] |= bit;
+        r->nfree++;
+        b->curregs--;
+        if (r == b->cur) continue;
+        if (r->nfree == nregs) {
+            list_remove(&b->nonfull, r);
+            slab_release(a, b, c, r);
+        } else if (r->nfree == 1) {
+            list_push(&b->nonfull, r);
+        }
+    }
+    if (locked) pthread_mutex_unlock(&locked->lock);
+}
+
+/* ---- large runs ---- */
+
+void *arena_large_alloc(arena_t *a, size_t size, size_t align)
+{
+    unsigned units = (unsigned)(size >> UNIT_SHIFT);
+    unsigned align_units = align > UNIT_SIZE ? (unsigned)(align >> UNIT_SHIFT) : 1;
+    if ((size_t)units + align_units - 1 > CHUNK_USABLE_UNITS) return NULL;
+    pthread_mutex_lock(&a->lock);
+    run_t *r = run_alloc(a, units, align_units, MAP_LARGE, sc_of(size));
+    if (r) {
+        a->large_allocated += size;
+        a->nlarge++;
+    }
+    pthread_mutex_unlock(&a->lock);
+    return r ? run_addr(chunk_of(r), r) : NULL;
+}
+
+void arena_large_free(chunk_t *c, run_t *r)
+{
+    arena_t *a = c->arena;
+    pthread_mutex_lock(&a->lock);
+    if (r->kind != MAP_LARGE) sable_fatal("free(): double free of %p", run_addr(c, r));
+    a->large_allocated -= (size_t)r->nunits << UNIT_SHIFT;
+    a->nlarge--;
+    run_free(a, c, r);
+    pthread_mutex_unlock(&a->lock);
+}
+
+bool arena_large_resize(chunk_t *c, run_t *r, size_t size)
+{
+    arena_t *a = c->arena;
+    unsigned units = (unsigned)(size >> UNIT_SHIFT);
+    bool ok = true;
+    pthread_mutex_lock(&a->lock);
+    unsigned old = r->nunits;
+    if (units < old) {
+        run_t *tail = run_split(c, r, units);
+        c->nfree_units -= tail->nunits; /* run_free adds them back */
+        run_free(a, c, tail);
+    } else if (units > old) {
+        unsigned end = r->first + old;
+        uint32_t w = end < CHUNK_UNITS ? c->map[end] : 0;
+        run_t *n = MAP_KIND(w) == MAP_FREE ? chunk_run_of_word(c, w) : NULL;
+        if (n && old + n->nunits >= units) {
+            unsigned take = units - old;
+            runs_remove(a, n);
+            if (n->nunits > take) {
+                n->first = (uint16_t)(n->first + take);
+                n->nunits = (uint16_t)(n->nunits - take);
+                if (n->dirty > n->nunits) n->dirty = n->nunits;
+                chunk_map_run(c, n);
+                runs_insert(a, n);
+            } else {
+                chunk_desc_free(c, n);
+            }
+            c->nfree_units -= take;
+            r->nunits = (uint16_t)units;
+        } else {
+            ok = false;
+        }
+    }
+    if (ok) {
+        a->large_allocated += ((size_t)r->nunits << UNIT_SHIFT);
+        a->large_allocated -= ((size_t)old << UNIT_SHIFT);
+        r->sc = (uint8_t)sc_of(size);
+        chunk_map_run(c, r);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return ok;
+}
+
+/* ---- purge and fork ---- */
+
+bool arena_purge_all(void)
+{
+    bool any = false;
+    for (unsigned i = 0; i < narenas; i++) {
+        arena_t *a = &arenas[i];
+        pthread_mutex_lock(&a->lock);
+        for (unsigned b = 0; b < ARENA_RUN_BUCKETS; b++) {
+            for (run_t *r = a->runs[b]; r; r = r->next) {
+                if (r->dirty == 0) continue;
+                chunk_t *c = chunk_of(r);
+                size_t ps = os_page_size();
+                uintptr_t lo = ((uintptr_t)run_addr(c, r) + ps - 1) & ~(ps - 1);
+                uintptr_t hi = ((uintptr_t)run_addr(c, r) + ((size_t)r->nunits << UNIT_SHIFT)) &
+                               ~(ps - 1);
+                if (hi > lo && os_purge((void *)lo, hi - lo)) any = true;
+                r->dirty = 0;
+            }
+        }
+        pthread_mutex_unlock(&a->lock);
+    }
+    return any;
+}
+
+void arena_prefork(void)
+{
+    for (unsigned i = 0; i < narenas; i++) {
+        for (unsigned c = 0; c < SC_NSMALL; c++) pthread_mutex_lock(&arenas[i].bins[c].lock);
+        pthread_mutex_lock(&arenas[i].lock);
+    }
+}
+
+void arena_postfork(void)
+{
+    for (unsigned i = narenas; i-- > 0;) {
+        pthread_mutex_unlock(&arenas[i].lock);
+        for (unsigned c = SC_NSMALL; c-- > 0;) pthread_mutex_unlock(&arenas[i].bins[c].lock);
+    }
+}

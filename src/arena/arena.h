@@ -1,0 +1,76 @@
+/* src/arena — the only state shared between threads.
+ *
+ * An arena owns chunks. Inside them it keeps free runs (by size bucket), slabs
+ * for each small class (a bin per class), and large runs. Threads reach an
+ * arena only on slow paths: to fill or flush a thread cache's bin, to
+ * allocate or free a large object. Blocks always return to the arena that
+ * owns their chunk, whichever thread frees them.
+ *
+ * Locking: each bin has a lock (its slabs and their bitmaps); the arena lock
+ * guards free runs, chunks and large runs. Order: bin lock, then arena lock;
+ * across arenas, by increasing index (only fork takes more than one).
+ */
+#ifndef SABLE_ARENA_H
+#define SABLE_ARENA_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena/chunk.h"
+#include "arena/pagemap.h"
+#include "os/os.h"
+
+#define ARENA_MAX 256
+#define ARENA_RUN_BUCKETS 11 /* floor(log2(units)) for 1 .. 1023 units */
+
+typedef struct bin {
+    pthread_mutex_t lock;
+    run_t *cur;     /* slab blocks are taken from first; on no list */
+    run_t *nonfull; /* other slabs with free blocks, doubly linked */
+    size_t nslabs;  /* slabs of this class in this arena */
+    size_t curregs; /* blocks handed out (to caches or users) */
+    uint64_t nfills, nflushes;
+} bin_t;
+
+typedef struct arena {
+    pthread_mutex_t lock;
+    unsigned index;
+    chunk_t *chunks;      /* every chunk, doubly linked */
+    chunk_t *spare;       /* one empty chunk kept mapped, or NULL */
+    run_t *runs[ARENA_RUN_BUCKETS];
+    size_t nchunks;
+    size_t large_allocated; /* bytes in large runs (class sizes) */
+    size_t nlarge;
+    _Atomic unsigned nthreads;
+    bin_t bins[SC_NSMALL];
+} arena_t;
+
+/* Creates n arenas (n >= 1, capped at ARENA_MAX). False if out of memory. */
+bool arena_boot(unsigned n);
+unsigned arena_count(void);
+arena_t *arena_get(unsigned i);
+
+/* Takes up to n blocks of small class sc into out[0..) in address order.
+ * Returns how many it took (0 only when out of memory). */
+unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n);
+
+/* Returns n blocks of class sc, from any arenas. Aborts on a double free. */
+void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n);
+
+/* A large object of class size `size` (SC_SMALL_MAX < size <= SC_LARGE_MAX)
+ * aligned to `align` (a power of two). NULL when out of memory. */
+void *arena_large_alloc(arena_t *a, size_t size, size_t align);
+void arena_large_free(chunk_t *c, run_t *r);
+/* Grows or shrinks a large run in place to class size `size`. */
+bool arena_large_resize(chunk_t *c, run_t *r, size_t size);
+
+/* Returns unused memory of every arena to the OS now. True if any was. */
+bool arena_purge_all(void);
+
+/* fork: take every lock in a fixed order; release them in parent and child. */
+void arena_prefork(void);
+void arena_postfork(void);
+
+#endif

@@ -1,0 +1,48 @@
+/* src/arena/chunk.c — chunk header initialisation, descriptor pool, map words.
+ * Locking: every function here runs under the owning arena's lock (or on a
+ * chunk no other thread can see yet). */
+#include "arena/chunk.h"
+
+#include <string.h>
+
+run_t *chunk_init(chunk_t *c, struct arena *a)
+{
+    /* The mapping is fresh and zeroed: only non-zero fields are written, so
+     * untouched header pages stay unfaulted. */
+    c->arena = a;
+    c->nfree_units = CHUNK_USABLE_UNITS;
+    run_t *r = chunk_desc_alloc(c);
+    r->first = CHUNK_HEADER_UNITS;
+    r->nunits = CHUNK_USABLE_UNITS;
+    r->kind = MAP_FREE;
+    r->dirty = 0;
+    chunk_map_run(c, r);
+    return r;
+}
+
+run_t *chunk_desc_alloc(chunk_t *c)
+{
+    run_t *r;
+    if (c->desc_free) {
+        r = &c->runs[c->desc_free - 1];
+        c->desc_free = (uint16_t)r->aux;
+    } else {
+        r = &c->runs[c->desc_used++];
+    }
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+void chunk_desc_free(chunk_t *c, run_t *r)
+{
+    r->kind = MAP_NONE;
+    r->aux = c->desc_free;
+    c->desc_free = (uint16_t)(r - c->runs + 1);
+}
+
+void chunk_map_run(chunk_t *c, run_t *r)
+{
+    unsigned desc = (unsigned)(r - c->runs);
+    for (unsigned i = 0; i < r->nunits; i++)
+        c->map[r->first + i] = MAP_WORD(r->kind, r->sc, i, desc);
+}

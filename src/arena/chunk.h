@@ -1,0 +1,122 @@
+/* src/arena/chunk.h — the layout of a chunk and of the runs inside it.
+ *
+ * A chunk is a naturally aligned 4 MiB mapping owned by one arena. Its first
+ * CHUNK_HEADER_UNITS units hold the header; the rest is cut into runs of
+ * 4 KiB units. A run is a slab (blocks of one small class), a large object,
+ * or free space. User blocks never share a unit with metadata.
+ *
+ *   chunk ──►┌────────────────────────────┐
+ *            │ chunk_t: arena, links      │
+ *            │ map[1024]: one word a unit │  unit → (kind, class, run start, run_t)
+ *            │ runs[]: run_t pool         │  descriptors, used densely
+ *            ├────────────────────────────┤ CHUNK_HEADER_UNITS
+ *            │ slab │ large │ free │ ...  │ runs of whole units
+ *            └────────────────────────────┘
+ *
+ * A map word packs   kind:2 | class:8 | back:10 | desc:10  (bits 0..29)
+ *   kind  MAP_NONE (header or not a run), MAP_SLAB, MAP_LARGE, MAP_FREE
+ *   back  distance in units from this unit to its run's first unit
+ *   desc  index of the run's run_t in the chunk's pool
+ * Every unit of every run carries its run's word, so free(p) finds the class
+ * with one load and can check that p is the start of a block without touching
+ * the descriptor. Words change only under the owning arena's lock, but are
+ * read without it: a valid pointer's word cannot change while the block is
+ * live, and an invalid pointer read racily is still rejected or caught later
+ * under the lock.
+ */
+#ifndef SABLE_ARENA_CHUNK_H
+#define SABLE_ARENA_CHUNK_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sizeclass/sizeclass.h"
+
+#define CHUNK_SHIFT 22
+#define CHUNK_SIZE ((size_t)1 << CHUNK_SHIFT)
+#define CHUNK_MASK (CHUNK_SIZE - 1)
+#define UNIT_SHIFT SC_UNIT_SHIFT
+#define UNIT_SIZE SC_UNIT
+#define CHUNK_UNITS (CHUNK_SIZE >> UNIT_SHIFT)
+
+enum { MAP_NONE = 0, MAP_SLAB = 1, MAP_LARGE = 2, MAP_FREE = 3 };
+
+#define MAP_KIND(w) ((w) & 3u)
+#define MAP_CLASS(w) (((w) >> 2) & 0xffu)
+#define MAP_BACK(w) (((w) >> 10) & 0x3ffu)
+#define MAP_DESC(w) (((w) >> 20) & 0x3ffu)
+#define MAP_WORD(kind, cls, back, desc)                                                            \
+    ((uint32_t)(kind) | ((uint32_t)(cls) << 2) | ((uint32_t)(back) << 10) |                        \
+     ((uint32_t)(desc) << 20))
+
+struct arena;
+
+/* A run descriptor: 64 bytes, one per run, in the chunk header.
+ * Invariants (all under the owning arena's locks):
+ *   slab:  nfree = number of 1 bits in free_bits[0 .. nregs); a slab with
+ *          0 < nfree is on its bin's nonfull list unless it is the bin's
+ *          current slab; a full slab is on no list.
+ *   large: nfree unused; size = requested bytes (for stats).
+ *   free:  on its arena's free-run list for its size bucket; its first and
+ *          last unit's map words point to it (interior words too).
+ */
+typedef struct run {
+    struct run *next, *prev;
+    uint16_t first; /* first unit in the chunk */
+    uint16_t nunits;
+    uint8_t kind;
+    uint8_t sc;
+    uint16_t nfree;
+    uint32_t dirty; /* free runs: units that were touched and not purged */
+    uint32_t aux;
+    uint64_t free_bits[SC_SLAB_MAXREGS / 64]; /* slab: 1 = block is free */
+} run_t;
+_Static_assert(sizeof(run_t) == 64, "run_t is one cache line");
+
+typedef struct chunk {
+    struct arena *arena;
+    struct chunk *next, *prev; /* arena's chunk list */
+    uint32_t nfree_units;      /* units in free runs */
+    uint16_t desc_free;        /* head of the free descriptor slots (index+1) */
+    uint16_t desc_used;        /* descriptor slots ever handed out */
+    uint8_t pad[64 - 8 * 3 - 8];
+    uint32_t map[CHUNK_UNITS];
+    run_t runs[];
+} chunk_t;
+
+/* The header holds chunk_t, the map and one descriptor per usable unit. */
+#define CHUNK_HEADER_BYTES_FOR(nruns) (sizeof(chunk_t) + (size_t)(nruns) * sizeof(run_t))
+#define CHUNK_HEADER_UNITS                                                                         \
+    ((CHUNK_HEADER_BYTES_FOR(CHUNK_UNITS) + UNIT_SIZE - 1) >> UNIT_SHIFT)
+#define CHUNK_USABLE_UNITS (CHUNK_UNITS - CHUNK_HEADER_UNITS)
+_Static_assert(CHUNK_UNITS <= 1024, "back and desc fields are 10 bits");
+_Static_assert(SC_LARGE_MAX / UNIT_SIZE <= CHUNK_USABLE_UNITS, "largest run fits a chunk");
+
+static inline chunk_t *chunk_of(const void *p)
+{
+    return (chunk_t *)((uintptr_t)p & ~(uintptr_t)CHUNK_MASK);
+}
+static inline unsigned chunk_unit_of(const void *p)
+{
+    return (unsigned)(((uintptr_t)p & CHUNK_MASK) >> UNIT_SHIFT);
+}
+static inline char *chunk_unit_addr(chunk_t *c, unsigned unit)
+{
+    return (char *)c + ((size_t)unit << UNIT_SHIFT);
+}
+static inline char *run_addr(chunk_t *c, const run_t *r) { return chunk_unit_addr(c, r->first); }
+static inline run_t *chunk_run_of_word(chunk_t *c, uint32_t w) { return &c->runs[MAP_DESC(w)]; }
+
+/* Initialises a freshly mapped chunk: header, and one free run spanning the
+ * usable units. Returns that run. */
+run_t *chunk_init(chunk_t *c, struct arena *a);
+
+/* Descriptor pool of a chunk. */
+run_t *chunk_desc_alloc(chunk_t *c);
+void chunk_desc_free(chunk_t *c, run_t *r);
+
+/* Writes the map words of every unit of run r. */
+void chunk_map_run(chunk_t *c, run_t *r);
+
+#endif

@@ -1,0 +1,30 @@
+/* src/arena/huge.h — objects above SC_LARGE_MAX, each in its own mapping.
+ *
+ * A huge mapping starts on a chunk-slot boundary, so the page map can point
+ * every slot it covers at its header (tagged with PM_HUGE_TAG) without ever
+ * sharing a slot with a chunk. The header lives in metadata, not next to the
+ * user's bytes. Freeing unmaps at once (memory goes straight back to the OS).
+ */
+#ifndef SABLE_ARENA_HUGE_H
+#define SABLE_ARENA_HUGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct huge {
+    void *addr;        /* start of the mapping = the user's pointer */
+    size_t size;       /* mapped bytes, a page multiple = usable size */
+    struct huge *next; /* free-header list */
+} huge_t;
+
+void *huge_alloc(size_t size, size_t align);
+void huge_free(huge_t *h);
+/* Changes the usable size in place (page granular). False if it cannot. */
+bool huge_resize(huge_t *h, size_t size);
+/* Bytes currently mapped by huge objects. */
+size_t huge_mapped(void);
+
+void huge_prefork(void);
+void huge_postfork(void);
+
+#endif

@@ -1,0 +1,47 @@
+/* src/arena/meta.c — bump allocation of metadata from dedicated mappings.
+ * Locking: one mutex around the bump pointer; callers never hold it long. */
+#include "arena/meta.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "os/os.h"
+
+#define META_BLOCK ((size_t)1 << 20)
+
+static pthread_mutex_t meta_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *meta_cur, *meta_end;
+static size_t meta_total;
+
+void *meta_alloc(size_t size)
+{
+    size = (size + 63) & ~(size_t)63;
+    pthread_mutex_lock(&meta_lock);
+    if ((size_t)(meta_end - meta_cur) < size) {
+        size_t block = size > META_BLOCK ? size : META_BLOCK;
+        block = (block + os_page_size() - 1) & ~(os_page_size() - 1);
+        char *p = os_map_aligned(block, os_page_size());
+        if (p == NULL) {
+            pthread_mutex_unlock(&meta_lock);
+            return NULL;
+        }
+        meta_total += block;
+        meta_cur = p;
+        meta_end = p + block;
+    }
+    void *r = meta_cur;
+    meta_cur += size;
+    pthread_mutex_unlock(&meta_lock);
+    return r;
+}
+
+size_t meta_mapped(void)
+{
+    pthread_mutex_lock(&meta_lock);
+    size_t t = meta_total;
+    pthread_mutex_unlock(&meta_lock);
+    return t;
+}
+
+void meta_prefork(void) { pthread_mutex_lock(&meta_lock); }
+void meta_postfork(void) { pthread_mutex_unlock(&meta_lock); }

@@ -1,0 +1,49 @@
+/* src/arena/pagemap.c — leaves of the ownership map, created on first use.
+ * Locking: leaf creation takes pm_lock; entries are owned by whoever owns the
+ * slot (the arena that mapped the chunk, the huge allocator) and written with
+ * release stores. */
+#include "arena/pagemap.h"
+
+#include <pthread.h>
+
+#include "arena/meta.h"
+#include "os/os.h"
+
+_Atomic(pm_entry_t *) pm_root[PM_ROOT_LEN];
+static pthread_mutex_t pm_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static pm_entry_t *leaf_for(uintptr_t p)
+{
+    _Atomic(pm_entry_t *) *slot = &pm_root[p >> (PM_SLOT_SHIFT + PM_LEAF_BITS)];
+    pm_entry_t *leaf = atomic_load_explicit(slot, memory_order_acquire);
+    if (leaf) return leaf;
+    pthread_mutex_lock(&pm_lock);
+    leaf = atomic_load_explicit(slot, memory_order_relaxed);
+    if (!leaf) {
+        leaf = meta_alloc(PM_LEAF_LEN * sizeof(pm_entry_t));
+        if (leaf) atomic_store_explicit(slot, leaf, memory_order_release);
+    }
+    pthread_mutex_unlock(&pm_lock);
+    return leaf;
+}
+
+bool pm_set(uintptr_t addr, size_t size, uintptr_t value)
+{
+    uintptr_t first = addr >> PM_SLOT_SHIFT;
+    uintptr_t last = (addr + size - 1) >> PM_SLOT_SHIFT;
+    if ((addr + size - 1) >> PM_ADDR_BITS) return false;
+    for (uintptr_t s = first; s <= last; s++)
+        if (!leaf_for(s << PM_SLOT_SHIFT)) return false;
+    for (uintptr_t s = first; s <= last; s++) {
+        pm_entry_t *leaf = leaf_for(s << PM_SLOT_SHIFT);
+        atomic_store_explicit(&leaf[s & (PM_LEAF_LEN - 1)], value, memory_order_release);
+    }
+    return true;
+}
+
+bool pm_range_free(uintptr_t addr, size_t size)
+{
+    for (uintptr_t s = addr >> PM_SLOT_SHIFT; s <= (addr + size - 1) >> PM_SLOT_SHIFT; s++)
+        if (pm_lookup(s << PM_SLOT_SHIFT) != 0) return false;
+    return true;
+}

@@ -1,0 +1,51 @@
+/* src/arena/pagemap.h — which chunk-sized slots of the address space are ours.
+ *
+ * One entry per 4 MiB slot of the 47-bit user address space, in two levels:
+ * a static root of PM_ROOT_LEN pointers and leaves of PM_LEAF_LEN entries
+ * allocated on first use (each leaf covers 32 GiB). An entry is 0 (not ours),
+ * a chunk_t pointer (slot is a chunk; 4 MiB aligned), or a huge_t pointer with
+ * bit 0 set (slot is covered by a huge mapping). Lookups are lock-free: leaves
+ * are never freed and entries are written with release stores before the
+ * memory is handed out, so any pointer sable returned resolves on any thread.
+ *
+ *   p: | 17 unused | 12 root index | 13 leaf index | 22 offset in slot |
+ */
+#ifndef SABLE_ARENA_PAGEMAP_H
+#define SABLE_ARENA_PAGEMAP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PM_SLOT_SHIFT 22
+#define PM_ADDR_BITS 47
+#define PM_LEAF_BITS 13
+#define PM_ROOT_BITS (PM_ADDR_BITS - PM_SLOT_SHIFT - PM_LEAF_BITS)
+#define PM_ROOT_LEN ((size_t)1 << PM_ROOT_BITS)
+#define PM_LEAF_LEN ((size_t)1 << PM_LEAF_BITS)
+#define PM_HUGE_TAG ((uintptr_t)1)
+
+typedef _Atomic(uintptr_t) pm_entry_t;
+
+extern _Atomic(pm_entry_t *) pm_root[PM_ROOT_LEN];
+
+/* The entry for the slot holding address p (0 when p is not ours). */
+static inline uintptr_t pm_lookup(uintptr_t p)
+{
+    if (__builtin_expect(p >> PM_ADDR_BITS, 0)) return 0;
+    pm_entry_t *leaf = atomic_load_explicit(&pm_root[p >> (PM_SLOT_SHIFT + PM_LEAF_BITS)],
+                                            memory_order_acquire);
+    if (__builtin_expect(leaf == NULL, 0)) return 0;
+    return atomic_load_explicit(&leaf[(p >> PM_SLOT_SHIFT) & (PM_LEAF_LEN - 1)],
+                                memory_order_relaxed);
+}
+
+/* Sets the entries of every slot overlapping [addr, addr+size) to `value`.
+ * Returns false if a leaf could not be allocated (nothing changed then). */
+bool pm_set(uintptr_t addr, size_t size, uintptr_t value);
+
+/* True if every slot overlapping [addr, addr+size) is unclaimed. */
+bool pm_range_free(uintptr_t addr, size_t size);
+
+#endif

@@ -1,0 +1,156 @@
+/* src/ctl/options.c — the option table and the SABLE_CONF parser.
+ *
+ * One row per option: adding an option is one line here plus its variable.
+ * Parsing works on the environment string in place, with fixed buffers and
+ * no allocation: it runs inside the allocator's first call.
+ */
+#include "ctl/options.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "os/os.h"
+#include "sable.h"
+
+unsigned opt_narenas = 0;
+bool opt_tcache = true;
+bool opt_abort_conf = false;
+bool opt_confirm_conf = false;
+
+typedef enum { OPT_BOOL, OPT_UINT } opt_type_t;
+
+typedef struct {
+    const char *name;
+    opt_type_t type;
+    void *var;
+    uint64_t min, max;
+    const char *doc;
+} opt_desc_t;
+
+static const opt_desc_t options[] = {
+    {"narenas", OPT_UINT, &opt_narenas, 0, 256, "number of arenas (0: one per CPU)"},
+    {"tcache", OPT_BOOL, &opt_tcache, 0, 1, "per-thread caches of small blocks"},
+    {"abort_conf", OPT_BOOL, &opt_abort_conf, 0, 1, "abort on an invalid SABLE_CONF"},
+    {"confirm_conf", OPT_BOOL, &opt_confirm_conf, 0, 1, "print the options at start-up"},
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static bool parse_uint(const char *s, size_t len, uint64_t *out)
+{
+    if (len == 0) return false;
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (v > (UINT64_MAX - 9) / 10) return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (i == 0) return false;
+    if (i < len) {
+        unsigned shift;
+        switch (s[i] | 0x20) {
+        case 'k': shift = 10; break;
+        case 'm': shift = 20; break;
+        case 'g': shift = 30; break;
+        default: return false;
+        }
+        if (i + 1 != len || v > (UINT64_MAX >> shift)) return false;
+        v <<= shift;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_bool(const char *s, size_t len, bool *out)
+{
+    if ((len == 4 && memcmp(s, "true", 4) == 0) || (len == 1 && s[0] == '1')) {
+        *out = true;
+        return true;
+    }
+    if ((len == 5 && memcmp(s, "false", 5) == 0) || (len == 1 && s[0] == '0')) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+/* Copies at most cap-1 bytes of [s, s+len) into buf for a message. */
+static const char *clip(char *buf, size_t cap, const char *s, size_t len)
+{
+    if (len >= cap) len = cap - 1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+static bool apply(const char *key, size_t klen, const char *val, size_t vlen)
+{
+    char kbuf[64], vbuf[64];
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const opt_desc_t *o = &options[i];
+        if (strlen(o->name) != klen || memcmp(o->name, key, klen) != 0) continue;
+        bool ok;
+        if (o->type == OPT_BOOL) {
+            bool b;
+            ok = parse_bool(val, vlen, &b);
+            if (ok) *(bool *)o->var = b;
+        } else {
+            uint64_t v;
+            ok = parse_uint(val, vlen, &v) && v >= o->min && v <= o->max;
+            if (ok) *(unsigned *)o->var = (unsigned)v;
+        }
+        if (!ok)
+            os_warn("SABLE_CONF: invalid value '%s' for option '%s' ignored",
+                    clip(vbuf, sizeof vbuf, val, vlen), o->name);
+        return ok;
+    }
+    os_warn("SABLE_CONF: unknown option '%s' ignored", clip(kbuf, sizeof kbuf, key, klen));
+    return false;
+}
+
+unsigned opt_parse(const char *conf)
+{
+    unsigned bad = 0;
+    const char *p = conf;
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > 0) {
+            const char *colon = memchr(p, ':', len);
+            if (colon == NULL) {
+                char kbuf[64];
+                os_warn("SABLE_CONF: malformed entry '%s' (expected key:value) ignored",
+                        clip(kbuf, sizeof kbuf, p, len));
+                bad++;
+            } else if (!apply(p, (size_t)(colon - p), colon + 1, len - (size_t)(colon - p) - 1)) {
+                bad++;
+            }
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return bad;
+}
+
+static void confirm(void)
+{
+    char line[512];
+    size_t n = os_format(line, sizeof line, "%s options:", SABLE_VERSION_STRING);
+    for (size_t i = 0; i < NOPTIONS && n < sizeof line; i++) {
+        const opt_desc_t *o = &options[i];
+        if (o->type == OPT_BOOL)
+            n += os_format(line + n, sizeof line - n, "%s%s:%s", i ? "," : " ", o->name,
+                           *(bool *)o->var ? "true" : "false");
+        else
+            n += os_format(line + n, sizeof line - n, "%s%s:%zu", i ? "," : " ", o->name,
+                           (size_t) * (unsigned *)o->var);
+    }
+    os_warn("%s", line);
+}
+
+void opt_init(void)
+{
+    const char *conf = os_getenv("SABLE_CONF");
+    if (conf == NULL) return;
+    unsigned bad = opt_parse(conf);
+    if (bad && opt_abort_conf) sable_fatal("SABLE_CONF: invalid configuration (abort_conf:true)");
+    if (opt_confirm_conf) confirm();
+}

@@ -1,0 +1,215 @@
+/* src/tcache/tcache.c — thread set-up and tear-down, cache refill and flush,
+ * process-wide initialisation and fork handling.
+ *
+ * Locking: the caches themselves are thread-private. pool_lock guards the
+ * list of recycled caches; init_lock serialises process set-up. fork takes
+ * pool_lock, then every arena's locks, then the huge and metadata locks.
+ */
+#include "tcache/tcache.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "arena/huge.h"
+#include "arena/meta.h"
+#include "ctl/options.h"
+
+/* Both start with every bin at NULL/NULL/NULL: empty and full at once. */
+static tcache_t tcache_boot = {.state = TCACHE_BOOT};
+static tcache_t tcache_dead = {.state = TCACHE_DEAD};
+
+__thread tcache_t *tcache_tls __attribute__((tls_model(SABLE_TLS_MODEL))) = &tcache_boot;
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int init_state; /* 0 not yet, 1 done, -1 failed */
+static _Atomic int atfork_done;
+static pthread_key_t exit_key;
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static tcache_t *pool;
+static _Atomic unsigned next_arena;
+
+/* Stack capacity per class: about 32 KiB of blocks, between 8 and 256. */
+static uint16_t bin_cap[SC_NSMALL];
+static size_t total_slots;
+
+static void compute_caps(void)
+{
+    total_slots = 0;
+    for (unsigned c = 0; c < SC_NSMALL; c++) {
+        size_t cap = 32768 / sc_size(c);
+        if (cap < 8) cap = 8;
+        if (cap > 256) cap = 256;
+        bin_cap[c] = (uint16_t)cap;
+        total_slots += cap;
+    }
+}
+
+static void thread_exit(void *arg);
+static void prefork(void);
+static void postfork(void);
+
+bool tcache_global_init(void)
+{
+    int st = atomic_load_explicit(&init_state, memory_order_acquire);
+    if (st == 0) {
+        pthread_mutex_lock(&init_lock);
+        st = atomic_load_explicit(&init_state, memory_order_relaxed);
+        if (st == 0) {
+            /* Nothing in here may allocate: a malloc from this thread would
+             * re-enter and deadlock on init_lock. */
+            os_init();
+            opt_init();
+            compute_caps();
+            unsigned n = opt_narenas ? opt_narenas : os_ncpus();
+            st = arena_boot(n) && pthread_key_create(&exit_key, thread_exit) == 0 ? 1 : -1;
+            atomic_store_explicit(&init_state, st, memory_order_release);
+        }
+        pthread_mutex_unlock(&init_lock);
+        /* pthread_atfork may allocate: register outside the init lock, once
+         * everything it could call into is ready. */
+        if (st == 1 && !atomic_exchange(&atfork_done, 1)) pthread_atfork(prefork, postfork, postfork);
+    }
+    return st == 1;
+}
+
+static tcache_t *thread_init(void)
+{
+    if (!tcache_global_init()) return NULL;
+    if (!opt_tcache) {
+        tcache_tls = &tcache_dead;
+        return &tcache_dead;
+    }
+    pthread_mutex_lock(&pool_lock);
+    tcache_t *tc = pool;
+    if (tc) pool = tc->next_free;
+    pthread_mutex_unlock(&pool_lock);
+    if (tc == NULL) {
+        tc = meta_alloc(sizeof(tcache_t) + total_slots * sizeof(void *));
+        if (tc == NULL) return NULL;
+    }
+    void **slot = tc->slots;
+    for (unsigned c = 0; c < SC_NSMALL; c++) {
+        tc->bins[c].full = slot;
+        slot += bin_cap[c];
+        tc->bins[c].empty = tc->bins[c].cur = slot;
+    }
+    unsigned i = atomic_fetch_add_explicit(&next_arena, 1, memory_order_relaxed);
+    tc->arena = arena_get(i % arena_count());
+    atomic_fetch_add_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
+    tc->allocated = tc->deallocated = 0;
+    tc->next_free = NULL;
+    tc->state = TCACHE_LIVE;
+    /* Publish before pthread_setspecific: it may call calloc (keys >= 32),
+     * which must find this cache instead of setting up another. */
+    tcache_tls = tc;
+    pthread_setspecific(exit_key, tc);
+    return tc;
+}
+
+static void bin_flush_all(tcache_t *tc)
+{
+    for (unsigned c = 0; c < SC_NSMALL; c++) {
+        tbin_t *b = &tc->bins[c];
+        unsigned n = (unsigned)(b->empty - b->cur);
+        if (n) arena_bin_flush(c, b->cur, n);
+        b->cur = b->empty;
+    }
+}
+
+static void thread_exit(void *arg)
+{
+    tcache_t *tc = arg;
+    if (tc == NULL || tc->state != TCACHE_LIVE) return;
+    bin_flush_all(tc);
+    /* From here on this thread's frees (from later TLS destructors) go
+     * straight to the arenas and never build a new cache. */
+    tcache_tls = &tcache_dead;
+    atomic_fetch_sub_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
+    tc->state = TCACHE_DEAD;
+    pthread_mutex_lock(&pool_lock);
+    tc->next_free = pool;
+    pool = tc;
+    pthread_mutex_unlock(&pool_lock);
+}
+
+void *tcache_alloc_slow(tcache_t *tc, unsigned sc)
+{
+    /* Failure sets errno here so that the malloc fast path can return the
+     * cache's answer as it is. */
+    if (tc->state == TCACHE_BOOT && (tc = thread_init()) == NULL) goto oom;
+    if (tc->state == TCACHE_DEAD) {
+        void *p;
+        if (arena_bin_fill(arena_get(0), sc, &p, 1)) return p;
+        goto oom;
+    }
+    tbin_t *b = &tc->bins[sc];
+    if (b->cur == b->empty) {
+        unsigned n = (unsigned)(b->empty - b->full) / 2;
+        void **dst = b->empty - n;
+        unsigned got = arena_bin_fill(tc->arena, sc, dst, n);
+        if (got == 0) goto oom;
+        if (got < n) memmove(b->empty - got, dst, got * sizeof(void *));
+        b->cur = b->empty - got;
+    }
+    return *b->cur++;
+oom:
+    errno = ENOMEM;
+    return NULL;
+}
+
+void tcache_free_slow(tcache_t *tc, void *p, unsigned sc)
+{
+    if (tc->state == TCACHE_BOOT) tc = thread_init();
+    if (tc == NULL || tc->state == TCACHE_DEAD) {
+        arena_bin_flush(sc, &p, 1);
+        return;
+    }
+    tbin_t *b = &tc->bins[sc];
+    if (b->cur == b->full) {
+        /* Return the older half (the bottom of the stack); keep the blocks
+         * freed most recently, they are the warmest in cache. */
+        unsigned cap = (unsigned)(b->empty - b->full);
+        unsigned n = cap - cap / 2;
+        arena_bin_flush(sc, b->empty - n, n);
+        memmove(b->full + n, b->full, (cap - n) * sizeof(void *));
+        b->cur = b->full + n;
+    }
+    *--b->cur = p;
+}
+
+arena_t *tcache_arena(void)
+{
+    tcache_t *tc = tcache_tls;
+    if (tc->state == TCACHE_BOOT) tc = thread_init();
+    if (tc == NULL) return NULL;
+    return tc->state == TCACHE_LIVE ? tc->arena : arena_get(0);
+}
+
+void tcache_flush(void)
+{
+    tcache_t *tc = tcache_tls;
+    if (tc->state == TCACHE_LIVE) bin_flush_all(tc);
+}
+
+static void prefork(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    arena_prefork();
+    huge_prefork();
+    meta_prefork();
+}
+
+/* Parent and child alike: the forking thread took every lock, so it can
+ * release them. In the child, the caches of threads that did not survive
+ * the fork are simply never used again; blocks they held are lost, blocks
+ * they had handed out can be freed normally. */
+static void postfork(void)
+{
+    meta_postfork();
+    huge_postfork();
+    arena_postfork();
+    pthread_mutex_unlock(&pool_lock);
+}
