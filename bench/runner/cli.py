@@ -1,0 +1,311 @@
+"""bench/run: command line, output directory, report, plots, --publish."""
+import argparse
+import datetime
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+
+from . import allocators as allocmod
+from . import plots, report, suite, sysinfo, workloads as wlmod
+
+BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(BENCH_DIR)
+
+QUICK_TIMEOUT_S = 60.0
+SMOKE_TIMEOUT_S = 30.0
+DEFAULT_TIMEOUT_S = 300.0
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="bench/run",
+        description="Run sable's benchmark workloads under several "
+        "allocators (LD_PRELOAD) and write results.csv, rss.csv, report.md "
+        "and plots into bench/results/<date>-<host>/.")
+    p.add_argument("--build", default=None, metavar="DIR",
+                   help="meson build directory with libsable.so and "
+                   "bench/wl-* (default: build)")
+    p.add_argument("--allocators", metavar="A,B",
+                   help="allocators to run (default: all found: "
+                   "%s)" % ",".join(allocmod.DEFAULT_ORDER))
+    p.add_argument("--workloads", metavar="W,X",
+                   help="workloads to run (default: all available)")
+    p.add_argument("--lib", action="append", default=[], metavar="NAME=PATH",
+                   help="add (or replace) an allocator: a shared library "
+                   "to preload; repeatable")
+    p.add_argument("-r", "--reps", type=int, default=None, metavar="N",
+                   help="repetitions (default 3; 1 with --quick/--smoke)")
+    p.add_argument("--quick", action="store_true",
+                   help="every workload once at small sizes (< 3 min)")
+    p.add_argument("--smoke", action="store_true",
+                   help="every workload once at the smallest sizes; exit "
+                   "non-zero if any run failed; writes no results unless "
+                   "--out is given")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="threads for threaded workloads (default: the "
+                   "number of usable CPUs, at least 2)")
+    p.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="per-run time limit in seconds (default %d, quick "
+                   "%d, smoke %d)" % (DEFAULT_TIMEOUT_S, QUICK_TIMEOUT_S,
+                                      SMOKE_TIMEOUT_S))
+    p.add_argument("--args", action="append", default=[],
+                   metavar="WORKLOAD=ARGS",
+                   help="extra arguments for one C workload, e.g. "
+                   "--args 'larson=--seconds 5'; repeatable")
+    p.add_argument("--out", metavar="DIR",
+                   help="results directory (default: "
+                   "bench/results/<YYYY-MM-DD-HHMM>-<host>)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNGs")
+    p.add_argument("--publish", action="store_true",
+                   help="also write docs/benchmarks.md and docs/img/")
+    p.add_argument("--list", action="store_true",
+                   help="list workloads and allocators and exit")
+    a = p.parse_args(argv)
+    if a.quick and a.smoke:
+        p.error("--quick and --smoke exclude each other")
+    if a.reps is not None and a.reps < 1:
+        p.error("-r must be at least 1")
+    return a
+
+
+def split_list(s):
+    return [x.strip() for x in s.split(",") if x.strip()] if s else None
+
+
+def parse_pairs(items, what):
+    out = []
+    for item in items:
+        if "=" not in item:
+            raise SystemExit("bench/run: %s needs NAME=VALUE, got %r"
+                             % (what, item))
+        k, v = item.split("=", 1)
+        out.append((k.strip(), v))
+    return out
+
+
+def build_dir(arg):
+    if arg is None:
+        return os.path.join(REPO_ROOT, "build")
+    return os.path.abspath(arg)
+
+
+def rel(path):
+    """path relative to the repository root when inside it (reports must
+    not name this machine's directories)."""
+    if not path:
+        return path
+    ap = os.path.abspath(path)
+    if ap == REPO_ROOT or ap.startswith(REPO_ROOT + os.sep):
+        return os.path.relpath(ap, REPO_ROOT)
+    return path
+
+
+def command_line(argv):
+    parts = ["bench/run"]
+    for arg in argv:
+        if "=" in arg and arg.startswith("--"):
+            k, v = arg.split("=", 1)
+            parts.append("%s=%s" % (k, rel(v) if os.path.isabs(v) else v))
+        elif os.path.isabs(arg):
+            parts.append(rel(arg))
+        else:
+            parts.append(arg)
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def results_dir(host, when):
+    base = os.path.join(BENCH_DIR, "results")
+    stamp = when.strftime("%Y-%m-%d-%H%M")
+    name = "%s-%s" % (stamp, host)
+    path = os.path.join(base, name)
+    n = 2
+    while os.path.exists(path):
+        path = os.path.join(base, "%s-%d" % (name, n))
+        n += 1
+    os.makedirs(path)
+    return path
+
+
+def update_latest(path):
+    base = os.path.dirname(path)
+    link = os.path.join(base, "latest")
+    tmp = os.path.join(base, ".latest.%d" % os.getpid())
+    os.symlink(os.path.basename(path), tmp)
+    os.replace(tmp, link)
+
+
+def list_things(workloads, allocs, missing):
+    print("workloads:")
+    for w in workloads:
+        why = w.unavailable()
+        print("  %-16s %s%s" % (w.name, w.kind,
+                                "" if why is None else "  (%s)" % why))
+    print("allocators:")
+    for a in allocs:
+        print("  %-16s %s" % (a.name, rel(a.path) or "(no preload)"))
+    for name, why in missing:
+        print("  %-16s (%s)" % (name, why))
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    mode = "smoke" if args.smoke else "quick" if args.quick else "default"
+    reps = args.reps or (1 if mode != "default" else 3)
+    timeout = args.timeout or {"default": DEFAULT_TIMEOUT_S,
+                               "quick": QUICK_TIMEOUT_S,
+                               "smoke": SMOKE_TIMEOUT_S}[mode]
+    threads = args.threads or max(2, sysinfo.cpu_count())
+    build = build_dir(args.build)
+    extra_libs = parse_pairs(args.lib, "--lib")
+    extra_args = {k: shlex.split(v) for k, v in
+                  parse_pairs(args.args, "--args")}
+
+    allocs, missing = allocmod.resolve(build, split_list(args.allocators),
+                                       extra_libs, REPO_ROOT)
+    try:
+        all_workloads = wlmod.discover(build, split_list(args.workloads))
+    except ValueError as e:
+        log("bench/run: %s" % e)
+        return 2
+    if args.list:
+        list_things(all_workloads, allocs, missing)
+        return 0
+
+    problems = 0
+    for name, why in missing:
+        log("bench/run: skipping allocator %s: %s" % (name, why))
+    if missing and mode == "smoke":
+        problems += len(missing)
+    skipped = [("allocator " + n, why) for n, why in missing]
+    workloads = []
+    for w in all_workloads:
+        why = w.unavailable()
+        if why is None:
+            workloads.append(w)
+            continue
+        log("bench/run: skipping workload %s: %s" % (w.name, why))
+        skipped.append((w.name, why))
+        if mode == "smoke" and w.kind == "synthetic":
+            problems += 1
+    if not allocs or not workloads:
+        log("bench/run: nothing to run (%d allocators, %d workloads)"
+            % (len(allocs), len(workloads)))
+        return 2
+
+    start = datetime.datetime.now()
+    t0 = time.monotonic()
+    own_workdir = tempfile.mkdtemp(prefix="sable-bench-")
+    ctx = wlmod.Context(mode=mode, threads=threads, timeout=timeout,
+                        workdir=own_workdir, extra_args=extra_args)
+    interrupted = False
+    runs = []
+    try:
+        for w in workloads:
+            w.prepare(ctx)
+        for w, rec in suite.make_references(workloads, ctx, log):
+            workloads.remove(w)
+            skipped.append((w.name, "reference run under glibc failed: "
+                            "%s: %s" % (rec.status, rec.detail)))
+            problems += 1
+        try:
+            runs = suite.run_all(workloads, allocs, reps, ctx, log)
+        except KeyboardInterrupt as e:
+            runs = getattr(e, "runs", [])
+            interrupted = True
+            log("bench/run: interrupted; writing what was measured")
+    finally:
+        shutil.rmtree(own_workdir, ignore_errors=True)
+    notes = suite.check_checksums(runs, log)
+    for w in workloads:
+        if w.note:
+            notes[w.name] = (notes.get(w.name, "") + " " + w.note).strip()
+    elapsed = time.monotonic() - t0
+    failed = [r for r in runs if not r.ok]
+    log("bench/run: %d runs, %d FAILED, %.0f s" % (len(runs), len(failed),
+                                                    elapsed))
+    for r in failed:
+        log("  FAILED %s × %s run %d: %s: %s" % (r.workload, r.allocator,
+                                                  r.run, r.status, r.detail))
+
+    outdir = args.out
+    if outdir is None and mode != "smoke":
+        outdir = results_dir(sysinfo.describe()["host"], start)
+    if outdir:
+        os.makedirs(outdir, exist_ok=True)
+        meta = {
+            "date": start.strftime("%Y-%m-%d %H:%M"),
+            "command": command_line(argv),
+            "mode": mode, "reps": reps, "threads": threads,
+            "timeout": timeout,
+            "machine": sysinfo.describe(),
+            "allocators": [(a.name, rel(a.path), a.version) for a in allocs],
+            "skipped": skipped + ([("rest of the suite", "interrupted")]
+                                  if interrupted else []),
+            "args": {w.name: w.describe_args(ctx) for w in workloads},
+            "notes": notes,
+            "elapsed_s": elapsed,
+        }
+        write_outputs(outdir, runs, workloads, allocs, meta, args)
+        if args.out is None:
+            update_latest(outdir)
+        log("bench/run: results in %s" % outdir)
+    if interrupted:
+        return 130
+    if failed or problems:
+        return 1
+    return 0
+
+
+def write_outputs(outdir, runs, workloads, allocs, meta, args):
+    report.write_results_csv(os.path.join(outdir, "results.csv"), runs)
+    report.write_rss_csv(os.path.join(outdir, "rss.csv"), runs)
+    summary = report.Summary(runs, [w.name for w in workloads],
+                             [a.name for a in allocs])
+    made = []
+    if not args.no_plots:
+        if plots.available():
+            made = plots.make_all(summary, outdir)
+        else:
+            log("bench/run: warning: matplotlib is not available "
+                "(Debian: python3-matplotlib); no plots")
+    with open(os.path.join(outdir, "report.md"), "w") as f:
+        f.write(report.markdown(summary, meta, made))
+    if args.publish:
+        publish(summary, meta, made, outdir)
+
+
+PUBLISH_PREFIX = "benchmarks-"
+
+
+def publish(summary, meta, made, outdir):
+    docs = os.path.join(REPO_ROOT, "docs")
+    img = os.path.join(docs, "img")
+    os.makedirs(img, exist_ok=True)
+    published = []
+    for title, fname in made:
+        shutil.copyfile(os.path.join(outdir, fname),
+                        os.path.join(img, PUBLISH_PREFIX + fname))
+        published.append((title, PUBLISH_PREFIX + fname))
+    m = meta["machine"]
+    machine = "%s (%d cores, %s), Debian %s, kernel %s" % (
+        m["cpu"], m["cores"], m["memory"], m["debian"], m["kernel"])
+    header = "\n".join([
+        "<!-- Generated by bench/run --publish. Do not edit by hand. -->",
+        "# Benchmarks", "",
+        "*This page was generated by `bench/run` on %s on %s. Do not edit "
+        "it by hand: rerun `bench/run --publish` (or `make bench "
+        "BENCH_ARGS=--publish`) to update it.*" % (meta["date"], machine)])
+    text = report.markdown(summary, meta, published, img_prefix="img/",
+                           header=header)
+    with open(os.path.join(docs, "benchmarks.md"), "w") as f:
+        f.write(text)
+    log("bench/run: published docs/benchmarks.md and %d plots in docs/img/"
+        % len(published))

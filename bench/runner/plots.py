@@ -1,0 +1,105 @@
+"""PNG plots with matplotlib (Agg backend). If matplotlib cannot be
+imported, available() is False and the runner skips the plots."""
+import os
+
+RSS_OVER_TIME = ["fragmentation", "free-all"]
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def available():
+    try:
+        _pyplot()
+        return True
+    except Exception:   # ImportError, or a broken installation
+        return False
+
+
+def _ratio_bars(plt, summary, key, title, ylabel, path):
+    ws = summary.workloads
+    allocs = summary.allocators
+    if not ws or not allocs:
+        return False
+    width = 0.8 / len(allocs)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(ws) + 2), 4.2))
+    for i, a in enumerate(allocs):
+        xs, ys, failed = [], [], []
+        for j, w in enumerate(ws):
+            c = summary.cells[w].get(a)
+            x = j - 0.4 + width * (i + 0.5)
+            if c is None:
+                continue
+            if c.failed or c.ratios.get(key) is None:
+                if c.failed:
+                    failed.append(x)
+                continue
+            xs.append(x)
+            ys.append(c.ratios[key])
+        bars = ax.bar(xs, ys, width, label=a)
+        color = bars.patches[0].get_facecolor() if bars.patches else None
+        for x in failed:
+            ax.text(x, 1.0, "FAILED", rotation=90, ha="center",
+                    va="bottom", fontsize=6, color=color or "red")
+    ax.axhline(1.0, color="black", linewidth=0.6)
+    ax.set_xticks(range(len(ws)))
+    ax.set_xticklabels(ws, rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8, ncol=min(5, len(allocs)))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _rss_over_time(plt, summary, w, path):
+    row = summary.cells.get(w)
+    if not row:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4))
+    drawn = False
+    for a in summary.allocators:
+        c = row.get(a)
+        if c is None or c.failed:
+            continue
+        r = c.median_run("peak_rss_kib")
+        if r is None or not r.samples:
+            continue
+        ax.plot([t for t, _ in r.samples], [k / 1024.0 for _, k in
+                                             r.samples], label=a)
+        drawn = True
+    if not drawn:
+        plt.close(fig)
+        return False
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("RSS (MiB)")
+    ax.set_title("%s: RSS over time (median run)" % w)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def make_all(summary, outdir):
+    """Draw every plot into outdir; returns [(title, filename)]."""
+    plt = _pyplot()
+    made = []
+    if _ratio_bars(plt, summary, "wall_s", "Time, ratio to the best "
+                   "(lower is better)", "time ÷ best",
+                   os.path.join(outdir, "time-ratio.png")):
+        made.append(("time ratio per workload", "time-ratio.png"))
+    if _ratio_bars(plt, summary, "peak_rss_kib", "Peak RSS, ratio to the "
+                   "best (lower is better)", "peak RSS ÷ best",
+                   os.path.join(outdir, "rss-ratio.png")):
+        made.append(("peak RSS ratio per workload", "rss-ratio.png"))
+    for w in RSS_OVER_TIME:
+        fname = "rss-over-time-%s.png" % w
+        if _rss_over_time(plt, summary, w, os.path.join(outdir, fname)):
+            made.append(("%s: RSS over time" % w, fname))
+    return made

@@ -1,0 +1,256 @@
+"""results.csv, rss.csv and report.md from a list of record.Run.
+
+summarise() reduces the runs to medians per (workload, allocator) and
+ratios to the best; markdown() renders them. A (workload, allocator) with any
+failed run is FAILED in the report, never a number, and is left out when the
+best is chosen."""
+import csv
+
+from . import stats
+from .record import CSV_FIELDS
+
+# (key, label, higher is better) of the medians that get a ratio to the best.
+RATIO_METRICS = [
+    ("wall_s", "time", False),
+    ("ops_per_s", "ops/s", True),
+    ("peak_rss_kib", "peak RSS", False),
+]
+MEDIAN_METRICS = ["wall_s", "cpu_s", "ops_per_s", "peak_rss_kib", "minflt",
+                  "fragmentation", "final_rss_kib"]
+
+
+def write_results_csv(path, runs):
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        for r in runs:
+            w.writerow(r.row())
+
+
+def write_rss_csv(path, runs):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["workload", "allocator", "run", "t_s", "rss_kib"])
+        for r in runs:
+            for t, kib in r.samples:
+                w.writerow([r.workload, r.allocator, r.run, "%.3f" % t, kib])
+
+
+class Cell:
+    """One (workload, allocator): its runs, medians and ratios."""
+
+    def __init__(self, runs):
+        self.runs = runs
+        self.failures = [r for r in runs if not r.ok]
+        self.failed = bool(self.failures)
+        self.medians = {}
+        self.ratios = {}
+        if not self.failed and runs:
+            for key in MEDIAN_METRICS:
+                self.medians[key] = stats.median_or_none(
+                    getattr(r, key) for r in runs)
+
+    def get(self, key):
+        return None if self.failed else self.medians.get(key)
+
+    def median_run(self, key="peak_rss_kib"):
+        """The ok run whose value of key is the median (lower middle)."""
+        ok = [r for r in self.runs if r.ok and getattr(r, key) is not None]
+        if not ok:
+            return None
+        ok.sort(key=lambda r: getattr(r, key))
+        return ok[(len(ok) - 1) // 2]
+
+
+class Summary:
+    """cells[workload][allocator] plus geometric means per allocator."""
+
+    def __init__(self, runs, workloads, allocators):
+        self.workloads = [w for w in workloads
+                          if any(r.workload == w for r in runs)]
+        self.allocators = allocators
+        self.cells = {}
+        for w in self.workloads:
+            row = {}
+            for a in allocators:
+                mine = [r for r in runs if r.workload == w and
+                        r.allocator == a]
+                if mine:
+                    row[a] = Cell(mine)
+            for key, _, higher in RATIO_METRICS:
+                ratios = stats.ratios_to_best(
+                    {a: c.get(key) for a, c in row.items()},
+                    higher_is_better=higher)
+                for a, c in row.items():
+                    c.ratios[key] = ratios[a]
+            self.cells[w] = row
+        self.geomeans = {}
+        for a in allocators:
+            g = {"failed": 0, "n": 0}
+            for key, _, _ in RATIO_METRICS:
+                vals = [self.cells[w][a].ratios[key] for w in self.workloads
+                        if a in self.cells[w]]
+                g[key] = stats.geometric_mean(vals)
+            for w in self.workloads:
+                c = self.cells[w].get(a)
+                if c is None:
+                    continue
+                if c.failed:
+                    g["failed"] += 1
+                elif c.ratios["wall_s"] is not None:
+                    g["n"] += 1
+            self.geomeans[a] = g
+
+
+def fmt(v, spec):
+    return "—" if v is None else spec % v
+
+
+def fmt_num(v):
+    if v is None:
+        return "—"
+    if v >= 100:
+        return "{:,.0f}".format(v)
+    return "%.3g" % v
+
+
+def mib(kib):
+    return None if kib is None else kib / 1024.0
+
+
+def table(header, align, rows):
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join(":--" if a == "l" else "--:" for a in align) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def workload_table(summary, w):
+    row = summary.cells[w]
+    cells = row.values()
+
+    def any_value(key):
+        return any(c.get(key) is not None for c in cells)
+
+    cols = [("time (s)", lambda c: fmt(c.get("wall_s"), "%.3f")),
+            ("× best", lambda c: fmt(c.ratios["wall_s"], "%.2f")),
+            ("CPU (s)", lambda c: fmt(c.get("cpu_s"), "%.3f"))]
+    if any_value("ops_per_s"):
+        cols += [("ops/s", lambda c: fmt_num(c.get("ops_per_s"))),
+                 ("× best", lambda c: fmt(c.ratios["ops_per_s"], "%.2f"))]
+    cols += [("peak RSS (MiB)", lambda c: fmt(mib(c.get("peak_rss_kib")),
+                                               "%.1f")),
+             ("× best", lambda c: fmt(c.ratios["peak_rss_kib"], "%.2f")),
+             ("minflt", lambda c: fmt_num(c.get("minflt")))]
+    if any_value("fragmentation"):
+        cols.append(("RSS / live", lambda c: fmt(c.get("fragmentation"),
+                                                  "%.2f")))
+    if any_value("final_rss_kib"):
+        cols.append(("final RSS (MiB)",
+                     lambda c: fmt(mib(c.get("final_rss_kib")), "%.1f")))
+    rows = []
+    for a in summary.allocators:
+        c = row.get(a)
+        if c is None:
+            continue
+        if c.failed:
+            rows.append([a] + ["FAILED"] * len(cols))
+        else:
+            rows.append([a] + [f(c) for _, f in cols])
+    return table(["allocator"] + [h for h, _ in cols],
+                 ["l"] + ["r"] * len(cols), rows)
+
+
+def failure_lines(summary, w):
+    out = []
+    for a in summary.allocators:
+        c = summary.cells[w].get(a)
+        if c is None:
+            continue
+        for r in c.failures:
+            out.append("- FAILED: %s run %d: %s (%s)" % (
+                a, r.run, r.status, r.detail or "no detail"))
+    return out
+
+
+def geomean_table(summary):
+    rows = []
+    nw = len(summary.workloads)
+    for a in summary.allocators:
+        g = summary.geomeans[a]
+        counted = "%d of %d" % (g["n"], nw)
+        if g["failed"]:
+            counted += ", %d FAILED" % g["failed"]
+        rows.append([a, fmt(g["wall_s"], "%.3f"), fmt(g["peak_rss_kib"],
+                                                       "%.3f"), counted])
+    return table(["allocator", "time × best", "peak RSS × best",
+                  "workloads"], ["l", "r", "r", "r"], rows)
+
+
+def markdown(summary, meta, plots=(), img_prefix="", header=None):
+    """The report. meta: dict with machine (dict), allocators (list of
+    (name, library, version)), command, date, mode, reps, threads, timeout,
+    skipped (list of (what, why)), args (workload -> description), notes
+    (workload -> note), quick (bool). plots: [(title, filename)]."""
+    out = []
+    if header:
+        out += [header, ""]
+    else:
+        out += ["# sable benchmark report", ""]
+    out += ["Date: %s. Command: `%s`." % (meta["date"], meta["command"]), ""]
+    if meta.get("mode") in ("quick", "smoke"):
+        out += ["**%s mode: tiny problem sizes, one run each; the numbers "
+                "show that everything works, not how fast it is.**"
+                % meta["mode"].capitalize(), ""]
+    out += ["## Machine", ""]
+    m = meta["machine"]
+    out += table(["", ""], ["l", "l"], [
+        ["CPU", m["cpu"]], ["cores", str(m["cores"])],
+        ["memory", m["memory"]], ["kernel", m["kernel"]],
+        ["Debian", m["debian"]], ["glibc", m["glibc"]],
+        ["transparent huge pages", m["thp"]]])
+    out += ["", "## Allocators", ""]
+    out += table(["allocator", "library", "version"], ["l", "l", "l"],
+                 [[n, "`%s`" % lib if lib else "(none: the C library's)",
+                   v or "unknown"] for n, lib, v in meta["allocators"]])
+    out += ["", "Each run starts the workload with `LD_PRELOAD` set to the "
+            "library. Repetitions: %d; allocators take turns in a rotating "
+            "order within each repetition. Threaded workloads get "
+            "`--threads %d`. Per-run time limit: %.0f s." % (
+                meta["reps"], meta["threads"], meta["timeout"]), ""]
+    out += ["Cells are medians over the repetitions. `× best` is the ratio "
+            "to the best allocator for that workload (1.00 is the best; for "
+            "ops/s it is best ÷ value, so larger is worse everywhere). "
+            "Time is the wall time of the whole process; ops/s is what the "
+            "workload measured itself. Peak RSS is `ru_maxrss` from "
+            "`wait4`. RSS / live is peak RSS ÷ the peak live bytes the "
+            "workload reports. A FAILED cell means at least one run "
+            "crashed, failed, timed out or gave a wrong result; it is not "
+            "counted.", ""]
+    out += ["## Summary", "", "Geometric mean over workloads of each "
+            "allocator's ratio to the best (1.00 would be best everywhere; "
+            "FAILED workloads are left out of that allocator's mean).", ""]
+    out += geomean_table(summary)
+    out.append("")
+    for title, fname in plots:
+        out += ["![%s](%s%s)" % (title, img_prefix, fname), ""]
+    out += ["## Workloads", ""]
+    for w in summary.workloads:
+        out += ["### %s" % w, ""]
+        desc = meta.get("args", {}).get(w)
+        if desc is not None:
+            out += ["Arguments: `%s`." % desc if desc else
+                    "Arguments: none (defaults).", ""]
+        note = meta.get("notes", {}).get(w)
+        if note:
+            out += [note, ""]
+        out += workload_table(summary, w)
+        fl = failure_lines(summary, w)
+        if fl:
+            out += [""] + fl
+        out.append("")
+    if meta.get("skipped"):
+        out += ["## Not run", ""]
+        out += ["- %s: %s" % (what, why) for what, why in meta["skipped"]]
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,101 @@
+"""The measurement loop: reference runs, then for each repetition, for each
+workload, every allocator in a rotated order (so slow drift on a noisy
+machine spreads evenly over the allocators)."""
+import sys
+
+from .allocators import Allocator
+
+
+def rotated(items, k):
+    if not items:
+        return []
+    k %= len(items)
+    return items[k:] + items[:k]
+
+
+def plan(workloads, allocators, reps):
+    """[(rep, workload, allocator)] in execution order."""
+    out = []
+    for rep in range(reps):
+        for wi, w in enumerate(workloads):
+            for a in rotated(list(allocators), rep + wi):
+                out.append((rep + 1, w, a))
+    return out
+
+
+def fmt_progress(i, total, rec, reps):
+    if rec.ok:
+        tail = "%.2f s" % rec.wall_s
+    else:
+        tail = "FAILED (%s: %s)" % (rec.status, rec.detail)
+    return "[%d/%d] %s × %s run %d/%d … %s" % (
+        i, total, rec.workload, rec.allocator, rec.run, reps, tail)
+
+
+def make_references(workloads, ctx, log=None):
+    """Run each workload that needs one once under glibc, untimed, and
+    store its output as the expected value. Returns [(workload, Run)] of the
+    reference runs that failed (those workloads cannot be judged)."""
+    log = log or (lambda s: print(s, file=sys.stderr, flush=True))
+    glibc = Allocator("glibc")
+    bad = []
+    for w in workloads:
+        if not w.needs_reference:
+            continue
+        rec = w.run(glibc, ctx, 0)
+        if rec.ok and rec.output is not None:
+            w.reference = rec.output
+            log("[ref] %s × glibc: expected output %s … %.2f s"
+                % (w.name, rec.output, rec.wall_s))
+        else:
+            if rec.ok:
+                rec.fail("wrong", "no output to compare")
+            log("[ref] %s × glibc … FAILED (%s: %s)"
+                % (w.name, rec.status, rec.detail))
+            bad.append((w, rec))
+    return bad
+
+
+def check_checksums(runs, log=None):
+    """For workloads reporting a checksum: if glibc's ok runs all agree on
+    one, mark every ok run with another checksum as wrong. Returns notes
+    {workload: text} for checksums that could not be compared."""
+    notes = {}
+    by_workload = {}
+    for r in runs:
+        if r.checksum is not None and r.ok:
+            by_workload.setdefault(r.workload, []).append(r)
+    for w, rs in by_workload.items():
+        ref = {r.checksum for r in rs if r.allocator == "glibc"}
+        if len(ref) != 1:
+            if len(ref) > 1:
+                notes[w] = ("Its checksum differs between glibc's runs, so "
+                            "checksums were not compared across allocators.")
+            continue
+        ref = ref.pop()
+        for r in rs:
+            if r.checksum != ref:
+                r.fail("wrong", "checksum %s differs from glibc's %s"
+                       % (r.checksum, ref))
+                if log:
+                    log("checksum: %s × %s run %d is wrong (%s, glibc %s)"
+                        % (w, r.allocator, r.run, r.checksum, ref))
+    return notes
+
+
+def run_all(workloads, allocators, reps, ctx, log=None):
+    """Run the plan, logging progress; returns the list of Runs. On
+    KeyboardInterrupt the runs so far are attached to the exception as
+    .runs and it is re-raised."""
+    log = log or (lambda s: print(s, file=sys.stderr, flush=True))
+    steps = plan(workloads, allocators, reps)
+    runs = []
+    try:
+        for i, (rep, w, a) in enumerate(steps, 1):
+            rec = w.run(a, ctx, rep)
+            runs.append(rec)
+            log(fmt_progress(i, len(steps), rec, reps))
+    except KeyboardInterrupt as e:
+        e.runs = runs
+        raise
+    return runs

@@ -1,0 +1,553 @@
+"""The workloads: the suite's C programs (<build>/bench/wl-<name>) and real
+programs from Debian (python3, sqlite3, gcc, redis).
+
+Every workload turns one (allocator, repetition) into a record.Run. A run
+that crashed, failed, timed out or produced a wrong result is marked so and
+carries no numbers. Real programs are checked against their output under
+glibc (a reference run made once per invocation of the runner)."""
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+from . import execute, programs, sysinfo
+from .record import Run
+
+# The agreed names, in report order. Other wl-* binaries found in the build
+# are run too, after these.
+SYNTHETIC = ["larson", "prodcons", "cache-scratch", "cache-thrash",
+             "thread-churn", "realloc-growth", "fragmentation", "free-all",
+             "rcu", "large", "espresso", "tlb"]
+# Assumed to take --threads N when their --help cannot be read.
+THREADED = {"larson", "prodcons", "cache-scratch", "cache-thrash",
+            "thread-churn", "rcu"}
+PROGRAMS = ["python3", "sqlite3", "gcc", "redis"]
+
+# Extra arguments of the suite's C workloads per mode, on top of --quick
+# (quick and smoke) and --threads N (threaded ones).
+SYNTHETIC_ARGS = {
+    "default": {},
+    "quick": {},
+    "smoke": {},
+}
+
+# Problem sizes of the real programs per mode.
+PROGRAM_SIZES = {
+    # records per round (four rounds)
+    "python3": {"default": 15000, "quick": 2000, "smoke": 1000},
+    # rows inserted
+    "sqlite3": {"default": 200000, "quick": 20000, "smoke": 10000},
+    # functions in the generated C file
+    "gcc": {"default": 2000, "quick": 150, "smoke": 60},
+    # requests per redis-benchmark test (four tests)
+    "redis": {"default": 100000, "quick": 20000, "smoke": 5000},
+}
+
+ALLOCATOR_LIBS = ("libjemalloc", "libtcmalloc", "libmimalloc")
+
+
+class Context:
+    """What every run needs to know: mode (default, quick or smoke), thread
+    count for threaded workloads, per-run time limit, a scratch directory and
+    per-workload extra arguments from the command line."""
+
+    def __init__(self, mode="default", threads=2, timeout=300.0,
+                 workdir=None, extra_args=None):
+        self.mode = mode
+        self.threads = threads
+        self.timeout = timeout
+        self.workdir = workdir
+        self.extra_args = extra_args or {}
+
+
+def child_env(preload, extra=None):
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    if preload:
+        env["LD_PRELOAD"] = preload
+    if extra:
+        env.update(extra)
+    return env
+
+
+def linked_allocator(binary):
+    """Name of a non-glibc allocator library the binary links, or None."""
+    try:
+        out = subprocess.run(["ldd", binary], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in out.decode("utf-8", "replace").splitlines():
+        name = line.strip().split(" ", 1)[0]
+        if name.startswith(ALLOCATOR_LIBS):
+            return name
+    return None
+
+
+def last_json_line(stdout):
+    """The JSON object on the last non-empty stdout line, or None."""
+    lines = [l for l in stdout.decode("utf-8", "replace").splitlines()
+             if l.strip()]
+    if not lines:
+        return None
+    try:
+        obj = json.loads(lines[-1])
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def fill_measurements(rec, res):
+    rec.wall_s = res.wall_s
+    rec.cpu_s = res.cpu_s
+    rec.peak_rss_kib = res.peak_rss_kib
+    rec.minflt = res.minflt
+    rec.samples = res.samples
+
+
+def check_exit(rec, res):
+    """Mark rec failed if the process did not end well; True if it did."""
+    failure = execute.failure_of(res)
+    if failure:
+        rec.fail(*failure)
+        return False
+    return True
+
+
+class Workload:
+    kind = "program"
+    # Real programs compare their output with a reference run under glibc.
+    needs_reference = False
+    sample_tree = False
+
+    def __init__(self, name):
+        self.name = name
+        self.reference = None       # expected output, from glibc
+        self.libc_preload = None    # preloaded for "glibc" if the program
+                                    # links another allocator itself
+        self.note = None            # said in the report under its table
+
+    def unavailable(self):
+        """None if the workload can run here, else why not."""
+        return None
+
+    def prepare(self, ctx):
+        """Write inputs into ctx.workdir before the first run."""
+
+    def preload_for(self, alloc):
+        if alloc.path is None:
+            return self.libc_preload
+        return alloc.path
+
+    def run(self, alloc, ctx, run_no):
+        raise NotImplementedError
+
+    def compare(self, rec):
+        if rec.ok and self.reference is not None and \
+                rec.output != self.reference:
+            rec.fail("wrong", "output differs from glibc's (%s, expected %s)"
+                     % (short(rec.output), short(self.reference)))
+
+    def describe_args(self, ctx):
+        return ""
+
+
+def short(v):
+    s = str(v)
+    return s if len(s) <= 24 else s[:21] + "..."
+
+
+class Synthetic(Workload):
+    """A workload of the suite: <build>/bench/wl-<name>, JSON on its last
+    stdout line. It checks itself; a checksum it reports is compared across
+    allocators afterwards (see runner.check_checksums)."""
+    kind = "synthetic"
+
+    def __init__(self, name, binary):
+        super().__init__(name)
+        self.binary = binary
+        self.threaded = None
+
+    def unavailable(self):
+        if not os.access(self.binary, os.X_OK):
+            return "not built: %s" % self.binary
+        return None
+
+    def prepare(self, ctx):
+        self.threaded = self._takes_threads()
+
+    def _takes_threads(self):
+        try:
+            r = subprocess.run([self.binary, "--help"],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=10)
+            text = r.stdout.decode("utf-8", "replace")
+        except (OSError, subprocess.SubprocessError):
+            text = ""
+        if "--" in text:
+            return "--threads" in text
+        return self.name in THREADED
+
+    def args(self, ctx):
+        args = []
+        if ctx.mode in ("quick", "smoke"):
+            args.append("--quick")
+        if self.threaded:
+            args += ["--threads", str(ctx.threads)]
+        args += SYNTHETIC_ARGS.get(ctx.mode, {}).get(self.name, [])
+        args += ctx.extra_args.get(self.name, [])
+        return args
+
+    def describe_args(self, ctx):
+        return " ".join(self.args(ctx))
+
+    def run(self, alloc, ctx, run_no):
+        rec = Run(self.name, alloc.name, run_no)
+        res = execute.run([self.binary] + self.args(ctx),
+                          env=child_env(self.preload_for(alloc)),
+                          cwd=ctx.workdir, timeout=ctx.timeout)
+        fill_measurements(rec, res)
+        if not check_exit(rec, res):
+            return rec
+        obj = last_json_line(res.stdout)
+        if obj is None:
+            rec.fail("wrong", "no JSON object on the last stdout line")
+            return rec
+        rec.set_from_json(obj)
+        if rec.ops is None or not rec.seconds:
+            rec.fail("wrong", "JSON result lacks ops or seconds")
+            return rec
+        rec.output = rec.checksum
+        return rec
+
+
+class Python(Workload):
+    """/usr/bin/python3 building, serialising and indexing records, with
+    PYTHONMALLOC=malloc so its objects come from the allocator under test."""
+    needs_reference = True
+    exe = "/usr/bin/python3"
+
+    def unavailable(self):
+        return None if os.access(self.exe, os.X_OK) else \
+            "%s not installed" % self.exe
+
+    def size(self, ctx):
+        return PROGRAM_SIZES["python3"][ctx.mode]
+
+    def describe_args(self, ctx):
+        return "%d records x 4 rounds, PYTHONMALLOC=malloc" % self.size(ctx)
+
+    def run(self, alloc, ctx, run_no):
+        rec = Run(self.name, alloc.name, run_no)
+        env = child_env(self.preload_for(alloc),
+                        {"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0",
+                         "PYTHONDONTWRITEBYTECODE": "1"})
+        res = execute.run([self.exe, "-c", programs.PYTHON_SCRIPT,
+                           str(self.size(ctx))], env=env, cwd=ctx.workdir,
+                          timeout=ctx.timeout)
+        fill_measurements(rec, res)
+        if not check_exit(rec, res):
+            return rec
+        obj = last_json_line(res.stdout)
+        if obj is None or "checksum" not in obj:
+            rec.fail("wrong", "no JSON result with a checksum")
+            return rec
+        rec.set_from_json(obj)
+        rec.output = rec.checksum
+        self.compare(rec)
+        return rec
+
+
+class Sqlite(Workload):
+    """sqlite3 on an in-memory database: bulk insert, indexes, queries."""
+    needs_reference = True
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.exe = shutil.which("sqlite3")
+        self.script = None
+
+    def unavailable(self):
+        return None if self.exe else "sqlite3 not installed"
+
+    def describe_args(self, ctx):
+        return "%d rows, :memory:" % PROGRAM_SIZES["sqlite3"][ctx.mode]
+
+    def prepare(self, ctx):
+        self.libc_preload = libc_preload_if_needed(self.exe)
+        self.script = os.path.join(ctx.workdir, "sqlite-bench.sql")
+        with open(self.script, "w") as f:
+            f.write(programs.sqlite_script(PROGRAM_SIZES["sqlite3"][ctx.mode]))
+
+    def run(self, alloc, ctx, run_no):
+        rec = Run(self.name, alloc.name, run_no)
+        res = execute.run([self.exe, "-bail", ":memory:"],
+                          env=child_env(self.preload_for(alloc)),
+                          cwd=ctx.workdir, timeout=ctx.timeout,
+                          stdin_path=self.script)
+        fill_measurements(rec, res)
+        if not check_exit(rec, res):
+            return rec
+        if res.stderr.strip():
+            rec.fail("wrong", "sqlite3 wrote to stderr%s"
+                     % execute.tail(res.stderr, 1))
+            return rec
+        rec.output = hashlib.sha256(res.stdout).hexdigest()[:16]
+        self.compare(rec)
+        return rec
+
+
+class Gcc(Workload):
+    """gcc -O1 -c on a generated C file; the object file must be identical
+    to the one compiled under glibc. RSS is sampled over the process tree
+    (the driver, cc1, as); peak RSS is the largest single process."""
+    needs_reference = True
+    sample_tree = True
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.exe = shutil.which("gcc")
+        self.source = None
+
+    def unavailable(self):
+        return None if self.exe else "gcc not installed"
+
+    def describe_args(self, ctx):
+        return "-O1 -c, %d functions" % PROGRAM_SIZES["gcc"][ctx.mode]
+
+    def prepare(self, ctx):
+        self.libc_preload = libc_preload_if_needed(self.exe)
+        self.source = os.path.join(ctx.workdir, "gcc-bench.c")
+        with open(self.source, "w") as f:
+            f.write(programs.c_source(PROGRAM_SIZES["gcc"][ctx.mode]))
+
+    def run(self, alloc, ctx, run_no):
+        rec = Run(self.name, alloc.name, run_no)
+        obj = os.path.join(ctx.workdir, "gcc-bench.o")
+        if os.path.exists(obj):
+            os.unlink(obj)
+        res = execute.run([self.exe, "-O1", "-frandom-seed=sable", "-c",
+                           self.source, "-o", obj],
+                          env=child_env(self.preload_for(alloc)),
+                          cwd=ctx.workdir, timeout=ctx.timeout,
+                          tree=self.sample_tree)
+        fill_measurements(rec, res)
+        if not check_exit(rec, res):
+            return rec
+        try:
+            with open(obj, "rb") as f:
+                rec.output = hashlib.sha256(f.read()).hexdigest()[:16]
+        except OSError:
+            rec.fail("wrong", "gcc wrote no object file")
+            return rec
+        self.compare(rec)
+        return rec
+
+
+class Redis(Workload):
+    """redis-server under the allocator, driven by redis-benchmark (under
+    glibc) over loopback. Time is the benchmark's wall time, CPU, peak RSS
+    and faults are the server's; ops/s is the four tests' combined
+    throughput. The output checked is the server's state afterwards."""
+    needs_reference = True
+    TESTS = "set,get,lpush,lpop"
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.server = shutil.which("redis-server")
+        self.bench = shutil.which("redis-benchmark")
+
+    def unavailable(self):
+        if not self.server:
+            return "redis-server not installed"
+        if not self.bench:
+            return "redis-benchmark not installed"
+        return None
+
+    def describe_args(self, ctx):
+        return "-n %d -t %s -P 16" % (PROGRAM_SIZES["redis"][ctx.mode],
+                                      self.TESTS)
+
+    def prepare(self, ctx):
+        self.libc_preload = libc_preload_if_needed(self.server)
+        if self.libc_preload:
+            self.note = ("redis-server links %s itself; its glibc row "
+                         "preloads libc.so.6 so that glibc's malloc wins."
+                         % linked_allocator(self.server))
+
+    def run(self, alloc, ctx, run_no):
+        rec = Run(self.name, alloc.name, run_no)
+        n = PROGRAM_SIZES["redis"][ctx.mode]
+        port = free_port()
+        cmd = [self.server, "--port", str(port), "--bind", "127.0.0.1",
+               "--save", "", "--appendonly", "no", "--daemonize", "no",
+               "--dir", ctx.workdir]
+        p, out, err, t0 = execute.start(cmd,
+                                        env=child_env(self.preload_for(alloc)),
+                                        cwd=ctx.workdir)
+        sampler = execute.RssSampler(p.pid, t0=t0)
+        sampler.start()
+        bench = problem = None
+        try:
+            problem = wait_ready(p.pid, port, min(30.0, ctx.timeout))
+            if problem is None:
+                bench = execute.run(
+                    [self.bench, "-h", "127.0.0.1", "-p", str(port), "-q",
+                     "-n", str(n), "-t", self.TESTS, "-P", "16", "--csv"],
+                    env=child_env(None), cwd=ctx.workdir,
+                    timeout=ctx.timeout, sample=False)
+                if bench.timed_out or bench.signal or bench.exit_code:
+                    problem = ("failed", "redis-benchmark: %s"
+                               % execute.failure_of(bench)[1])
+                else:
+                    rec.output = server_state(port)
+        except (OSError, ValueError) as e:
+            problem = ("failed", "talking to redis-server: %s" % e)
+        finally:
+            if server_alive(p.pid):
+                try:
+                    os.kill(p.pid, signal.SIGTERM)
+                except OSError:
+                    pass
+            res = execute.wait(p, out, err, t0, 30.0, sampler)
+        fill_measurements(rec, res)
+        failure = execute.failure_of(res)
+        if failure:
+            rec.fail(*failure)
+            return rec
+        if problem:
+            rec.fail(*problem)
+            return rec
+        if bench is None:
+            rec.fail("failed", "redis-server exited before the benchmark")
+            return rec
+        rps = parse_benchmark_csv(bench.stdout)
+        if sorted(rps) != sorted(self.TESTS.upper().split(",")):
+            rec.fail("wrong", "redis-benchmark reported %s" %
+                     (",".join(rps) or "nothing"))
+            return rec
+        rec.wall_s = bench.wall_s
+        rec.ops = n * len(rps)
+        rec.seconds = sum(n / v for v in rps.values())
+        rec.ops_per_s = rec.ops / rec.seconds
+        rec.extra = {"rps_" + k.lower(): v for k, v in rps.items()}
+        self.compare(rec)
+        return rec
+
+
+def libc_preload_if_needed(binary):
+    """glibc's libc.so.6 if binary links another allocator (preloading libc
+    puts its malloc first in the lookup order), else None."""
+    if binary and linked_allocator(binary):
+        return sysinfo.find_lib("libc.so.6")
+    return None
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_alive(pid):
+    """True while pid has not exited (it is not reaped, so wait4 can still
+    collect its rusage)."""
+    try:
+        info = os.waitid(os.P_PID, pid,
+                         os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return info is None
+
+
+def wait_ready(pid, port, limit):
+    """None once the server answers PING, else (status, detail)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if not server_alive(pid):
+            return None     # its exit status tells what happened
+        try:
+            if redis_command(port, "PING") == "PONG":
+                return None
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    return ("timeout", "redis-server did not answer within %.0f s" % limit)
+
+
+def redis_command(port, *args):
+    """Send one command, return the reply (str, int or None)."""
+    payload = "*%d\r\n" % len(args) + "".join(
+        "$%d\r\n%s\r\n" % (len(a.encode()), a) for a in args)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(payload.encode())
+        f = s.makefile("rb")
+        line = f.readline().rstrip(b"\r\n").decode("utf-8", "replace")
+        if not line:
+            raise ValueError("no reply")
+        kind, rest = line[0], line[1:]
+        if kind == "+":
+            return rest
+        if kind == ":":
+            return int(rest)
+        if kind == "$":
+            size = int(rest)
+            if size < 0:
+                return None
+            return f.read(size + 2)[:size].decode("utf-8", "replace")
+        raise ValueError("redis replied %r" % line)
+
+
+def server_state(port):
+    return "dbsize=%s get=%s llen=%s" % (
+        redis_command(port, "DBSIZE"),
+        redis_command(port, "GET", "key:__rand_int__"),
+        redis_command(port, "LLEN", "mylist"))
+
+
+def parse_benchmark_csv(stdout):
+    """{"SET": requests/s, ...} from redis-benchmark --csv output."""
+    out = {}
+    text = stdout.decode("utf-8", "replace")
+    for row in csv.reader(io.StringIO(text)):
+        if len(row) < 2 or row[0] == "test":
+            continue
+        try:
+            out[row[0].split()[0].upper()] = float(row[1])
+        except ValueError:
+            continue
+    return out
+
+
+def discover(build_dir, selected=None):
+    """All workloads in report order: the agreed C workloads, any other
+    wl-* in <build>/bench, then the real programs. selected restricts to
+    those names (in the order given); an unknown name raises ValueError."""
+    bench_dir = os.path.join(build_dir, "bench")
+    names = list(SYNTHETIC)
+    try:
+        found = sorted(f[3:] for f in os.listdir(bench_dir)
+                       if f.startswith("wl-"))
+    except OSError:
+        found = []
+    names += [n for n in found if n not in names]
+    table = {n: Synthetic(n, os.path.join(bench_dir, "wl-" + n))
+             for n in names}
+    table["python3"] = Python("python3")
+    table["sqlite3"] = Sqlite("sqlite3")
+    table["gcc"] = Gcc("gcc")
+    table["redis"] = Redis("redis")
+    order = names + PROGRAMS
+    if selected is None:
+        return [table[n] for n in order]
+    unknown = [n for n in selected if n not in table]
+    if unknown:
+        raise ValueError("unknown workload(s): %s (known: %s)"
+                         % (", ".join(unknown), ", ".join(order)))
+    return [table[n] for n in selected]
