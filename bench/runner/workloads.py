@@ -186,7 +186,7 @@ class Synthetic(Workload):
         try:
             r = subprocess.run([self.binary, "--help"],
                                stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, timeout=10)
+                               stderr=subprocess.STDOUT, timeout=5)
             text = r.stdout.decode("utf-8", "replace")
         except (OSError, subprocess.SubprocessError):
             text = ""

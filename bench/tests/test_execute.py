@@ -1,0 +1,156 @@
+"""Running children: exit statuses, signals, timeouts, RSS sampling."""
+import os
+import sys
+import time
+import unittest
+
+import fakes
+from runner import execute, record
+from runner.allocators import Allocator
+from runner.workloads import Context, Synthetic
+
+GLIBC = Allocator("glibc")
+
+
+def fake(name):
+    build = fakes.make_build([name])
+    return Synthetic(name, os.path.join(build, "bench", "wl-" + name))
+
+
+class ProcessTest(unittest.TestCase):
+    def test_exit_zero_is_no_failure(self):
+        res = execute.run(["/bin/true"], timeout=10, sample=False)
+        self.assertEqual(res.exit_code, 0)
+        self.assertIsNone(execute.failure_of(res))
+        self.assertIsNotNone(res.cpu_s)
+        self.assertGreater(res.peak_rss_kib, 0)
+
+    def test_signal_is_crash(self):
+        res = execute.run(["/bin/sh", "-c", "kill -SEGV $$"], timeout=10)
+        self.assertEqual(res.signal, 11)
+        status, detail = execute.failure_of(res)
+        self.assertEqual(status, "crashed")
+        self.assertIn("SIGSEGV", detail)
+
+    def test_nonzero_exit_is_failure_with_stderr(self):
+        res = execute.run(["/bin/sh", "-c", "echo broken heap >&2; exit 3"],
+                          timeout=10)
+        status, detail = execute.failure_of(res)
+        self.assertEqual(status, "failed")
+        self.assertIn("exit status 3", detail)
+        self.assertIn("broken heap", detail)
+
+    def test_timeout_kills_process_group(self):
+        t = time.monotonic()
+        res = execute.run(["/bin/sh", "-c", "sleep 30 & sleep 30"],
+                          timeout=0.5)
+        self.assertLess(time.monotonic() - t, 10)
+        self.assertTrue(res.timed_out)
+        self.assertEqual(execute.failure_of(res)[0], "timeout")
+
+    def test_output_is_captured(self):
+        res = execute.run(["/bin/sh", "-c", "echo out; echo err >&2"],
+                          timeout=10, sample=False)
+        self.assertEqual(res.stdout, b"out\n")
+        self.assertEqual(res.stderr, b"err\n")
+
+
+class RssSamplingTest(unittest.TestCase):
+    def test_samples_follow_a_growing_child(self):
+        code = ("import time\nb = bytearray(64 << 20)\n"
+                "for i in range(0, len(b), 4096): b[i] = 1\n"
+                "time.sleep(0.4)\n")
+        res = execute.run([sys.executable, "-c", code], timeout=30)
+        self.assertEqual(res.exit_code, 0)
+        self.assertGreaterEqual(len(res.samples), 4)
+        times = [t for t, _ in res.samples]
+        self.assertEqual(times, sorted(times))
+        peak = max(k for _, k in res.samples)
+        self.assertGreater(peak, 60 * 1024)
+        # ru_maxrss agrees with the sampled peak.
+        self.assertGreaterEqual(res.peak_rss_kib, peak * 0.9)
+
+    def test_tree_sampling_counts_descendants(self):
+        code = ("import time\nb = bytearray(48 << 20)\n"
+                "for i in range(0, len(b), 4096): b[i] = 1\n"
+                "time.sleep(0.5)\n")
+        res = execute.run(["/bin/sh", "-c", '"$0" -c "$1"; true',
+                           sys.executable, code], timeout=30, tree=True)
+        self.assertEqual(res.exit_code, 0)
+        self.assertGreater(max(k for _, k in res.samples), 45 * 1024)
+
+    def test_vmrss_of_a_missing_process_is_none(self):
+        self.assertIsNone(execute.read_vmrss_kib(2 ** 22 + 12345))
+
+
+class WorkloadFailureTest(unittest.TestCase):
+    ctx = Context(mode="quick", threads=2, timeout=10)
+
+    def run_fake(self, name, ctx=None):
+        w = fake(name)
+        self.assertIsNone(w.unavailable())
+        w.prepare(ctx or self.ctx)
+        return w.run(GLIBC, ctx or self.ctx, 1)
+
+    def test_ok_run_has_numbers(self):
+        r = self.run_fake("ok")
+        self.assertEqual(r.status, record.OK)
+        self.assertEqual(r.ops_per_s, 2000.0)
+        self.assertEqual(r.live_bytes, 1048576)
+        self.assertEqual(r.checksum, "abc")
+        self.assertGreater(r.peak_rss_kib, 0)
+        self.assertIsNotNone(r.wall_s)
+        self.assertAlmostEqual(r.fragmentation,
+                               r.peak_rss_kib * 1024 / 1048576)
+
+    def test_crash_by_signal(self):
+        r = self.run_fake("crash")
+        self.assertEqual(r.status, "crashed")
+        self.assertIn("SIGSEGV", r.detail)
+        self.assertEqual(r.row()["wall_s"], "")
+
+    def test_exit_one_is_failed_even_with_json(self):
+        r = self.run_fake("fail")
+        self.assertEqual(r.status, "failed")
+        self.assertIn("block 7 corrupted", r.detail)
+        self.assertEqual(r.row()["ops_per_s"], "")
+
+    def test_no_json_is_wrong(self):
+        r = self.run_fake("nojson")
+        self.assertEqual(r.status, "wrong")
+        self.assertIn("JSON", r.detail)
+
+    def test_timeout(self):
+        r = self.run_fake("sleep", Context(mode="quick", timeout=0.3))
+        self.assertEqual(r.status, "timeout")
+
+    def test_threads_passed_when_help_mentions_them(self):
+        r = self.run_fake("threads", Context(mode="quick", threads=3,
+                                             timeout=10))
+        self.assertEqual(r.status, record.OK)
+        self.assertEqual(r.threads, 3)
+
+    def test_quick_flag_and_no_threads_for_unthreaded(self):
+        w = fake("ok")
+        w.prepare(self.ctx)
+        self.assertEqual(w.args(self.ctx), ["--quick"])
+
+    def test_preload_is_set_for_allocator_and_not_for_glibc(self):
+        w = fake("env")
+        w.prepare(self.ctx)
+        r = w.run(GLIBC, self.ctx, 1)
+        self.assertEqual(r.checksum, "none")
+        lib = "/nonexistent/libfake.so"
+        r = w.run(Allocator("fake", lib), self.ctx, 1)
+        # ld.so warns about a missing preload and goes on.
+        self.assertEqual(r.checksum, lib)
+
+    def test_rss_of_fake_workload_is_sampled(self):
+        r = self.run_fake("mem")
+        self.assertEqual(r.status, record.OK)
+        self.assertGreater(max(k for _, k in r.samples), 60 * 1024)
+        self.assertGreater(r.fragmentation, 0.9)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,190 @@
+"""CSV and Markdown from a fake list of runs."""
+import csv
+import os
+import tempfile
+import unittest
+
+import fakes  # noqa: F401
+from runner import report
+from runner.record import CSV_FIELDS, Run
+
+
+def run(w, a, n, wall=None, rss=None, ops=None, status="ok", live=None):
+    r = Run(w, a, n)
+    if status != "ok":
+        r.fail(status, "killed by SIGSEGV")
+        return r
+    r.wall_s = wall
+    r.cpu_s = wall
+    r.peak_rss_kib = rss
+    r.minflt = 100
+    if ops is not None:
+        r.ops, r.seconds, r.ops_per_s = ops, 1.0, float(ops)
+    r.live_bytes = live
+    r.samples = [(0.0, 100), (0.05, rss)]
+    return r
+
+
+def fake_runs():
+    runs = []
+    for n in (1, 2, 3):
+        runs += [
+            run("larson", "glibc", n, wall=2.0 + n * 0.1, rss=4096, ops=1000,
+                live=2 << 20),
+            run("larson", "jemalloc", n, wall=1.0, rss=8192, ops=2000,
+                live=2 << 20),
+            run("larson", "sable", n, wall=0.5, rss=2048, ops=4000,
+                live=2 << 20),
+            run("gcc", "glibc", n, wall=4.0, rss=10240),
+            run("gcc", "jemalloc", n, wall=2.0, rss=20480),
+        ]
+    # sable crashed once on gcc: the whole cell is FAILED.
+    runs += [run("gcc", "sable", 1, wall=0.1, rss=1024),
+             run("gcc", "sable", 2, status="crashed"),
+             run("gcc", "sable", 3, wall=0.1, rss=1024)]
+    return runs
+
+
+META = {
+    "date": "2030-01-02 03:04", "command": "bench/run -r 3",
+    "mode": "default", "reps": 3, "threads": 2, "timeout": 300,
+    "machine": {"cpu": "Fake CPU", "cores": 2, "memory": "1.0 GiB",
+                "kernel": "6.0", "debian": "12.0", "glibc": "glibc 2.36",
+                "thp": "madvise"},
+    "allocators": [("glibc", None, "glibc 2.36"),
+                   ("jemalloc", "/usr/lib/libjemalloc.so.2", "5.3.0"),
+                   ("sable", "build/libsable.so", "git abc")],
+    "skipped": [("redis", "redis-server not installed")],
+    "args": {"larson": "--threads 2", "gcc": "-O1 -c, 2000 functions"},
+    "notes": {},
+}
+
+
+class SummaryTest(unittest.TestCase):
+    def setUp(self):
+        self.s = report.Summary(fake_runs(), ["larson", "gcc", "redis"],
+                                ["glibc", "jemalloc", "sable"])
+
+    def test_workloads_without_runs_are_dropped(self):
+        self.assertEqual(self.s.workloads, ["larson", "gcc"])
+
+    def test_medians(self):
+        c = self.s.cells["larson"]["glibc"]
+        self.assertAlmostEqual(c.get("wall_s"), 2.2)
+        self.assertEqual(c.get("ops_per_s"), 1000)
+
+    def test_ratios_to_best(self):
+        row = self.s.cells["larson"]
+        self.assertAlmostEqual(row["sable"].ratios["wall_s"], 1.0)
+        self.assertAlmostEqual(row["glibc"].ratios["wall_s"], 4.4)
+        self.assertAlmostEqual(row["jemalloc"].ratios["ops_per_s"], 2.0)
+        self.assertAlmostEqual(row["jemalloc"].ratios["peak_rss_kib"], 4.0)
+
+    def test_failed_cell_has_no_numbers_and_is_not_best(self):
+        row = self.s.cells["gcc"]
+        self.assertTrue(row["sable"].failed)
+        self.assertIsNone(row["sable"].get("wall_s"))
+        self.assertIsNone(row["sable"].ratios["wall_s"])
+        # jemalloc is the best of the allocators that did not fail.
+        self.assertAlmostEqual(row["jemalloc"].ratios["wall_s"], 1.0)
+        self.assertAlmostEqual(row["glibc"].ratios["wall_s"], 2.0)
+
+    def test_geometric_means(self):
+        g = self.s.geomeans
+        self.assertAlmostEqual(g["glibc"]["wall_s"], (4.4 * 2.0) ** 0.5)
+        self.assertAlmostEqual(g["jemalloc"]["wall_s"], 2.0 ** 0.5)
+        # sable only counts larson, where it was best.
+        self.assertAlmostEqual(g["sable"]["wall_s"], 1.0)
+        self.assertEqual(g["sable"]["failed"], 1)
+        self.assertEqual(g["sable"]["n"], 1)
+        self.assertAlmostEqual(g["jemalloc"]["peak_rss_kib"],
+                               (4.0 * 2.0) ** 0.5)
+
+
+class MarkdownTest(unittest.TestCase):
+    def setUp(self):
+        self.s = report.Summary(fake_runs(), ["larson", "gcc"],
+                                ["glibc", "jemalloc", "sable"])
+        self.md = report.markdown(self.s, META, [("time", "time.png")])
+
+    def table_row(self, workload, allocator):
+        section = self.md.split("### %s" % workload, 1)[1]
+        for line in section.splitlines():
+            if line.startswith("| %s |" % allocator):
+                return [c.strip() for c in line.strip("|").split("|")]
+        self.fail("no row for %s in %s" % (allocator, workload))
+
+    def test_failed_cell(self):
+        row = self.table_row("gcc", "sable")
+        self.assertEqual(row[1], "FAILED")
+        self.assertNotIn("0.100", row)
+        self.assertIn("FAILED: sable run 2: crashed", self.md)
+
+    def test_ratios_in_table(self):
+        row = self.table_row("larson", "glibc")
+        self.assertEqual(row[1], "2.200")   # median time
+        self.assertEqual(row[2], "4.40")    # × best
+        row = self.table_row("gcc", "glibc")
+        self.assertEqual(row[2], "2.00")
+
+    def test_ops_column_only_where_known(self):
+        larson = self.md.split("### larson")[1].split("###")[0]
+        gcc = self.md.split("### gcc")[1]
+        self.assertIn("ops/s", larson)
+        self.assertNotIn("ops/s", gcc.split("\n\n")[1])
+
+    def test_fragmentation_column(self):
+        row = self.table_row("larson", "sable")
+        # 2048 KiB peak RSS over 2 MiB live.
+        self.assertIn("1.00", row)
+
+    def test_machine_command_plots_and_skips(self):
+        for text in ("Fake CPU", "glibc 2.36", "`bench/run -r 3`",
+                     "![time](time.png)", "redis: redis-server not "
+                     "installed", "2030-01-02 03:04"):
+            self.assertIn(text, self.md)
+
+    def test_geomean_table_counts_failures(self):
+        self.assertIn("1 of 2, 1 FAILED", self.md)
+
+    def test_img_prefix_and_header(self):
+        md = report.markdown(self.s, META, [("time", "t.png")],
+                             img_prefix="img/", header="# Generated")
+        self.assertTrue(md.startswith("# Generated"))
+        self.assertIn("](img/t.png)", md)
+
+
+class CsvTest(unittest.TestCase):
+    def test_results_and_rss_csv(self):
+        runs = fake_runs()
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "results.csv")
+            report.write_results_csv(p, runs)
+            with open(p) as f:
+                rows = list(csv.DictReader(f))
+            self.assertEqual(len(rows), len(runs))
+            self.assertEqual(list(rows[0].keys()), CSV_FIELDS)
+            for col in ("workload", "allocator", "run", "wall_s", "cpu_s",
+                        "ops_per_s", "peak_rss_kib", "minflt", "live_bytes",
+                        "status"):
+                self.assertIn(col, CSV_FIELDS)
+            crashed = [r for r in rows if r["status"] == "crashed"]
+            self.assertEqual(len(crashed), 1)
+            self.assertEqual(crashed[0]["wall_s"], "")
+            self.assertEqual(crashed[0]["detail"], "killed by SIGSEGV")
+            first = rows[0]
+            self.assertEqual(first["ops_per_s"], "1000.0")
+            self.assertEqual(first["peak_rss_kib"], "4096")
+
+            p = os.path.join(d, "rss.csv")
+            report.write_rss_csv(p, runs)
+            with open(p) as f:
+                rows = list(csv.reader(f))
+            self.assertEqual(rows[0], ["workload", "allocator", "run", "t_s",
+                                       "rss_kib"])
+            self.assertEqual(rows[1], ["larson", "glibc", "1", "0.000",
+                                       "100"])
+
+
+if __name__ == "__main__":
+    unittest.main()
