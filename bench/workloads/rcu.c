@@ -25,6 +25,7 @@
 
 static long nkeys = 16384;
 static long nreaders = 1, nupdaters = 1;
+static long nthreads_opt = 0;
 static long lookups = 12000000; /* per reader */
 static long updates = 3000000;  /* per updater */
 static long min_payload = 32, max_payload = 512;
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
 {
 	wl_opt opts[] = {
 		{ "keys", WL_OPT_LONG, &nkeys, "keys in the table" },
+		{ "threads", WL_OPT_LONG, &nthreads_opt, "if > 0: workers, split into N/2 updaters (at least 1) and readers" },
 		{ "readers", WL_OPT_LONG, &nreaders, "reader threads" },
 		{ "updaters", WL_OPT_LONG, &nupdaters, "updater threads" },
 		{ "lookups", WL_OPT_LONG, &lookups, "lookups per reader" },
@@ -166,6 +168,10 @@ int main(int argc, char **argv)
 		updates = 150000;
 	}
 	wl_parse_args(W, argc, argv, opts, WL_NOPTS(opts), false);
+	if (nthreads_opt > 0) {
+		nupdaters = nthreads_opt / 2 > 0 ? nthreads_opt / 2 : 1;
+		nreaders = nthreads_opt - nupdaters;
+	}
 	wl_require(W, nkeys >= 1 && nreaders >= 0 && nupdaters >= 1 && nupdaters <= nkeys &&
 	           nreaders + nupdaters <= 1024, "keys >= updaters >= 1, readers >= 0");
 	wl_require(W, lookups >= 0 && updates >= 0, "lookups, updates >= 0");

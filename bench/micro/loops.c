@@ -1,0 +1,187 @@
+/* The micro-benchmark loops (see loops.h). Pointers pass through an empty
+ * asm with a "memory" clobber so the compiler cannot pair up and drop the
+ * malloc/free calls. */
+#include "loops.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline void sink(const void *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+static void oom(size_t size)
+{
+	fprintf(stderr, "micro: allocation of %zu bytes failed\n", size);
+	abort();
+}
+
+/* One op: malloc(size), write one byte, free. */
+void loop_malloc_free(size_t size, long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		char *p = malloc(size);
+		if (p == NULL)
+			oom(size);
+		*(volatile char *)p = 1;
+		sink(p);
+		free(p);
+	}
+}
+
+/* One op: calloc(1, size), read one byte, free. */
+void loop_calloc_free(size_t size, long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		char *p = calloc(1, size);
+		if (p == NULL)
+			oom(size);
+		if (*(volatile char *)p != 0)
+			abort();
+		sink(p);
+		free(p);
+	}
+}
+
+#define BATCH 1000
+
+/* One op: 1000 blocks of 8..size bytes (8..512 by default) allocated, then
+ * all freed in allocation order. */
+void loop_batch(size_t size, long iters)
+{
+	void *ptr[BATCH];
+	size_t sz[BATCH];
+	size_t hi = size < 8 ? 8 : size;
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	for (int k = 0; k < BATCH; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		sz[k] = 8 + (size_t)(x % (hi - 8 + 1));
+	}
+	for (long i = 0; i < iters; i++) {
+		for (int k = 0; k < BATCH; k++) {
+			ptr[k] = malloc(sz[k]);
+			if (ptr[k] == NULL)
+				oom(sz[k]);
+			sink(ptr[k]);
+		}
+		for (int k = 0; k < BATCH; k++)
+			free(ptr[k]);
+	}
+}
+
+/* One op: one realloc, growing a buffer by 16 bytes; the buffer is freed
+ * and restarted at 16 bytes once it would exceed `size`. */
+void loop_realloc_growth(size_t size, long iters)
+{
+	size_t cur = 16;
+	char *p = malloc(cur);
+	if (p == NULL)
+		oom(cur);
+	for (long i = 0; i < iters; i++) {
+		if (cur + 16 > size) {
+			free(p);
+			cur = 16;
+			p = malloc(cur);
+			if (p == NULL)
+				oom(cur);
+		}
+		cur += 16;
+		p = realloc(p, cur);
+		if (p == NULL)
+			oom(cur);
+		p[cur - 1] = 1;
+		sink(p);
+	}
+	free(p);
+}
+
+#define RING 256
+
+struct xring {
+	_Alignas(64) atomic_long head;
+	_Alignas(64) atomic_long tail;
+	_Alignas(64) void *slot[RING];
+	long n;
+};
+
+static void *xfreer(void *arg)
+{
+	struct xring *r = arg;
+	long tail = 0;
+	while (tail < r->n) {
+		long head = atomic_load_explicit(&r->head, memory_order_acquire);
+		if (head == tail) {
+			sched_yield();
+			continue;
+		}
+		while (tail < head) {
+			free(r->slot[tail & (RING - 1)]);
+			tail++;
+		}
+		atomic_store_explicit(&r->tail, tail, memory_order_release);
+	}
+	return NULL;
+}
+
+/* One op: the calling thread allocates a block of `size` bytes, a second
+ * thread frees it (blocks pass through a ring of 256). Includes one thread
+ * creation per call: call with many iterations. */
+void loop_cross_thread(size_t size, long iters)
+{
+	struct xring *r = aligned_alloc(64, sizeof *r);
+	if (r == NULL)
+		oom(sizeof *r);
+	atomic_init(&r->head, 0);
+	atomic_init(&r->tail, 0);
+	r->n = iters;
+	pthread_t t;
+	if (pthread_create(&t, NULL, xfreer, r) != 0) {
+		fprintf(stderr, "micro: pthread_create failed\n");
+		abort();
+	}
+	for (long i = 0; i < iters; i++) {
+		while (i - atomic_load_explicit(&r->tail, memory_order_acquire) >= RING)
+			sched_yield();
+		char *p = malloc(size);
+		if (p == NULL)
+			oom(size);
+		*(volatile char *)p = 1;
+		r->slot[i & (RING - 1)] = p;
+		atomic_store_explicit(&r->head, i + 1, memory_order_release);
+	}
+	pthread_join(t, NULL);
+	free(r);
+}
+
+/* One op: malloc(size) (meant for 4 KiB - 256 KiB), write the first and the
+ * last byte, free. */
+void loop_large(size_t size, long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		char *p = malloc(size);
+		if (p == NULL)
+			oom(size);
+		*(volatile char *)p = 1;
+		*(volatile char *)(p + size - 1) = 1;
+		sink(p);
+		free(p);
+	}
+}
+
+const struct micro_loop micro_loops[] = {
+	{ "malloc_free", loop_malloc_free, 64, "malloc + free" },
+	{ "calloc_free", loop_calloc_free, 64, "calloc + free" },
+	{ "batch", loop_batch, 512, "1000 mallocs then 1000 frees" },
+	{ "realloc_growth", loop_realloc_growth, 4096, "realloc by +16 B" },
+	{ "cross_thread", loop_cross_thread, 64, "malloc here + free on another thread" },
+	{ "large", loop_large, 65536, "malloc + free of a large block" },
+};
+const size_t micro_nloops = sizeof micro_loops / sizeof micro_loops[0];
