@@ -97,20 +97,26 @@ def build_dir(arg):
 
 
 def rel(path):
-    """path relative to the repository root when inside it (reports must
-    not name this machine's directories)."""
+    """path as a report may show it: relative to the repository root when
+    inside it, as is under /usr and /lib (the same on every Debian), else
+    only its last component (reports must not name this machine's
+    directories)."""
     if not path:
         return path
     ap = os.path.abspath(path)
     if ap == REPO_ROOT or ap.startswith(REPO_ROOT + os.sep):
         return os.path.relpath(ap, REPO_ROOT)
-    return path
+    if not os.path.isabs(path):
+        return path
+    if ap.startswith(("/usr/", "/lib/", "/lib64/")):
+        return ap
+    return ".../" + os.path.basename(ap.rstrip(os.sep))
 
 
 def command_line(argv):
     parts = ["bench/run"]
     for arg in argv:
-        if "=" in arg and arg.startswith("--"):
+        if "=" in arg:
             k, v = arg.split("=", 1)
             parts.append("%s=%s" % (k, rel(v) if os.path.isabs(v) else v))
         elif os.path.isabs(arg):

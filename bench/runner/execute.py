@@ -2,12 +2,16 @@
 
 A child runs in its own session (so a timeout kills its whole process group)
 with stdout/stderr going to temporary files (no pipe can fill up and stall
-it). The main thread blocks in os.wait4(), which gives the child's rusage:
-user+sys CPU, ru_maxrss (peak RSS of the child and its waited-for
-descendants) and ru_minflt. A sampler thread reads VmRSS from
-/proc/<pid>/status every ~50 ms; a timer thread kills the group on timeout.
+it). It is forked by a tiny C helper (spawn.c) that reports the wait4()
+rusage: user+sys CPU, ru_maxrss (peak RSS of the child and its waited-for
+descendants) and ru_minflt; see spawn.c for why the runner does not fork it
+itself. The main thread blocks in os.wait4() on the helper. A sampler
+thread reads VmRSS from /proc/<pid>/status every ~50 ms; a timer thread
+kills the group on timeout.
 """
+import atexit
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -100,32 +104,19 @@ class RssSampler(threading.Thread):
 
 class ProcResult:
     """What happened to one child: exit code or signal, whether it timed out,
-    wall seconds, rusage, its output and the RSS samples."""
+    wall and CPU seconds, peak RSS, minor faults, output, RSS samples."""
 
     def __init__(self):
         self.exit_code = None      # set when it exited normally
         self.signal = None         # set when a signal ended it
         self.timed_out = False
         self.wall_s = None
-        self.rusage = None
+        self.cpu_s = None
+        self.peak_rss_kib = None   # ru_maxrss (Linux reports KiB)
+        self.minflt = None
         self.stdout = b""
         self.stderr = b""
         self.samples = []
-
-    @property
-    def cpu_s(self):
-        if self.rusage is None:
-            return None
-        return self.rusage.ru_utime + self.rusage.ru_stime
-
-    @property
-    def peak_rss_kib(self):
-        # Linux reports ru_maxrss in KiB.
-        return None if self.rusage is None else self.rusage.ru_maxrss
-
-    @property
-    def minflt(self):
-        return None if self.rusage is None else self.rusage.ru_minflt
 
 
 def kill_group(pid, sig=signal.SIGKILL):
@@ -143,24 +134,135 @@ def set_status(res, status):
         res.exit_code = os.WEXITSTATUS(status)
 
 
-def start(cmd, env=None, cwd=None, stdin_path=None):
-    """Start cmd in a new session with output to temporary files. Returns
-    (popen, stdout_file, stderr_file, t0); see wait()."""
+# The spawn helper (spawn.c beside this file), compiled once per runner
+# process into a temporary directory. Without a C compiler children are
+# started directly and their peak RSS includes what they inherited from the
+# runner at fork time.
+_helper = {"done": False, "path": None, "why": None}
+
+
+def helper_path():
+    if _helper["done"]:
+        return _helper["path"]
+    _helper["done"] = True
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spawn.c")
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        _helper["why"] = "no C compiler to build the spawn helper"
+        return None
+    tmp = tempfile.mkdtemp(prefix="sable-bench-spawn-")
+    atexit.register(shutil.rmtree, tmp, True)
+    exe = os.path.join(tmp, "spawn")
+    try:
+        r = subprocess.run([cc, "-O2", "-o", exe, src],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=60)
+    except (OSError, subprocess.SubprocessError) as e:
+        _helper["why"] = "building the spawn helper failed: %s" % e
+        return None
+    if r.returncode != 0:
+        _helper["why"] = "building the spawn helper failed: %s" % \
+            r.stdout.decode("utf-8", "replace").strip()[:300]
+        return None
+    _helper["path"] = exe
+    return exe
+
+
+def helper_problem():
+    """Why children run without the helper (None if they do not)."""
+    helper_path()
+    return _helper["why"]
+
+
+class Child:
+    """A started child. popen is our direct child: the spawn helper, or the
+    command itself without a helper. pid() is the command's own pid."""
+
+    def __init__(self, popen, out, err, t0, result_path):
+        self.popen = popen
+        self.out = out
+        self.err = err
+        self.t0 = t0
+        self.result_path = result_path
+        self._pid = None if result_path else popen.pid
+
+    def pid(self, limit=5.0):
+        """The command's pid; with the helper, waits for it to be known.
+        None if the helper ended before reporting it."""
+        deadline = time.monotonic() + limit
+        while self._pid is None and time.monotonic() < deadline:
+            report = read_report(self.result_path)
+            if "pid" in report:
+                self._pid = int(report["pid"])
+                break
+            if self.popen.poll_done():
+                break
+            time.sleep(0.001)
+        return self._pid
+
+    def alive(self):
+        """True while our direct child has not exited. It is not reaped, so
+        wait() can still collect it."""
+        try:
+            info = os.waitid(os.P_PID, self.popen.pid,
+                             os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return False
+        return info is None
+
+
+class _Popen(subprocess.Popen):
+    def poll_done(self):
+        try:
+            return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG |
+                             os.WNOWAIT) is not None
+        except ChildProcessError:
+            return True
+
+
+def read_report(path):
+    """The helper's result file as a dict of strings ({} if empty)."""
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                words = line.split()
+                for k, v in zip(words[::2], words[1::2]):
+                    out[k] = v
+    except OSError:
+        pass
+    return out
+
+
+def start(cmd, env=None, cwd=None, stdin_path=None, use_helper=True):
+    """Start cmd in a new session with output to temporary files. An
+    LD_PRELOAD in env applies to cmd only, not to the helper. Returns a
+    Child; see wait()."""
+    env = dict(os.environ if env is None else env)
     out = tempfile.TemporaryFile()
     err = tempfile.TemporaryFile()
+    helper = helper_path() if use_helper else None
+    result_path = None
+    if helper:
+        fd, result_path = tempfile.mkstemp(prefix="sable-bench-run-")
+        os.close(fd)
+        preload = env.pop("LD_PRELOAD", None) or "-"
+        cmd = [helper, result_path, preload] + list(cmd)
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     t0 = time.monotonic()
     try:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=stdin,
-                             env=env, cwd=cwd, start_new_session=True)
+        p = _Popen(cmd, stdout=out, stderr=err, stdin=stdin, env=env,
+                   cwd=cwd, start_new_session=True)
     finally:
         if stdin_path:
             stdin.close()
-    return p, out, err, t0
+    return Child(p, out, err, t0, result_path)
 
 
-def wait(p, out, err, t0, timeout, sampler=None):
-    """Block in wait4() until the child ends or the timeout kills it."""
+def wait(child, timeout, sampler=None):
+    """Block in wait4() until the child ends or the timeout kills its
+    process group; returns a ProcResult."""
+    p = child.popen
     res = ProcResult()
     timed_out = threading.Event()
 
@@ -180,34 +282,60 @@ def wait(p, out, err, t0, timeout, sampler=None):
             os.wait4(p.pid, 0)
             p.returncode = -1
             raise
-        res.wall_s = time.monotonic() - t0
-        res.rusage = ru
-        set_status(res, status)
+        wall = time.monotonic() - child.t0
         # Popen must not try to reap the pid again.
-        p.returncode = res.exit_code if res.signal is None else -res.signal
+        p.returncode = os.waitstatus_to_exitcode(status)
         res.timed_out = timed_out.is_set()
+        if child.result_path is None:
+            set_status(res, status)
+            res.wall_s = wall
+            res.cpu_s = ru.ru_utime + ru.ru_stime
+            res.peak_rss_kib = ru.ru_maxrss
+            res.minflt = ru.ru_minflt
+        else:
+            report = read_report(child.result_path)
+            if "status" in report:
+                set_status(res, int(report["status"]))
+                res.wall_s = float(report["wall"])
+                res.cpu_s = float(report["utime"]) + float(report["stime"])
+                res.peak_rss_kib = int(report["maxrss_kib"])
+                res.minflt = int(report["minflt"])
+            else:
+                # The helper itself was killed (timeout) or failed.
+                set_status(res, status)
+                res.wall_s = wall
     finally:
         if timer:
             timer.cancel()
         if sampler is not None:
             sampler.stop()
             res.samples = sampler.samples
-        for f, attr in ((out, "stdout"), (err, "stderr")):
+        for f, attr in ((child.out, "stdout"), (child.err, "stderr")):
             f.seek(0)
             setattr(res, attr, f.read())
             f.close()
+        if child.result_path:
+            try:
+                os.unlink(child.result_path)
+            except OSError:
+                pass
     return res
 
 
 def run(cmd, env=None, cwd=None, timeout=None, stdin_path=None,
-        sample=True, tree=False, interval=SAMPLE_INTERVAL_S):
+        sample=True, tree=False, interval=SAMPLE_INTERVAL_S,
+        use_helper=True):
     """Run cmd to completion, measuring it; returns a ProcResult."""
-    p, out, err, t0 = start(cmd, env=env, cwd=cwd, stdin_path=stdin_path)
+    child = start(cmd, env=env, cwd=cwd, stdin_path=stdin_path,
+                  use_helper=use_helper)
     sampler = None
     if sample:
-        sampler = RssSampler(p.pid, t0=t0, interval=interval, tree=tree)
-        sampler.start()
-    return wait(p, out, err, t0, timeout, sampler)
+        pid = child.pid()
+        if pid is not None:
+            sampler = RssSampler(pid, t0=child.t0, interval=interval,
+                                 tree=tree)
+            sampler.start()
+    return wait(child, timeout, sampler)
 
 
 def signal_name(sig):

@@ -45,8 +45,9 @@ def make_references(workloads, ctx, log=None):
         rec = w.run(glibc, ctx, 0)
         if rec.ok and rec.output is not None:
             w.reference = rec.output
-            log("[ref] %s × glibc: expected output %s … %.2f s"
-                % (w.name, rec.output, rec.wall_s))
+            log("[ref] %s × glibc: expected output %s … %s"
+                % (w.name, rec.output, "%.2f s" % rec.wall_s
+                   if rec.wall_s is not None else "done"))
         else:
             if rec.ok:
                 rec.fail("wrong", "no output to compare")

@@ -388,15 +388,17 @@ class Redis(Workload):
         cmd = [self.server, "--port", str(port), "--bind", "127.0.0.1",
                "--save", "", "--appendonly", "no", "--daemonize", "no",
                "--dir", ctx.workdir]
-        p, out, err, t0 = execute.start(cmd,
-                                        env=child_env(self.preload_for(alloc)),
-                                        cwd=ctx.workdir)
-        sampler = execute.RssSampler(p.pid, t0=t0)
-        sampler.start()
+        child = execute.start(cmd, env=child_env(self.preload_for(alloc)),
+                              cwd=ctx.workdir)
+        sampler = None
+        pid = child.pid()
+        if pid is not None:
+            sampler = execute.RssSampler(pid, t0=child.t0)
+            sampler.start()
         bench = problem = None
         try:
-            problem = wait_ready(p.pid, port, min(30.0, ctx.timeout))
-            if problem is None:
+            problem = wait_ready(child, port, min(30.0, ctx.timeout))
+            if problem is None and child.alive():
                 bench = execute.run(
                     [self.bench, "-h", "127.0.0.1", "-p", str(port), "-q",
                      "-n", str(n), "-t", self.TESTS, "-P", "16", "--csv"],
@@ -410,12 +412,12 @@ class Redis(Workload):
         except (OSError, ValueError) as e:
             problem = ("failed", "talking to redis-server: %s" % e)
         finally:
-            if server_alive(p.pid):
+            if child.alive() and pid is not None:
                 try:
-                    os.kill(p.pid, signal.SIGTERM)
+                    os.kill(pid, signal.SIGTERM)
                 except OSError:
                     pass
-            res = execute.wait(p, out, err, t0, 30.0, sampler)
+            res = execute.wait(child, 30.0, sampler)
         fill_measurements(rec, res)
         failure = execute.failure_of(res)
         if failure:
@@ -455,23 +457,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def server_alive(pid):
-    """True while pid has not exited (it is not reaped, so wait4 can still
-    collect its rusage)."""
-    try:
-        info = os.waitid(os.P_PID, pid,
-                         os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return False
-    return info is None
-
-
-def wait_ready(pid, port, limit):
-    """None once the server answers PING, else (status, detail)."""
+def wait_ready(child, port, limit):
+    """None once the server answers PING (or has exited: its exit status
+    tells what happened), else (status, detail)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        if not server_alive(pid):
-            return None     # its exit status tells what happened
+        if not child.alive():
+            return None
         try:
             if redis_command(port, "PING") == "PONG":
                 return None
