@@ -9,7 +9,7 @@ import tempfile
 import time
 
 from . import allocators as allocmod
-from . import plots, report, suite, sysinfo, workloads as wlmod
+from . import execute, plots, report, suite, sysinfo, workloads as wlmod
 
 BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
@@ -206,6 +206,13 @@ def main(argv=None):
             % (len(allocs), len(workloads)))
         return 2
 
+    warnings = []
+    why = execute.helper_problem()
+    if why:
+        warnings.append("Workloads were forked by the runner itself (%s): "
+                        "peak RSS includes what they inherited from it."
+                        % why)
+        log("bench/run: warning: %s" % warnings[-1])
     start = datetime.datetime.now()
     t0 = time.monotonic()
     own_workdir = tempfile.mkdtemp(prefix="sable-bench-")
@@ -258,6 +265,7 @@ def main(argv=None):
             "args": {w.name: w.describe_args(ctx) for w in workloads},
             "notes": notes,
             "elapsed_s": elapsed,
+            "warnings": warnings,
         }
         write_outputs(outdir, runs, workloads, allocs, meta, args)
         if args.out is None:

@@ -197,11 +197,17 @@ def markdown(summary, meta, plots=(), img_prefix="", header=None):
         out += [header, ""]
     else:
         out += ["# sable benchmark report", ""]
-    out += ["Date: %s. Command: `%s`." % (meta["date"], meta["command"]), ""]
+    took = ""
+    if meta.get("elapsed_s") is not None:
+        took = " It took %.1f minutes." % (meta["elapsed_s"] / 60.0)
+    out += ["Date: %s. Command: `%s`.%s" % (meta["date"], meta["command"],
+                                            took), ""]
     if meta.get("mode") in ("quick", "smoke"):
         out += ["**%s mode: tiny problem sizes, one run each; the numbers "
                 "show that everything works, not how fast it is.**"
                 % meta["mode"].capitalize(), ""]
+    for warning in meta.get("warnings", ()):
+        out += ["**Warning: %s**" % warning, ""]
     out += ["## Machine", ""]
     m = meta["machine"]
     out += table(["", ""], ["l", "l"], [
