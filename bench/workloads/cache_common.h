@@ -23,9 +23,9 @@
 #define W WL_NAME
 
 static long nthreads = 2;
-static long iterations = 20000;
+static long iterations = 50000;
 static long obj_size = 8;
-static long repetitions = 5000;
+static long repetitions = 10000;
 
 struct worker {
 	pthread_t tid;
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 		{ "repetitions", WL_OPT_LONG, &repetitions, "increments of every byte per object" },
 	};
 	if (wl_parse_args(W, argc, argv, opts, WL_NOPTS(opts), true))
-		iterations = 2000;
+		iterations = 1000;
 	wl_parse_args(W, argc, argv, opts, WL_NOPTS(opts), false);
 	wl_require(W, nthreads >= 1 && nthreads <= 1024, "threads in 1..1024");
 	wl_require(W, iterations >= 1 && repetitions >= 1, "iterations, repetitions >= 1");

@@ -34,7 +34,7 @@ struct slot {
 static long min_size = 16, max_size = 1024;
 static long slots_per_thread = 5000;
 static long ops_per_gen = 100000;
-static long generations = 1200;
+static long generations = 1000;
 static long nthreads = 2;
 static double seconds_limit = 0;
 static long seed = 4141;
