@@ -1,0 +1,79 @@
+"""The real-program workloads at their smoke sizes, under glibc only (each
+is skipped where the program is not installed), and their parsers."""
+import shutil
+import tempfile
+import unittest
+
+import fakes  # noqa: F401
+from runner import suite, workloads
+from runner.allocators import Allocator
+
+GLIBC = Allocator("glibc")
+
+
+class ProgramTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.ctx = workloads.Context(mode="smoke", timeout=60,
+                                     workdir=self.tmp.name)
+
+    def check(self, w):
+        why = w.unavailable()
+        if why:
+            self.skipTest(why)
+        w.prepare(self.ctx)
+        self.assertEqual(suite.make_references([w], self.ctx,
+                                               lambda s: None), [])
+        self.assertIsNotNone(w.reference)
+        r = w.run(GLIBC, self.ctx, 1)
+        self.assertEqual(r.status, "ok", r.detail)
+        self.assertGreater(r.peak_rss_kib, 0)
+        self.assertGreater(r.wall_s, 0)
+        # A different expected output makes the same run wrong.
+        w.reference = "something else"
+        r = w.run(GLIBC, self.ctx, 2)
+        self.assertEqual(r.status, "wrong")
+        self.assertIn("differs from glibc", r.detail)
+        return r
+
+    def test_python3(self):
+        self.check(workloads.Python("python3"))
+
+    def test_sqlite3(self):
+        self.check(workloads.Sqlite("sqlite3"))
+
+    def test_gcc(self):
+        self.check(workloads.Gcc("gcc"))
+
+    def test_redis(self):
+        w = workloads.Redis("redis")
+        r = self.check(w)
+        self.assertEqual(r.ops, 4 * workloads.PROGRAM_SIZES["redis"]["smoke"])
+        self.assertGreater(r.ops_per_s, 0)
+        self.assertEqual(sorted(r.extra), ["rps_get", "rps_lpop",
+                                           "rps_lpush", "rps_set"])
+
+
+class ParserTest(unittest.TestCase):
+    def test_redis_benchmark_csv(self):
+        out = (b'"test","rps","avg_latency_ms"\n'
+               b'"SET","1000.00","0.5"\n"GET","2000.50","0.4"\n'
+               b'"LPUSH (needed to benchmark LPOP)","500","1"\n')
+        self.assertEqual(workloads.parse_benchmark_csv(out),
+                         {"SET": 1000.0, "GET": 2000.5, "LPUSH": 500.0})
+
+    def test_last_json_line(self):
+        self.assertEqual(workloads.last_json_line(b'x\n{"a":1}\n\n'),
+                         {"a": 1})
+        self.assertIsNone(workloads.last_json_line(b'{"a":1}\nbye\n'))
+        self.assertIsNone(workloads.last_json_line(b'[1,2]\n'))
+        self.assertIsNone(workloads.last_json_line(b''))
+
+    @unittest.skipUnless(shutil.which("ldd"), "ldd missing")
+    def test_linked_allocator(self):
+        self.assertIsNone(workloads.linked_allocator("/bin/sh"))
+
+
+if __name__ == "__main__":
+    unittest.main()
