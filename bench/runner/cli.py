@@ -228,12 +228,11 @@ def main(argv=None):
             skipped.append((w.name, "reference run under glibc failed: "
                             "%s: %s" % (rec.status, rec.detail)))
             problems += 1
-        try:
-            runs = suite.run_all(workloads, allocs, reps, ctx, log)
-        except KeyboardInterrupt as e:
-            runs = getattr(e, "runs", [])
-            interrupted = True
-            log("bench/run: interrupted; writing what was measured")
+        runs = suite.run_all(workloads, allocs, reps, ctx, log)
+    except KeyboardInterrupt as e:
+        runs = getattr(e, "runs", [])
+        interrupted = True
+        log("bench/run: interrupted; writing what was measured")
     finally:
         shutil.rmtree(own_workdir, ignore_errors=True)
     notes = suite.check_checksums(runs, log)

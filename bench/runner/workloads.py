@@ -33,12 +33,14 @@ PROGRAMS = ["python3", "sqlite3", "gcc", "redis"]
 # (quick and smoke) and --threads N (threaded ones).
 # The default suite must finish in < 15 minutes on 2 cores: 5 allocators x 3
 # repetitions = 15 runs per workload, so each workload is sized to take
-# 1-4 s under glibc (its own defaults take up to 50 s). The sizes that
+# 1-4 s under glibc on 2 idle cores (their own defaults take up to 50 s). The sizes that
 # change are the fixed amounts of work; the shapes (object sizes, live set,
 # thread counts) stay the workloads' defaults.
 SYNTHETIC_ARGS = {
     "default": {
         "larson": ["--generations", "400"],
+        "cache-scratch": ["--repetitions", "4000"],
+        "cache-thrash": ["--repetitions", "4000"],
         "prodcons": ["--messages", "6000000"],
         "thread-churn": ["--total-threads", "20000"],
         "rcu": ["--lookups", "4000000", "--updates", "1000000"],
@@ -539,8 +541,12 @@ def discover(build_dir, selected=None):
     bench_dir = os.path.join(build_dir, "bench")
     names = list(SYNTHETIC)
     try:
+        # Executable files only: meson also puts wl-<name>.p/ directories
+        # (object files) there.
         found = sorted(f[3:] for f in os.listdir(bench_dir)
-                       if f.startswith("wl-"))
+                       if f.startswith("wl-") and
+                       os.path.isfile(os.path.join(bench_dir, f)) and
+                       os.access(os.path.join(bench_dir, f), os.X_OK))
     except OSError:
         found = []
     names += [n for n in found if n not in names]

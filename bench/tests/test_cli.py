@@ -96,6 +96,19 @@ class EndToEndTest(unittest.TestCase):
         self.assertEqual(rc, 0)
         self.assertEqual(self.read_results()[0]["checksum"], lib)
 
+    def test_discovery_ignores_directories_and_plain_files(self):
+        from runner import workloads
+        bench = os.path.join(self.build, "bench")
+        os.mkdir(os.path.join(bench, "wl-ok.p"))
+        open(os.path.join(bench, "wl-notes.txt"), "w").close()
+        names = [w.name for w in workloads.discover(self.build)]
+        self.assertIn("ok", names)
+        self.assertNotIn("ok.p", names)
+        self.assertNotIn("notes.txt", names)
+        # The agreed workloads come first, then others, then programs.
+        self.assertEqual(names[:2], ["larson", "prodcons"])
+        self.assertEqual(names[-4:], ["python3", "sqlite3", "gcc", "redis"])
+
     def test_unknown_workload_is_an_error(self):
         self.assertEqual(main(["--build", self.build, "--workloads",
                                "nosuch", "--out", self.out.name]), 2)
