@@ -16,7 +16,7 @@ REPO_ROOT = os.path.dirname(BENCH_DIR)
 
 QUICK_TIMEOUT_S = 60.0
 SMOKE_TIMEOUT_S = 30.0
-DEFAULT_TIMEOUT_S = 300.0
+DEFAULT_TIMEOUT_S = 120.0
 
 
 def log(msg):
@@ -259,6 +259,8 @@ def main(argv=None):
             "timeout": timeout,
             "machine": sysinfo.describe(),
             "allocators": [(a.name, rel(a.path), a.version) for a in allocs],
+            "programs": [(w.name, w.version()) for w in workloads
+                         if w.kind == "program"],
             "skipped": skipped + ([("rest of the suite", "interrupted")]
                                   if interrupted else []),
             "args": {w.name: w.describe_args(ctx) for w in workloads},

@@ -219,6 +219,10 @@ def markdown(summary, meta, plots=(), img_prefix="", header=None):
     out += table(["allocator", "library", "version"], ["l", "l", "l"],
                  [[n, "`%s`" % lib if lib else "(none: the C library's)",
                    v or "unknown"] for n, lib, v in meta["allocators"]])
+    if meta.get("programs"):
+        out += ["", "Real programs: " + ", ".join(
+            "%s (%s)" % (n, v or "version unknown")
+            for n, v in meta["programs"]) + "."]
     out += ["", "Each run starts the workload with `LD_PRELOAD` set to the "
             "library. Repetitions: %d; allocators take turns in a rotating "
             "order within each repetition. Threaded workloads get "

@@ -91,10 +91,21 @@ def run_all(workloads, allocators, reps, ctx, log=None):
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
     steps = plan(workloads, allocators, reps)
     runs = []
+    # A workload that timed out under an allocator is not run under it
+    # again: its cell is FAILED already, and more timeouts would only blow
+    # the time budget.
+    timed_out = {}
     try:
         for i, (rep, w, a) in enumerate(steps, 1):
+            if (w.name, a.name) in timed_out:
+                log("[%d/%d] %s × %s run %d/%d … skipped (run %d timed out)"
+                    % (i, len(steps), w.name, a.name, rep, reps,
+                       timed_out[(w.name, a.name)]))
+                continue
             rec = w.run(a, ctx, rep)
             runs.append(rec)
+            if rec.status == "timeout":
+                timed_out[(w.name, a.name)] = rep
             log(fmt_progress(i, len(steps), rec, reps))
     except KeyboardInterrupt as e:
         e.runs = runs

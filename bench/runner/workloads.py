@@ -174,6 +174,14 @@ class Workload:
     def describe_args(self, ctx):
         return ""
 
+    def executable(self):
+        return getattr(self, "exe", None) or getattr(self, "server", None)
+
+    def version(self):
+        """Package and version of the program, for the report."""
+        exe = self.executable()
+        return sysinfo.version_of_file(exe) if exe else None
+
 
 def short(v):
     s = str(v)

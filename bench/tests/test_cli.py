@@ -46,6 +46,16 @@ class EndToEndTest(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(self.out.name,
                                                     "rss.csv")))
 
+    def test_timed_out_workload_is_not_run_again(self):
+        rc = main(["--build", self.build, "--allocators", "glibc",
+                   "--workloads", "sleep,ok", "-r", "3", "--timeout", "0.3",
+                   "--out", self.out.name, "--no-plots"])
+        self.assertEqual(rc, 1)
+        rows = self.read_results()
+        self.assertEqual([(r["workload"], r["status"]) for r in rows],
+                         [("sleep", "timeout"), ("ok", "ok"), ("ok", "ok"),
+                          ("ok", "ok")])
+
     def test_rotation_and_alternation(self):
         steps = suite.plan(["w1", "w2"], ["a", "b", "c"], 2)
         self.assertEqual(len(steps), 12)
