@@ -4,6 +4,9 @@
 
 #include <stdalign.h>
 
+/* A hang (e.g. an allocator loop) fails the one test, not the whole binary. */
+TestSuite(alignment, .timeout = 60);
+
 #define MIN_ALIGN ((size_t)16)
 
 Test(alignment, max_align_t_needs_no_more_than_sable_guarantees)

@@ -9,6 +9,9 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+/* A hang (e.g. an allocator loop) fails the one test, not the whole binary. */
+TestSuite(badptr, .timeout = 60);
+
 /* The pointer a child is about to misuse, published before the misuse. */
 static volatile uintptr_t *published;
 

@@ -2,6 +2,9 @@
  * that was dirtied and freed (small, large and huge classes). */
 #include "api.h"
 
+/* A hang (e.g. an allocator loop) fails the one test, not the whole binary. */
+TestSuite(calloc, .timeout = 60);
+
 static size_t first_nonzero(const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)

@@ -2,6 +2,9 @@
  * accept the size the block was allocated with. */
 #include "api.h"
 
+/* A hang (e.g. an allocator loop) fails the one test, not the whole binary. */
+TestSuite(free, .timeout = 60);
+
 Test(free, free_null_is_a_no_op)
 {
     errno = 4321;

@@ -9,6 +9,9 @@
 #include <limits.h>
 #include <stdio.h>
 
+/* A hang (e.g. an allocator loop) fails the one test, not the whole binary. */
+TestSuite(libc, .timeout = 60);
+
 static void assert_sable_block(const void *p, size_t at_least, const char *what)
 {
     cr_assert_not_null(p, "%s returned NULL", what);
@@ -138,4 +141,40 @@ Test(libc, stdio_buffers_and_fopen_free_cleanly)
         cr_assert_not_null(fgets(line, sizeof line, f));
         fclose(f);
     }
+}
+
+Test(libc, dlerror_messages_free_cleanly)
+{
+    for (int i = 0; i < 200; i++) {
+        void *h = dlopen("libsable-test-no-such-library.so", RTLD_NOW);
+        cr_assert_null(h);
+        const char *msg = dlerror();
+        cr_assert_not_null(msg);
+        cr_assert_not_null(strstr(msg, "no-such-library"));
+    }
+    cr_assert_null(dlerror());
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* qsort of a large array uses a malloc'd buffer inside libc; printf of a
+ * very long field uses one too. */
+Test(libc, qsort_and_long_printf_use_internal_buffers_cleanly)
+{
+    enum { N = 100000 };
+    int *v = malloc(N * sizeof *v);
+    cr_assert_not_null(v);
+    for (int i = 0; i < N; i++)
+        v[i] = (i * 7919) % N;
+    qsort(v, N, sizeof *v, cmp_int);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(v[i], i);
+    free(v);
+    char small[16];
+    int n = snprintf(small, sizeof small, "%*d", 100000, 7);
+    cr_assert_eq(n, 100000);
 }

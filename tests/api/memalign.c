@@ -2,6 +2,9 @@
  * pvalloc. Error cases follow glibc on Linux, and C17 for aligned_alloc. */
 #include "api.h"
 
+/* A hang (e.g. an allocator loop) fails the one test, not the whole binary. */
+TestSuite(memalign, .timeout = 60);
+
 #define MAX_ALIGN (64 * MiB)
 
 typedef void *(*aligned_fn)(size_t alignment, size_t size);

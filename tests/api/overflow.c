@@ -2,6 +2,9 @@
  * NULL and ENOMEM; no padding arithmetic may wrap into a small block. */
 #include "api.h"
 
+/* A hang (e.g. an allocator loop) fails the one test, not the whole binary. */
+TestSuite(overflow, .timeout = 60);
+
 Test(overflow, malloc_of_impossible_size_returns_null_enomem)
 {
     for (size_t i = 0; i < N_IMPOSSIBLE; i++) {

@@ -2,6 +2,9 @@
  * fall in (small, large, huge), and a failed realloc leaves the block alone. */
 #include "api.h"
 
+/* A hang (e.g. an allocator loop) fails the one test, not the whole binary. */
+TestSuite(realloc, .timeout = 60);
+
 /* Sizes from 1 B to 64 MiB, on both sides of the likely class boundaries. */
 static const size_t ladder[] = {
     1, 7, 16, 17, 100, 255, 1000, 1024, 4095, 4096, 4097, 10000, 32 * KiB,

@@ -2,6 +2,9 @@
  * usable byte really belongs to the block. */
 #include "api.h"
 
+/* A hang (e.g. an allocator loop) fails the one test, not the whole binary. */
+TestSuite(usable, .timeout = 60);
+
 Test(usable, malloc_usable_size_of_null_is_zero)
 {
     cr_assert_eq(M_USABLE_SIZE(NULL), 0);

@@ -4,6 +4,9 @@
 
 #include <stdio.h>
 
+/* A hang (e.g. an allocator loop) fails the one test, not the whole binary. */
+TestSuite(zero, .timeout = 60);
+
 /* Resident set size of this process in KiB, from /proc/self/status. */
 static long rss_kib(void)
 {
