@@ -9,10 +9,9 @@
  * with a message instead of returning NULL from a throwing new.
  *
  * Throwing new: on failure, call the new-handler while there is one and
- * retry; with none, throw std::bad_alloc. Nothrow new returns NULL without
- * calling the handler: a handler may throw, and C cannot catch it to honour
- * nothrow (a documented difference from libstdc++, which calls it).
- * This file is compiled with -fexceptions so exceptions unwind through it.
+ * retry; with none, throw std::bad_alloc. Nothrow new does the same inside a
+ * catch-all (cxx_nothrow.cc) and returns NULL if anything was thrown. This
+ * file is compiled with -fexceptions so exceptions unwind through it.
  */
 #include <stddef.h>
 
@@ -40,8 +39,10 @@ static _Noreturn void throw_bad_alloc(void)
     sable_fatal("operator new: out of memory and no C++ runtime to throw std::bad_alloc");
 }
 
-static void *new_slow(size_t n, size_t align) SABLE_NOINLINE;
-static void *new_slow(size_t n, size_t align)
+SABLE_HIDDEN void *cxx_new_slow(size_t n, size_t align) SABLE_NOINLINE;
+SABLE_HIDDEN void *cxx_nothrow_slow(size_t n, size_t align);
+
+void *cxx_new_slow(size_t n, size_t align)
 {
     for (;;) {
         void *p = align ? api_aligned(align, n) : api_malloc(n);
@@ -55,13 +56,25 @@ static void *new_slow(size_t n, size_t align)
 static inline void *new_throw(size_t n)
 {
     void *p = api_malloc(n);
-    return likely(p != NULL) ? p : new_slow(n, 0);
+    return likely(p != NULL) ? p : cxx_new_slow(n, 0);
 }
 
 static inline void *new_aligned_throw(size_t n, size_t align)
 {
     void *p = api_aligned(align, n);
-    return likely(p != NULL) ? p : new_slow(n, align);
+    return likely(p != NULL) ? p : cxx_new_slow(n, align);
+}
+
+static inline void *new_nothrow(size_t n)
+{
+    void *p = api_malloc(n);
+    return likely(p != NULL) ? p : cxx_nothrow_slow(n, 0);
+}
+
+static inline void *new_aligned_nothrow(size_t n, size_t align)
+{
+    void *p = api_aligned(align, n);
+    return likely(p != NULL) ? p : cxx_nothrow_slow(n, align);
 }
 
 /* new */
@@ -70,24 +83,24 @@ EXPORT void *_Znam(size_t n) { return new_throw(n); }
 EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, const void *nt)
 {
     (void)nt;
-    return api_malloc(n);
+    return new_nothrow(n);
 }
 EXPORT void *_ZnamRKSt9nothrow_t(size_t n, const void *nt)
 {
     (void)nt;
-    return api_malloc(n);
+    return new_nothrow(n);
 }
 EXPORT void *_ZnwmSt11align_val_t(size_t n, size_t al) { return new_aligned_throw(n, al); }
 EXPORT void *_ZnamSt11align_val_t(size_t n, size_t al) { return new_aligned_throw(n, al); }
 EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
 {
     (void)nt;
-    return api_aligned(al, n);
+    return new_aligned_nothrow(n, al);
 }
 EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
 {
     (void)nt;
-    return api_aligned(al, n);
+    return new_aligned_nothrow(n, al);
 }
 
 /* delete */

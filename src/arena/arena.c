@@ -26,9 +26,9 @@ bool arena_boot(unsigned n)
     if (all == NULL) return false;
     for (unsigned i = 0; i < n; i++) {
         arena_t *a = &all[i];
-        pthread_mutex_init(&a->lock, NULL);
+        os_lock_init(&a->lock);
         a->index = i;
-        for (unsigned c = 0; c < SC_NSMALL; c++) pthread_mutex_init(&a->bins[c].lock, NULL);
+        for (unsigned c = 0; c < SC_NSMALL; c++) os_lock_init(&a->bins[c].lock);
     }
     arenas = all;
     narenas = n;
@@ -97,8 +97,9 @@ static void chunk_release(arena_t *a, chunk_t *c)
 
 /* ---- runs (arena lock held) ---- */
 
-/* Splits r after its first n units; the tail becomes a free run (mapped, not
- * on a list). Returns the tail. */
+/* Splits free run r after its first n units; the tail becomes a free run
+ * (edges mapped, not on a list). r's edges are the caller's to map: it is
+ * either handed out (fully mapped) or stays free (see run_alloc). */
 static run_t *run_split(chunk_t *c, run_t *r, unsigned n)
 {
     run_t *t = chunk_desc_alloc(c);
@@ -108,7 +109,7 @@ static run_t *run_split(chunk_t *c, run_t *r, unsigned n)
     t->dirty = r->dirty < t->nunits ? r->dirty : t->nunits;
     r->nunits = (uint16_t)n;
     if (r->dirty > n) r->dirty = n;
-    chunk_map_run(c, t);
+    chunk_map_free_edges(c, t);
     return t;
 }
 
@@ -140,6 +141,7 @@ static run_t *run_alloc(arena_t *a, unsigned units, unsigned align_units, unsign
         unsigned head = (unsigned)((((addr + mask) & ~mask) - addr) >> UNIT_SHIFT);
         if (head) {
             run_t *rest = run_split(c, r, head);
+            chunk_map_free_edges(c, r);
             runs_insert(a, r);
             r = rest;
         }
@@ -151,14 +153,17 @@ static run_t *run_alloc(arena_t *a, unsigned units, unsigned align_units, unsign
     return r;
 }
 
-/* Returns run r to the free lists, merging with free neighbours. */
+/* Returns run r to the free lists, merging with free neighbours. Only r's
+ * own units and the merged run's edges are rewritten. */
 static void run_free(arena_t *a, chunk_t *c, run_t *r)
 {
     c->nfree_units += r->nunits;
     r->kind = MAP_FREE;
     r->sc = 0;
     r->dirty = r->nunits;
-    unsigned from = r->first, to = r->first + r->nunits;
+    unsigned desc = (unsigned)(r - c->runs);
+    for (unsigned u = r->first; u < r->first + r->nunits; u++)
+        c->map[u] = MAP_WORD(MAP_FREE, 0, 0, desc);
     if (r->first > CHUNK_HEADER_UNITS) {
         uint32_t w = c->map[r->first - 1];
         if (MAP_KIND(w) == MAP_FREE) {
@@ -170,19 +175,18 @@ static void run_free(arena_t *a, chunk_t *c, run_t *r)
             r = l;
         }
     }
-    if (to < CHUNK_UNITS) {
-        uint32_t w = c->map[to];
+    unsigned end = r->first + r->nunits;
+    if (end < CHUNK_UNITS) {
+        uint32_t w = c->map[end];
         if (MAP_KIND(w) == MAP_FREE) {
             run_t *n = chunk_run_of_word(c, w);
             runs_remove(a, n);
             r->nunits = (uint16_t)(r->nunits + n->nunits);
             r->dirty += n->dirty;
-            to += n->nunits;
             chunk_desc_free(c, n);
         }
     }
-    unsigned desc = (unsigned)(r - c->runs);
-    for (unsigned u = from; u < to; u++) c->map[u] = MAP_WORD(MAP_FREE, 0, u - r->first, desc);
+    chunk_map_free_edges(c, r);
 
     if (r->nunits == CHUNK_USABLE_UNITS) {
         if (a->spare == NULL) {
@@ -351,7 +355,7 @@ bool arena_large_resize(chunk_t *c, run_t *r, size_t size)
                 n->first = (uint16_t)(n->first + take);
                 n->nunits = (uint16_t)(n->nunits - take);
                 if (n->dirty > n->nunits) n->dirty = n->nunits;
-                chunk_map_run(c, n);
+                chunk_map_free_edges(c, n);
                 runs_insert(a, n);
             } else {
                 chunk_desc_free(c, n);

@@ -16,7 +16,7 @@ run_t *chunk_init(chunk_t *c, struct arena *a)
     r->nunits = CHUNK_USABLE_UNITS;
     r->kind = MAP_FREE;
     r->dirty = 0;
-    chunk_map_run(c, r);
+    chunk_map_free_edges(c, r);
     return r;
 }
 
@@ -45,4 +45,11 @@ void chunk_map_run(chunk_t *c, run_t *r)
     unsigned desc = (unsigned)(r - c->runs);
     for (unsigned i = 0; i < r->nunits; i++)
         c->map[r->first + i] = MAP_WORD(r->kind, r->sc, i, desc);
+}
+
+void chunk_map_free_edges(chunk_t *c, run_t *r)
+{
+    unsigned desc = (unsigned)(r - c->runs);
+    c->map[r->first] = MAP_WORD(MAP_FREE, 0, 0, desc);
+    c->map[r->first + r->nunits - 1] = MAP_WORD(MAP_FREE, 0, 0, desc);
 }

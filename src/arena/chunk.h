@@ -17,9 +17,13 @@
  *   kind  MAP_NONE (header or not a run), MAP_SLAB, MAP_LARGE, MAP_FREE
  *   back  distance in units from this unit to its run's first unit
  *   desc  index of the run's run_t in the chunk's pool
- * Every unit of every run carries its run's word, so free(p) finds the class
- * with one load and can check that p is the start of a block without touching
- * the descriptor. Words change only under the owning arena's lock, but are
+ * Every unit of a slab or large run carries its run's word, so free(p) finds
+ * the class with one load and can check that p is the start of a block
+ * without touching the descriptor. A free run needs exact words only at its
+ * first and last unit (what merging with a neighbour reads); its interior
+ * units keep kind MAP_FREE or MAP_NONE with stale back/desc fields, which is
+ * enough to reject a pointer into them. So freeing or splitting a run costs
+ * writes in proportion to the allocated part, never to the free space. Words change only under the owning arena's lock, but are
  * read without it: a valid pointer's word cannot change while the block is
  * live, and an invalid pointer read racily is still rejected or caught later
  * under the lock.
@@ -116,7 +120,9 @@ run_t *chunk_init(chunk_t *c, struct arena *a);
 run_t *chunk_desc_alloc(chunk_t *c);
 void chunk_desc_free(chunk_t *c, run_t *r);
 
-/* Writes the map words of every unit of run r. */
+/* Writes the map words of every unit of run r (a slab or large run). */
 void chunk_map_run(chunk_t *c, run_t *r);
+/* Writes the words of the first and last unit of free run r. */
+void chunk_map_free_edges(chunk_t *c, run_t *r);
 
 #endif

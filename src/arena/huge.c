@@ -1,11 +1,15 @@
 /* src/arena/huge.c — huge objects: one aligned mapping each.
- * Locking: huge_lock guards the header free list and the page-map entries of
- * huge mappings (so a resize and a concurrent allocation cannot both claim a
- * slot). The mmap/munmap calls themselves run under it too: huge operations
- * are rare and dominated by the system call. */
+ * Locking: huge_lock guards only the header free list. System calls run
+ * outside it. The page-map slots of a mapping belong to whoever holds the
+ * mapping: a new mapping's slots cannot overlap a live one (the kernel hands
+ * out free ranges), and growth in place claims new address space with
+ * MAP_FIXED_NOREPLACE, which fails if anything else got there first. Entries
+ * are cleared before the range is unmapped, so a reused range is never seen
+ * with a stale entry. */
 #include "arena/huge.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "arena/chunk.h"
@@ -15,7 +19,7 @@
 
 static pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
 static huge_t *free_headers;
-static size_t mapped_bytes;
+static _Atomic size_t mapped_bytes;
 
 static size_t page_round(size_t n)
 {
@@ -23,47 +27,54 @@ static size_t page_round(size_t n)
     return (n + ps - 1) & ~(ps - 1);
 }
 
+static huge_t *header_get(void)
+{
+    pthread_mutex_lock(&huge_lock);
+    huge_t *h = free_headers;
+    if (h) free_headers = h->next;
+    pthread_mutex_unlock(&huge_lock);
+    return h ? h : meta_alloc(sizeof *h);
+}
+
+static void header_put(huge_t *h)
+{
+    pthread_mutex_lock(&huge_lock);
+    h->addr = NULL;
+    h->next = free_headers;
+    free_headers = h;
+    pthread_mutex_unlock(&huge_lock);
+}
+
 void *huge_alloc(size_t size, size_t align)
 {
     size_t len = page_round(size);
     if (len < size) return NULL;
     if (align < CHUNK_SIZE) align = CHUNK_SIZE;
-    pthread_mutex_lock(&huge_lock);
-    huge_t *h = free_headers;
-    if (h)
-        free_headers = h->next;
-    else
-        h = meta_alloc(sizeof *h);
-    void *p = h ? os_map_aligned(len, align) : NULL;
+    huge_t *h = header_get();
+    if (h == NULL) return NULL;
+    void *p = os_map_aligned(len, align);
     if (p && !pm_set((uintptr_t)p, len, (uintptr_t)h | PM_HUGE_TAG)) {
         os_unmap(p, len);
         p = NULL;
     }
     if (p == NULL) {
-        if (h) {
-            h->next = free_headers;
-            free_headers = h;
-        }
-        pthread_mutex_unlock(&huge_lock);
+        header_put(h);
         return NULL;
     }
     h->addr = p;
     h->size = len;
-    mapped_bytes += len;
-    pthread_mutex_unlock(&huge_lock);
+    atomic_fetch_add_explicit(&mapped_bytes, len, memory_order_relaxed);
     return p;
 }
 
 void huge_free(huge_t *h)
 {
-    pthread_mutex_lock(&huge_lock);
-    pm_set((uintptr_t)h->addr, h->size, 0);
-    os_unmap(h->addr, h->size);
-    mapped_bytes -= h->size;
-    h->addr = NULL;
-    h->next = free_headers;
-    free_headers = h;
-    pthread_mutex_unlock(&huge_lock);
+    void *addr = h->addr;
+    size_t size = h->size;
+    pm_set((uintptr_t)addr, size, 0);
+    atomic_fetch_sub_explicit(&mapped_bytes, size, memory_order_relaxed);
+    header_put(h);
+    os_unmap(addr, size);
 }
 
 /* Slots [first, last] touched by the mapping [addr, addr+len). */
@@ -75,16 +86,17 @@ static uintptr_t slot_end(uintptr_t addr, size_t len)
 bool huge_resize(huge_t *h, size_t size)
 {
     size_t len = page_round(size);
-    if (len < size || len == 0) return false;
     uintptr_t a = (uintptr_t)h->addr;
+    /* Beyond the user address space nothing can grow (and the slot walk
+     * below must stay short). */
+    if (len < size || len == 0 || a + len < a || ((a + len - 1) >> PM_ADDR_BITS)) return false;
     bool ok = true;
-    pthread_mutex_lock(&huge_lock);
     if (len < h->size) {
         uintptr_t old_last = slot_end(a, h->size), new_last = slot_end(a, len);
         if (old_last > new_last)
             pm_set(new_last + ((uintptr_t)1 << PM_SLOT_SHIFT), old_last - new_last, 0);
         os_unmap((char *)h->addr + len, h->size - len);
-        mapped_bytes -= h->size - len;
+        atomic_fetch_sub_explicit(&mapped_bytes, h->size - len, memory_order_relaxed);
         h->size = len;
     } else if (len > h->size) {
         uintptr_t old_last = slot_end(a, h->size), new_last = slot_end(a, len);
@@ -97,21 +109,14 @@ bool huge_resize(huge_t *h, size_t size)
             ok = false;
         }
         if (ok) {
-            mapped_bytes += len - h->size;
+            atomic_fetch_add_explicit(&mapped_bytes, len - h->size, memory_order_relaxed);
             h->size = len;
         }
     }
-    pthread_mutex_unlock(&huge_lock);
     return ok;
 }
 
-size_t huge_mapped(void)
-{
-    pthread_mutex_lock(&huge_lock);
-    size_t m = mapped_bytes;
-    pthread_mutex_unlock(&huge_lock);
-    return m;
-}
+size_t huge_mapped(void) { return atomic_load_explicit(&mapped_bytes, memory_order_relaxed); }
 
 void huge_prefork(void) { pthread_mutex_lock(&huge_lock); }
 void huge_postfork(void) { pthread_mutex_unlock(&huge_lock); }

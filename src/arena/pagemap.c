@@ -43,6 +43,7 @@ bool pm_set(uintptr_t addr, size_t size, uintptr_t value)
 
 bool pm_range_free(uintptr_t addr, size_t size)
 {
+    if (addr + size < addr || ((addr + size - 1) >> PM_ADDR_BITS)) return false;
     for (uintptr_t s = addr >> PM_SLOT_SHIFT; s <= (addr + size - 1) >> PM_SLOT_SHIFT; s++)
         if (pm_lookup(s << PM_SLOT_SHIFT) != 0) return false;
     return true;

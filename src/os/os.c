@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,15 +58,49 @@ static void unmap_raw(void *addr, size_t size)
     errno = saved;
 }
 
+void os_lock_init(pthread_mutex_t *m)
+{
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+    *m = (pthread_mutex_t)PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+#else
+    pthread_mutex_init(m, NULL);
+#endif
+}
+
+/* Where the next aligned mapping is asked for. The kernel places mappings
+ * top-down from the stack and rarely at an aligned address, so aligned
+ * mappings are requested upward from a hint in a region the kernel does not
+ * use by itself (from 2 TiB); a taken or refused hint falls back to
+ * over-allocating and trimming. */
+#define HINT_BASE ((uintptr_t)2 << 40)
+#define HINT_END ((uintptr_t)1 << 46)
+static _Atomic uintptr_t aligned_hint = HINT_BASE;
+
+static void *map_at_hint(size_t size, size_t align)
+{
+    uintptr_t h = atomic_load_explicit(&aligned_hint, memory_order_relaxed);
+    h = (h + align - 1) & ~(uintptr_t)(align - 1);
+    if (h + size < h || h + size > HINT_END) return NULL;
+    void *p = map_raw((void *)h, size, 0);
+    if (p == NULL) return NULL;
+    if ((uintptr_t)p == h) {
+        atomic_compare_exchange_strong(&aligned_hint, &(uintptr_t){
+            atomic_load_explicit(&aligned_hint, memory_order_relaxed)}, h + size);
+        return p;
+    }
+    if (((uintptr_t)p & (align - 1)) == 0) return p;
+    unmap_raw(p, size);
+    /* The hint is taken: move past it so the next caller tries elsewhere. */
+    atomic_store_explicit(&aligned_hint, h + size, memory_order_relaxed);
+    return NULL;
+}
+
 void *os_map_aligned(size_t size, size_t align)
 {
     if (align < page_size) align = page_size;
-    /* First try: the kernel often hands out aligned addresses when asked for
-     * an aligned size; when it does not, over-allocate and trim both ends. */
-    void *p = map_raw(NULL, size, 0);
-    if (p == NULL) return NULL;
-    if (((uintptr_t)p & (align - 1)) == 0) return p;
-    unmap_raw(p, size);
+    if (align == page_size) return map_raw(NULL, size, 0);
+    void *p = map_at_hint(size, align);
+    if (p != NULL) return p;
 
     if (size + align < size) return NULL;
     size_t span = size + align - page_size;

@@ -9,6 +9,7 @@
 #ifndef SABLE_OS_H
 #define SABLE_OS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,11 @@ bool os_purge(void *addr, size_t size);
 /* Tries to grow the mapping [addr, addr+old) to [addr, addr+new) in place.
  * Returns true when the bytes after it were free and are now mapped. */
 bool os_extend_inplace(void *addr, size_t old_size, size_t new_size);
+
+/* Initialises a mutex that spins briefly before sleeping: arena locks are
+ * held for short, bounded sections, where a futex sleep costs more than the
+ * wait. Use for every lock on an allocation path. */
+void os_lock_init(pthread_mutex_t *m);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t os_now_ns(void);

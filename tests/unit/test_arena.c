@@ -1,0 +1,176 @@
+/* Arenas: slabs, bins, runs and chunks, driven directly. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <string.h>
+
+#include "arena/arena.h"
+#include "arena/huge.h"
+#include "arena/pagemap.h"
+
+static arena_t *A;
+
+static void setup(void)
+{
+    os_init();
+    cr_assert(arena_boot(1));
+    A = arena_get(0);
+}
+
+TestSuite(arena, .init = setup);
+
+static uint32_t word_of(void *p) { return chunk_of(p)->map[chunk_unit_of(p)]; }
+
+Test(arena, filled_blocks_are_distinct_block_starts_of_their_class)
+{
+    enum { N = 3000 };
+    static void *ptrs[N];
+    unsigned sc = sc_of(48);
+    for (unsigned got = 0; got < N;) got += arena_bin_fill(A, sc, ptrs + got, N - got);
+    for (unsigned i = 0; i < N; i++) {
+        uint32_t w = word_of(ptrs[i]);
+        cr_assert_eq(MAP_KIND(w), MAP_SLAB);
+        cr_assert_eq(MAP_CLASS(w), sc);
+        cr_assert_eq((uintptr_t)ptrs[i] % 16, 0);
+        memset(ptrs[i], (int)i, 48);
+        cr_assert_eq(pm_lookup((uintptr_t)ptrs[i]), (uintptr_t)chunk_of(ptrs[i]));
+    }
+    for (unsigned i = 0; i < N; i++)
+        for (unsigned k = 0; k < 48; k++)
+            cr_assert_eq(((unsigned char *)ptrs[i])[k], (unsigned char)i, "blocks overlap");
+    arena_bin_flush(sc, ptrs, N);
+    cr_assert_eq(A->bins[sc].curregs, 0);
+}
+
+Test(arena, fill_hands_out_lowest_addresses_first)
+{
+    void *a[8];
+    unsigned sc = sc_of(64);
+    cr_assert_eq(arena_bin_fill(A, sc, a, 8), 8);
+    for (int i = 1; i < 8; i++) cr_assert_eq((char *)a[i] - (char *)a[i - 1], 64);
+}
+
+Test(arena, emptied_slabs_return_their_units_to_the_chunk)
+{
+    enum { N = 2000 };
+    static void *ptrs[N];
+    unsigned sc = sc_of(1024);
+    unsigned got = 0;
+    while (got < N) got += arena_bin_fill(A, sc, ptrs + got, N - got);
+    cr_assert_gt(A->bins[sc].nslabs, 1);
+    arena_bin_flush(sc, ptrs, N);
+    cr_assert_leq(A->bins[sc].nslabs, 1, "only the current slab stays");
+}
+
+Test(arena, flushing_a_block_twice_aborts, .signal = SIGABRT)
+{
+    void *p;
+    cr_assert_eq(arena_bin_fill(A, 0, &p, 1), 1);
+    arena_bin_flush(0, &p, 1);
+    arena_bin_flush(0, &p, 1);
+}
+
+Test(arena, large_runs_honour_alignment)
+{
+    for (size_t align = 4096; align <= (1u << 20); align <<= 1) {
+        void *p = arena_large_alloc(A, 40960, align);
+        cr_assert_not_null(p);
+        cr_assert_eq((uintptr_t)p % align, 0, "align %zu", align);
+        uint32_t w = word_of(p);
+        cr_assert_eq(MAP_KIND(w), MAP_LARGE);
+        cr_assert_eq(MAP_BACK(w), 0);
+        memset(p, 1, 40960);
+    }
+}
+
+static run_t *run_of(void *p) { return chunk_run_of_word(chunk_of(p), word_of(p)); }
+
+Test(arena, freed_runs_merge_and_an_empty_chunk_stays_as_spare)
+{
+    void *a = arena_large_alloc(A, 65536, 0);
+    void *b = arena_large_alloc(A, 65536, 0);
+    void *c = arena_large_alloc(A, 65536, 0);
+    cr_assert(a && b && c);
+    chunk_t *ch = chunk_of(a);
+    cr_assert_eq(chunk_of(b), ch);
+    cr_assert_eq(chunk_of(c), ch);
+    arena_large_free(ch, run_of(b));
+    arena_large_free(ch, run_of(a));
+    arena_large_free(ch, run_of(c));
+    cr_assert_eq(ch->nfree_units, CHUNK_USABLE_UNITS);
+    cr_assert_eq(A->spare, ch);
+    uint32_t w = ch->map[CHUNK_HEADER_UNITS];
+    cr_assert_eq(MAP_KIND(w), MAP_FREE);
+    cr_assert_eq(chunk_run_of_word(ch, w)->nunits, CHUNK_USABLE_UNITS, "one run spans the chunk");
+}
+
+Test(arena, a_second_empty_chunk_is_unmapped)
+{
+    /* Two runs too big to share a chunk. */
+    size_t big = (size_t)SC_LARGE_MAX;
+    void *a = arena_large_alloc(A, big, 0);
+    void *b = arena_large_alloc(A, big, 0);
+    cr_assert(a && b);
+    void *c = arena_large_alloc(A, big, 0);
+    cr_assert_not_null(c);
+    chunk_t *cc = chunk_of(c);
+    cr_assert_neq(cc, chunk_of(a));
+    arena_large_free(chunk_of(a), run_of(a));
+    arena_large_free(chunk_of(b), run_of(b));
+    cr_assert_eq(A->spare, chunk_of(a));
+    arena_large_free(cc, run_of(c));
+    cr_assert_eq(pm_lookup((uintptr_t)cc), 0, "released chunk left the page map");
+    cr_assert_eq(A->nchunks, 1);
+}
+
+Test(arena, large_runs_grow_in_place_into_free_neighbours)
+{
+    void *a = arena_large_alloc(A, 20480, 0);
+    cr_assert_not_null(a);
+    cr_assert(arena_large_resize(chunk_of(a), run_of(a), 163840));
+    cr_assert_eq(run_of(a)->nunits, 40);
+    void *b = arena_large_alloc(A, 20480, 0);
+    cr_assert_eq((char *)b, (char *)a + 163840, "the next run starts after the grown one");
+    cr_assert_not(arena_large_resize(chunk_of(a), run_of(a), 204800), "neighbour is taken");
+    cr_assert(arena_large_resize(chunk_of(a), run_of(a), 20480), "shrinking always works");
+    void *c = arena_large_alloc(A, 24576, 0);
+    cr_assert_eq((char *)c, (char *)a + 20480, "the freed tail is reused first");
+}
+
+Test(arena, huge_mappings_are_registered_and_resized)
+{
+    size_t n = (size_t)5 << 20;
+    char *p = huge_alloc(n, 0);
+    cr_assert_not_null(p);
+    cr_assert_eq((uintptr_t)p % CHUNK_SIZE, 0);
+    uintptr_t e = pm_lookup((uintptr_t)p);
+    cr_assert(e & PM_HUGE_TAG);
+    huge_t *h = (huge_t *)(e & ~PM_HUGE_TAG);
+    cr_assert_eq(h->addr, p);
+    cr_assert_eq(pm_lookup((uintptr_t)p + n - 1), e, "every covered slot points at the header");
+    memset(p, 7, n);
+    cr_assert(huge_resize(h, (size_t)1 << 20));
+    cr_assert_eq(pm_lookup((uintptr_t)p + ((size_t)4 << 20)), 0, "released slot is cleared");
+    huge_free(h);
+    cr_assert_eq(pm_lookup((uintptr_t)p), 0);
+}
+
+Test(pagemap, entries_cover_exactly_the_slots_set)
+{
+    uintptr_t base = (uintptr_t)3 << 40;
+    cr_assert(pm_range_free(base, CHUNK_SIZE * 3));
+    cr_assert(pm_set(base + CHUNK_SIZE, CHUNK_SIZE + 1, 0x1000));
+    cr_assert_eq(pm_lookup(base), 0);
+    cr_assert_eq(pm_lookup(base + CHUNK_SIZE), 0x1000);
+    cr_assert_eq(pm_lookup(base + 3 * CHUNK_SIZE - 1), 0x1000);
+    cr_assert_eq(pm_lookup(base + 3 * CHUNK_SIZE), 0);
+    cr_assert_not(pm_range_free(base, CHUNK_SIZE * 2));
+    cr_assert(pm_set(base + CHUNK_SIZE, 2 * CHUNK_SIZE, 0));
+    cr_assert(pm_range_free(base, CHUNK_SIZE * 3));
+}
+
+Test(pagemap, addresses_beyond_47_bits_are_never_ours)
+{
+    cr_assert_eq(pm_lookup((uintptr_t)1 << 47), 0);
+    cr_assert_eq(pm_lookup(~(uintptr_t)0), 0);
+    cr_assert_not(pm_set((uintptr_t)1 << 47, 4096, 1));
+}
