@@ -70,6 +70,8 @@ def parse_args(argv):
     a = p.parse_args(argv)
     if a.quick and a.smoke:
         p.error("--quick and --smoke exclude each other")
+    if a.publish and a.smoke:
+        p.error("--publish and --smoke exclude each other")
     if a.reps is not None and a.reps < 1:
         p.error("-r must be at least 1")
     return a
@@ -160,6 +162,62 @@ def list_things(workloads, allocs, missing):
         print("  %-16s (%s)" % (name, why))
 
 
+class Selection:
+    """What will run: allocators and workloads that can, what was skipped
+    and why, and how many problems count against a smoke run."""
+
+    def __init__(self):
+        self.allocs = []
+        self.workloads = []
+        self.skipped = []
+        self.problems = 0
+
+
+def select(args, build, mode):
+    sel = Selection()
+    extra_libs = parse_pairs(args.lib, "--lib")
+    sel.allocs, missing = allocmod.resolve(
+        build, split_list(args.allocators), extra_libs, REPO_ROOT)
+    all_workloads = wlmod.discover(build, split_list(args.workloads))
+    if args.list:
+        list_things(all_workloads, sel.allocs, missing)
+        return None
+    for name, why in missing:
+        log("bench/run: skipping allocator %s: %s" % (name, why))
+        sel.skipped.append(("allocator " + name, why))
+        if mode == "smoke":
+            sel.problems += 1
+    for w in all_workloads:
+        why = w.unavailable()
+        if why is None:
+            sel.workloads.append(w)
+            continue
+        log("bench/run: skipping workload %s: %s" % (w.name, why))
+        sel.skipped.append((w.name, why))
+        # Real programs run where installed; the suite's own must exist.
+        if mode == "smoke" and w.kind == "synthetic":
+            sel.problems += 1
+    return sel
+
+
+def measure(sel, ctx, reps):
+    """Prepare, make the reference runs, run the suite. Returns (runs,
+    interrupted)."""
+    try:
+        for w in sel.workloads:
+            w.prepare(ctx)
+        for w, rec in suite.make_references(sel.workloads, ctx, log):
+            sel.workloads.remove(w)
+            sel.skipped.append((w.name, "reference run under glibc failed: "
+                                "%s: %s" % (rec.status, rec.detail)))
+            sel.problems += 1
+        return suite.run_all(sel.workloads, sel.allocs, reps, ctx, log), \
+            False
+    except KeyboardInterrupt as e:
+        log("bench/run: interrupted; writing what was measured")
+        return getattr(e, "runs", []), True
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
@@ -170,42 +228,17 @@ def main(argv=None):
                                "smoke": SMOKE_TIMEOUT_S}[mode]
     threads = args.threads or max(2, sysinfo.cpu_count())
     build = build_dir(args.build)
-    extra_libs = parse_pairs(args.lib, "--lib")
-    extra_args = {k: shlex.split(v) for k, v in
-                  parse_pairs(args.args, "--args")}
-
-    allocs, missing = allocmod.resolve(build, split_list(args.allocators),
-                                       extra_libs, REPO_ROOT)
     try:
-        all_workloads = wlmod.discover(build, split_list(args.workloads))
+        sel = select(args, build, mode)
     except ValueError as e:
         log("bench/run: %s" % e)
         return 2
-    if args.list:
-        list_things(all_workloads, allocs, missing)
+    if sel is None:         # --list
         return 0
-
-    problems = 0
-    for name, why in missing:
-        log("bench/run: skipping allocator %s: %s" % (name, why))
-    if missing and mode == "smoke":
-        problems += len(missing)
-    skipped = [("allocator " + n, why) for n, why in missing]
-    workloads = []
-    for w in all_workloads:
-        why = w.unavailable()
-        if why is None:
-            workloads.append(w)
-            continue
-        log("bench/run: skipping workload %s: %s" % (w.name, why))
-        skipped.append((w.name, why))
-        if mode == "smoke" and w.kind == "synthetic":
-            problems += 1
-    if not allocs or not workloads:
+    if not sel.allocs or not sel.workloads:
         log("bench/run: nothing to run (%d allocators, %d workloads)"
-            % (len(allocs), len(workloads)))
+            % (len(sel.allocs), len(sel.workloads)))
         return 2
-
     warnings = []
     why = execute.helper_problem()
     if why:
@@ -213,30 +246,20 @@ def main(argv=None):
                         "peak RSS includes what they inherited from it."
                         % why)
         log("bench/run: warning: %s" % warnings[-1])
+
     start = datetime.datetime.now()
     t0 = time.monotonic()
-    own_workdir = tempfile.mkdtemp(prefix="sable-bench-")
+    workdir = tempfile.mkdtemp(prefix="sable-bench-")
     ctx = wlmod.Context(mode=mode, threads=threads, timeout=timeout,
-                        workdir=own_workdir, extra_args=extra_args)
-    interrupted = False
-    runs = []
+                        workdir=workdir, extra_args={
+                            k: shlex.split(v) for k, v in
+                            parse_pairs(args.args, "--args")})
     try:
-        for w in workloads:
-            w.prepare(ctx)
-        for w, rec in suite.make_references(workloads, ctx, log):
-            workloads.remove(w)
-            skipped.append((w.name, "reference run under glibc failed: "
-                            "%s: %s" % (rec.status, rec.detail)))
-            problems += 1
-        runs = suite.run_all(workloads, allocs, reps, ctx, log)
-    except KeyboardInterrupt as e:
-        runs = getattr(e, "runs", [])
-        interrupted = True
-        log("bench/run: interrupted; writing what was measured")
+        runs, interrupted = measure(sel, ctx, reps)
     finally:
-        shutil.rmtree(own_workdir, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
     notes = suite.check_checksums(runs, log)
-    for w in workloads:
+    for w in sel.workloads:
         if w.note:
             notes[w.name] = (notes.get(w.name, "") + " " + w.note).strip()
     elapsed = time.monotonic() - t0
@@ -258,25 +281,24 @@ def main(argv=None):
             "mode": mode, "reps": reps, "threads": threads,
             "timeout": timeout,
             "machine": sysinfo.describe(),
-            "allocators": [(a.name, rel(a.path), a.version) for a in allocs],
-            "programs": [(w.name, w.version()) for w in workloads
+            "allocators": [(a.name, rel(a.path), a.version)
+                           for a in sel.allocs],
+            "programs": [(w.name, w.version()) for w in sel.workloads
                          if w.kind == "program"],
-            "skipped": skipped + ([("rest of the suite", "interrupted")]
-                                  if interrupted else []),
-            "args": {w.name: w.describe_args(ctx) for w in workloads},
+            "skipped": sel.skipped + ([("rest of the suite", "interrupted")]
+                                      if interrupted else []),
+            "args": {w.name: w.describe_args(ctx) for w in sel.workloads},
             "notes": notes,
             "elapsed_s": elapsed,
             "warnings": warnings,
         }
-        write_outputs(outdir, runs, workloads, allocs, meta, args)
+        write_outputs(outdir, runs, sel.workloads, sel.allocs, meta, args)
         if args.out is None:
             update_latest(outdir)
         log("bench/run: results in %s" % outdir)
     if interrupted:
         return 130
-    if failed or problems:
-        return 1
-    return 0
+    return 1 if failed or sel.problems else 0
 
 
 def write_outputs(outdir, runs, workloads, allocs, meta, args):
@@ -304,6 +326,10 @@ def publish(summary, meta, made, outdir):
     docs = os.path.join(REPO_ROOT, "docs")
     img = os.path.join(docs, "img")
     os.makedirs(img, exist_ok=True)
+    # Plots of an earlier publication that this one does not make again.
+    for old in os.listdir(img):
+        if old.startswith(PUBLISH_PREFIX) and old.endswith(".png"):
+            os.unlink(os.path.join(img, old))
     published = []
     for title, fname in made:
         shutil.copyfile(os.path.join(outdir, fname),

@@ -38,10 +38,9 @@ PROGRAMS = ["python3", "sqlite3", "gcc", "redis"]
 # thread counts) stay the workloads' defaults.
 SYNTHETIC_ARGS = {
     "default": {
-        "larson": ["--generations", "400"],
         "cache-scratch": ["--repetitions", "4000"],
         "cache-thrash": ["--repetitions", "4000"],
-        "prodcons": ["--messages", "6000000"],
+        "prodcons": ["--messages", "10000000"],
         "thread-churn": ["--total-threads", "20000"],
         "rcu": ["--lookups", "4000000", "--updates", "1000000"],
         "large": ["--steps", "500"],
