@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 
     fprintf(f, "static const uint32_t sc_size_table[%u] = {", SC_NCLASSES);
     for (unsigned c = 0; c < SC_NCLASSES; c++)
-        fprintf(f, "%s%zu", c % 8 ? ", " : ",\n    " + (c == 0), sizes[c]);
+        fprintf(f, "%s%zu", c == 0 ? "\n    " : c % 8 ? ", " : ",\n    ", sizes[c]);
     fprintf(f, "\n};\n\n");
 
     /* size -> class for n <= SC_SMALL_MAX, indexed by (n + 15) >> 4. */
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
     fprintf(f, "static const uint8_t sc_lookup_table[SC_LOOKUP_LEN] = {");
     for (unsigned i = 0; i < nlookup; i++) {
         unsigned c = arith_class((size_t)i << SC_QUANTUM_SHIFT);
-        fprintf(f, "%s%u", i % 16 ? ", " : ",\n    " + (i == 0), c);
+        fprintf(f, "%s%u", i == 0 ? "\n    " : i % 16 ? ", " : ",\n    ", c);
     }
     fprintf(f, "\n};\n\n");
 
