@@ -115,6 +115,14 @@ def rel(path):
     return ".../" + os.path.basename(ap.rstrip(os.sep))
 
 
+def scrub(text, workdir=None):
+    """text without this machine's directories: paths in the repository
+    become relative, the scratch directory becomes <workdir>."""
+    if workdir:
+        text = text.replace(workdir, "<workdir>")
+    return text.replace(REPO_ROOT + os.sep, "")
+
+
 def command_line(argv):
     parts = ["bench/run"]
     for arg in argv:
@@ -235,6 +243,12 @@ def main(argv=None):
         return 2
     if sel is None:         # --list
         return 0
+    extra_args = {k: shlex.split(v) for k, v in
+                  parse_pairs(args.args, "--args")}
+    unknown = sorted(set(extra_args) - {w.name for w in sel.workloads})
+    if unknown:
+        log("bench/run: --args for workloads not run: %s" % ", ".join(unknown))
+        return 2
     if not sel.allocs or not sel.workloads:
         log("bench/run: nothing to run (%d allocators, %d workloads)"
             % (len(sel.allocs), len(sel.workloads)))
@@ -251,9 +265,7 @@ def main(argv=None):
     t0 = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="sable-bench-")
     ctx = wlmod.Context(mode=mode, threads=threads, timeout=timeout,
-                        workdir=workdir, extra_args={
-                            k: shlex.split(v) for k, v in
-                            parse_pairs(args.args, "--args")})
+                        workdir=workdir, extra_args=extra_args)
     try:
         runs, interrupted = measure(sel, ctx, reps)
     finally:
@@ -291,6 +303,7 @@ def main(argv=None):
             "notes": notes,
             "elapsed_s": elapsed,
             "warnings": warnings,
+            "workdir": workdir,
         }
         write_outputs(outdir, runs, sel.workloads, sel.allocs, meta, args)
         if args.out is None:
@@ -314,7 +327,8 @@ def write_outputs(outdir, runs, workloads, allocs, meta, args):
             log("bench/run: warning: matplotlib is not available "
                 "(Debian: python3-matplotlib); no plots")
     with open(os.path.join(outdir, "report.md"), "w") as f:
-        f.write(report.markdown(summary, meta, made))
+        f.write(scrub(report.markdown(summary, meta, made),
+                      meta.get("workdir")))
     if args.publish:
         publish(summary, meta, made, outdir)
 
@@ -347,6 +361,6 @@ def publish(summary, meta, made, outdir):
     text = report.markdown(summary, meta, published, img_prefix="img/",
                            header=header)
     with open(os.path.join(docs, "benchmarks.md"), "w") as f:
-        f.write(text)
+        f.write(scrub(text, meta.get("workdir")))
     log("bench/run: published docs/benchmarks.md and %d plots in docs/img/"
         % len(published))

@@ -119,6 +119,29 @@ class EndToEndTest(unittest.TestCase):
         self.assertEqual(names[:2], ["larson", "prodcons"])
         self.assertEqual(names[-4:], ["python3", "sqlite3", "gcc", "redis"])
 
+    def test_extra_args_are_passed_and_checked(self):
+        rc = main(["--build", self.build, "--allocators", "glibc",
+                   "--workloads", "threads", "--args",
+                   "threads=--threads 7", "--out", self.out.name,
+                   "--no-plots"])
+        self.assertEqual(rc, 0)
+        self.assertEqual(self.read_results()[0]["threads"], "7")
+        self.assertEqual(main(["--build", self.build, "--workloads", "ok",
+                               "--args", "nosuch=--x", "--out",
+                               self.out.name]), 2)
+
+    def test_report_names_no_repository_paths(self):
+        with mock.patch.object(cli, "REPO_ROOT", os.path.dirname(
+                self.build)):
+            rc = main(["--build", self.build, "--allocators", "glibc,sable",
+                       "--workloads", "ok,crash", "--out", self.out.name,
+                       "--no-plots"])
+        self.assertEqual(rc, 1)
+        with open(os.path.join(self.out.name, "report.md")) as f:
+            md = f.read()
+        self.assertIn("library not found", md)
+        self.assertNotIn(os.path.dirname(self.build) + os.sep, md)
+
     def test_unknown_workload_is_an_error(self):
         self.assertEqual(main(["--build", self.build, "--workloads",
                                "nosuch", "--out", self.out.name]), 2)
