@@ -199,7 +199,9 @@ def markdown(summary, meta, plots=(), img_prefix="", header=None):
         out += ["# sable benchmark report", ""]
     took = ""
     if meta.get("elapsed_s") is not None:
-        took = " It took %.1f minutes." % (meta["elapsed_s"] / 60.0)
+        e = meta["elapsed_s"]
+        took = (" It took %.0f s." % e if e < 120 else
+                " It took %.1f minutes." % (e / 60.0))
     out += ["Date: %s. Command: `%s`.%s" % (meta["date"], meta["command"],
                                             took), ""]
     if meta.get("mode") in ("quick", "smoke"):
