@@ -45,6 +45,20 @@ def _ratio_bars(plt, summary, key, title, ylabel, path):
         for x in failed:
             ax.text(x, 1.0, "FAILED", rotation=90, ha="center",
                     va="bottom", fontsize=6, color=color or "red")
+    ratios = [c.ratios.get(key) for w in ws for c in summary.cells[w].values()
+              if not c.failed and c.ratios.get(key) is not None]
+    if ratios and max(ratios) > 4:
+        # One outlier would flatten every other bar: use a log scale, with
+        # the best (1.0) still visible as a short bar.
+        from matplotlib.ticker import NullFormatter
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=0.9, top=max(ratios) * 1.15)
+        ticks = [t for t in (1, 1.5, 2, 3, 5, 10, 20, 50, 100, 200, 500)
+                 if t <= max(ratios) * 1.15]
+        ax.set_yticks(ticks)
+        ax.set_yticklabels(["%g" % t for t in ticks])
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ylabel += " (log scale)"
     ax.axhline(1.0, color="black", linewidth=0.6)
     ax.set_xticks(range(len(ws)))
     ax.set_xticklabels(ws, rotation=30, ha="right")
