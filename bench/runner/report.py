@@ -49,6 +49,8 @@ class Cell:
             for key in MEDIAN_METRICS:
                 self.medians[key] = stats.median_or_none(
                     getattr(r, key) for r in runs)
+            self.medians["wall_spread"] = stats.relative_spread(
+                r.wall_s for r in runs)
 
     def get(self, key):
         return None if self.failed else self.medians.get(key)
@@ -132,8 +134,12 @@ def workload_table(summary, w):
     def any_value(key):
         return any(c.get(key) is not None for c in cells)
 
-    cols = [("time (s)", lambda c: fmt(c.get("wall_s"), "%.3f")),
-            ("× best", lambda c: fmt(c.ratios["wall_s"], "%.2f")),
+    cols = [("time (s)", lambda c: fmt(c.get("wall_s"), "%.3f"))]
+    if any_value("wall_spread"):
+        cols.append(("spread", lambda c: fmt(
+            None if c.get("wall_spread") is None else
+            100.0 * c.get("wall_spread"), "%.0f%%")))
+    cols += [("× best", lambda c: fmt(c.ratios["wall_s"], "%.2f")),
             ("CPU (s)", lambda c: fmt(c.get("cpu_s"), "%.3f"))]
     if any_value("ops_per_s"):
         cols += [("ops/s", lambda c: fmt_num(c.get("ops_per_s"))),
@@ -236,7 +242,9 @@ def markdown(summary, meta, plots=(), img_prefix="", header=None):
             "Time is the wall time of the whole process; ops/s is what the "
             "workload measured itself. Peak RSS is `ru_maxrss` from "
             "`wait4`. RSS / live is peak RSS ÷ the peak live bytes the "
-            "workload reports. A FAILED cell means at least one run "
+            "workload reports. Spread is (slowest − fastest) ÷ median time "
+            "over the repetitions: differences between allocators smaller "
+            "than that are noise. A FAILED cell means at least one run "
             "crashed, failed, timed out or gave a wrong result; it is not "
             "counted.", ""]
     out += ["## Summary", "", "Geometric mean over workloads of each "

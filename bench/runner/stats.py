@@ -61,3 +61,15 @@ def geometric_mean(values):
     if any(v <= 0 for v in xs):
         raise ValueError("geometric mean needs positive values")
     return math.exp(sum(math.log(v) for v in xs) / len(xs))
+
+
+def relative_spread(values):
+    """(max - min) / median of the values that are not None: how far apart
+    the repetitions are. None with fewer than two values or a zero median."""
+    xs = [v for v in values if v is not None]
+    if len(xs) < 2:
+        return None
+    m = median(xs)
+    if m == 0:
+        return None
+    return (max(xs) - min(xs)) / m

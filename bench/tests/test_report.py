@@ -123,9 +123,10 @@ class MarkdownTest(unittest.TestCase):
     def test_ratios_in_table(self):
         row = self.table_row("larson", "glibc")
         self.assertEqual(row[1], "2.200")   # median time
-        self.assertEqual(row[2], "4.40")    # × best
+        self.assertEqual(row[2], "9%")      # (2.3 - 2.1) / 2.2
+        self.assertEqual(row[3], "4.40")    # × best
         row = self.table_row("gcc", "glibc")
-        self.assertEqual(row[2], "2.00")
+        self.assertEqual(row[3], "2.00")
 
     def test_ops_column_only_where_known(self):
         larson = self.md.split("### larson")[1].split("###")[0]

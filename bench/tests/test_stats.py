@@ -77,5 +77,14 @@ class GeometricMeanTest(unittest.TestCase):
         self.assertAlmostEqual(stats.geometric_mean(xs), want)
 
 
+class SpreadTest(unittest.TestCase):
+    def test_relative_spread(self):
+        self.assertAlmostEqual(stats.relative_spread([1.0, 1.1, 0.9]), 0.2)
+
+    def test_spread_needs_two_values(self):
+        self.assertIsNone(stats.relative_spread([1.0]))
+        self.assertIsNone(stats.relative_spread([None, 2.0]))
+
+
 if __name__ == "__main__":
     unittest.main()
