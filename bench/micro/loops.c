@@ -49,6 +49,28 @@ void loop_calloc_free(size_t size, long iters)
 	}
 }
 
+/* One op: malloc(size), write one byte, free, while one other block of the
+ * same size, allocated before the loop, stays live (so the freed block is
+ * not the only one of its class in use). */
+void loop_malloc_free_keep(size_t size, long iters)
+{
+	char *keep = malloc(size);
+	if (keep == NULL)
+		oom(size);
+	*(volatile char *)keep = 1;
+	sink(keep);
+	for (long i = 0; i < iters; i++) {
+		char *p = malloc(size);
+		if (p == NULL)
+			oom(size);
+		*(volatile char *)p = 1;
+		sink(p);
+		free(p);
+	}
+	sink(keep);
+	free(keep);
+}
+
 #define BATCH 1000
 
 /* One op: 1000 blocks of 8..size bytes (8..512 by default) allocated, then
@@ -176,6 +198,56 @@ void loop_large(size_t size, long iters)
 	}
 }
 
+#define LARGE_MIXED_N 1024
+#define LARGE_MIXED_MIN 4096
+
+/* One op: malloc of a size between 4 KiB and `size` bytes (256 KiB by
+ * default), write the first and the last byte, free. The sizes cycle through
+ * a fixed table of 1024 drawn with a fixed seed, roughly log-uniform: a
+ * power of two from 4 KiB up to below `size` is picked uniformly, then a
+ * size uniformly between it and twice it (capped at `size`). */
+void loop_large_mixed(size_t size, long iters)
+{
+	size_t sz[LARGE_MIXED_N];
+	size_t hi = size < LARGE_MIXED_MIN ? LARGE_MIXED_MIN : size;
+	int nexp = 0;
+	while (((size_t)LARGE_MIXED_MIN << (nexp + 1)) <= hi)
+		nexp++;
+	uint64_t x = 0x2545f4914f6cdd1du;
+	for (int k = 0; k < LARGE_MIXED_N; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		size_t lo = (size_t)LARGE_MIXED_MIN << (nexp > 0 ? (int)(x % (uint64_t)nexp) : 0);
+		size_t top = lo * 2 > hi ? hi : lo * 2;
+		sz[k] = lo + (size_t)((x >> 32) % (top - lo + 1));
+	}
+	for (long i = 0; i < iters; i++) {
+		size_t n = sz[i & (LARGE_MIXED_N - 1)];
+		char *p = malloc(n);
+		if (p == NULL)
+			oom(n);
+		*(volatile char *)p = 1;
+		*(volatile char *)(p + n - 1) = 1;
+		sink(p);
+		free(p);
+	}
+}
+
+/* One op: the malloc_free loop's own work (a volatile write, the sink, the
+ * loop counter) on a static buffer, with no allocation: a baseline. */
+void loop_empty(size_t size, long iters)
+{
+	static char buf[64];
+	(void)size;
+	for (long i = 0; i < iters; i++) {
+		char *p = buf;
+		sink(p);
+		*(volatile char *)p = 1;
+		sink(p);
+	}
+}
+
 const struct micro_loop micro_loops[] = {
 	{ "malloc_free", loop_malloc_free, 64, "malloc + free" },
 	{ "calloc_free", loop_calloc_free, 64, "calloc + free" },
@@ -183,5 +255,8 @@ const struct micro_loop micro_loops[] = {
 	{ "realloc_growth", loop_realloc_growth, 4096, "realloc by +16 B" },
 	{ "cross_thread", loop_cross_thread, 64, "malloc here + free on another thread" },
 	{ "large", loop_large, 65536, "malloc + free of a large block" },
+	{ "malloc_free_keep", loop_malloc_free_keep, 64, "malloc + free, one other block of the size live" },
+	{ "large_mixed", loop_large_mixed, 262144, "malloc + free of 4 KiB..size (log-uniform)" },
+	{ "empty", loop_empty, 64, "the malloc_free loop without malloc and free" },
 };
 const size_t micro_nloops = sizeof micro_loops / sizeof micro_loops[0];

@@ -20,6 +20,9 @@ void loop_batch(size_t size, long iters);
 void loop_realloc_growth(size_t size, long iters);
 void loop_cross_thread(size_t size, long iters);
 void loop_large(size_t size, long iters);
+void loop_malloc_free_keep(size_t size, long iters);
+void loop_large_mixed(size_t size, long iters);
+void loop_empty(size_t size, long iters);
 
 struct micro_loop {
 	const char *name;
