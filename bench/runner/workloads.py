@@ -82,9 +82,16 @@ class Context:
         self.extra_args = extra_args or {}
 
 
+# glibc debugging aids that change its speed; meson test sets
+# MALLOC_PERTURB_ for every test. Other allocators' settings (MALLOC_CONF,
+# MIMALLOC_*, SABLE_CONF, GLIBC_TUNABLES...) are passed on deliberately.
+DROPPED_ENV = ("LD_PRELOAD", "MALLOC_PERTURB_", "MALLOC_CHECK_")
+
+
 def child_env(preload, extra=None):
     env = dict(os.environ)
-    env.pop("LD_PRELOAD", None)
+    for name in DROPPED_ENV:
+        env.pop(name, None)
     if preload:
         env["LD_PRELOAD"] = preload
     if extra:

@@ -3,6 +3,7 @@ import os
 import sys
 import time
 import unittest
+from unittest import mock
 
 import fakes
 from runner import execute, record
@@ -144,6 +145,15 @@ class WorkloadFailureTest(unittest.TestCase):
         r = w.run(Allocator("fake", lib), self.ctx, 1)
         # ld.so warns about a missing preload and goes on.
         self.assertEqual(r.checksum, lib)
+
+    def test_glibc_debugging_variables_are_not_passed_on(self):
+        from runner.workloads import child_env
+        with mock.patch.dict(os.environ, {"MALLOC_PERTURB_": "165",
+                                          "MALLOC_CONF": "narenas:1"}):
+            env = child_env("/x.so")
+        self.assertNotIn("MALLOC_PERTURB_", env)
+        self.assertEqual(env["MALLOC_CONF"], "narenas:1")
+        self.assertEqual(env["LD_PRELOAD"], "/x.so")
 
     def test_rss_of_fake_workload_is_sampled(self):
         r = self.run_fake("mem")
