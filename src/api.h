@@ -22,7 +22,7 @@
 
 /* Slow paths (src/sable.c). `fn` names the public function for messages. */
 SABLE_HIDDEN void *api_alloc_big(size_t n) SABLE_NOINLINE;
-SABLE_HIDDEN void api_free_slow(void *p, uintptr_t entry, const char *fn) SABLE_NOINLINE;
+SABLE_HIDDEN void api_free_slow(void *p, const char *fn) SABLE_NOINLINE;
 SABLE_HIDDEN void *api_calloc(size_t count, size_t size);
 SABLE_HIDDEN void *api_realloc(void *p, size_t n);
 SABLE_HIDDEN void *api_reallocarray(void *p, size_t count, size_t size);
@@ -43,25 +43,29 @@ SABLE_INLINE void *api_malloc(size_t n)
     return api_alloc_big(n);
 }
 
-/* The small-block test: p's slot is a chunk, p's unit belongs to a slab, and
- * p's offset in the slab is a multiple of the block size. */
+/* A cached block is recognised without leaving the inline path: p lies in a
+ * chunk (one bit), its unit's map word says slab (kind bits zero) and p's
+ * offset in the slab is a multiple of the class size, or the word says large
+ * run, p is the run's first byte and the class is one the caches hold.
+ * Everything else (NULL, huge, uncached large, invalid) goes to the slow
+ * path, which diagnoses it. */
 SABLE_INLINE void api_free_named(void *p, const char *fn)
 {
-    uintptr_t e = pm_lookup((uintptr_t)p);
-    if (likely((e & PM_HUGE_TAG) == 0 && e != 0)) {
-        chunk_t *c = (chunk_t *)e;
-        uint32_t w = c->map[chunk_unit_of(p)];
-        if (likely(MAP_KIND(w) == MAP_SLAB)) {
-            unsigned sc = MAP_CLASS(w);
-            uint32_t off = (uint32_t)(((uintptr_t)p & (UNIT_SIZE - 1)) +
-                                      ((uintptr_t)MAP_BACK(w) << UNIT_SHIFT));
-            if (likely(sc_block_index(sc, off) * sc_size(sc) == off)) {
+    if (likely(pm_is_chunk((uintptr_t)p))) {
+        uint32_t w = chunk_of(p)->map[chunk_unit_of(p)];
+        unsigned sc = MAP_CLASS(w);
+        if (likely((w & MAP_KIND_MASK) == 0)) {
+            if (likely(sc_is_block_start(sc, map_run_offset(w, p)))) {
                 tcache_free(p, sc);
                 return;
             }
+        } else if ((w & (MAP_KIND_MASK | MAP_BACK_MASK)) == ((uint32_t)MAP_LARGE << 8) &&
+                   ((uintptr_t)p & (UNIT_SIZE - 1)) == 0 && sc < SC_NCACHED) {
+            tcache_free(p, sc);
+            return;
         }
     }
-    api_free_slow(p, e, fn);
+    api_free_slow(p, fn);
 }
 
 SABLE_INLINE void api_free(void *p) { api_free_named(p, "free"); }

@@ -36,7 +36,11 @@ static void *alloc_big_aligned(size_t n, size_t align)
     return p ? p : enomem();
 }
 
-void *api_alloc_big(size_t n) { return alloc_big_aligned(n, 0); }
+void *api_alloc_big(size_t n)
+{
+    if (n <= SC_CACHED_MAX) return tcache_alloc(sc_of(n));
+    return alloc_big_aligned(n, 0);
+}
 
 /* ---- pointer diagnosis ---- */
 
@@ -68,14 +72,11 @@ static ptr_info_t classify(const void *p, uintptr_t e)
     in.run = chunk_run_of_word(c, w);
     if (MAP_KIND(w) == MAP_SLAB) {
         unsigned sc = MAP_CLASS(w);
-        uint32_t off =
-            (uint32_t)(((uintptr_t)p & (UNIT_SIZE - 1)) + ((uintptr_t)MAP_BACK(w) << UNIT_SHIFT));
-        if (sc_block_index(sc, off) * sc_size(sc) == off) {
+        if (sc_is_block_start(sc, map_run_offset(w, p))) {
             in.kind = PTR_SMALL;
             in.usable = sc_size(sc);
         }
-    } else if (MAP_KIND(w) == MAP_LARGE && MAP_BACK(w) == 0 &&
-               ((uintptr_t)p & (UNIT_SIZE - 1)) == 0) {
+    } else if (MAP_KIND(w) == MAP_LARGE && map_run_offset(w, p) == 0) {
         in.kind = PTR_LARGE;
         in.usable = (size_t)in.run->nunits << UNIT_SHIFT;
     }
@@ -87,13 +88,18 @@ static _Noreturn void invalid_pointer(const char *fn, const void *p)
     sable_fatal("%s(): invalid pointer %p", fn, p);
 }
 
-void api_free_slow(void *p, uintptr_t e, const char *fn)
+void api_free_slow(void *p, const char *fn)
 {
     if (p == NULL) return;
-    ptr_info_t in = classify(p, e);
+    ptr_info_t in = classify(p, pm_lookup((uintptr_t)p));
     switch (in.kind) {
-    case PTR_SMALL: tcache_free(p, MAP_CLASS(in.chunk->map[chunk_unit_of(p)])); return;
-    case PTR_LARGE: arena_large_free(in.chunk, in.run); return;
+    case PTR_SMALL: tcache_free(p, in.run->sc); return;
+    case PTR_LARGE:
+        if (in.run->sc < SC_NCACHED)
+            tcache_free(p, in.run->sc);
+        else
+            arena_large_free(in.chunk, in.run);
+        return;
     case PTR_HUGE: huge_free(in.huge); return;
     case PTR_INVALID: break;
     }

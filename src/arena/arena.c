@@ -333,6 +333,21 @@ void arena_large_free(chunk_t *c, run_t *r)
     pthread_mutex_unlock(&a->lock);
 }
 
+void arena_large_free_ptr(void *p)
+{
+    chunk_t *c = chunk_of(p);
+    arena_t *a = c->arena;
+    pthread_mutex_lock(&a->lock);
+    uint32_t w = c->map[chunk_unit_of(p)];
+    if (MAP_KIND(w) != MAP_LARGE || map_run_offset(w, p) != 0)
+        sable_fatal("free(): double free of %p", p);
+    run_t *r = chunk_run_of_word(c, w);
+    a->large_allocated -= (size_t)r->nunits << UNIT_SHIFT;
+    a->nlarge--;
+    run_free(a, c, r);
+    pthread_mutex_unlock(&a->lock);
+}
+
 bool arena_large_resize(chunk_t *c, run_t *r, size_t size)
 {
     arena_t *a = c->arena;

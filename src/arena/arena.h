@@ -63,6 +63,9 @@ void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n);
  * aligned to `align` (a power of two). NULL when out of memory. */
 void *arena_large_alloc(arena_t *a, size_t size, size_t align);
 void arena_large_free(chunk_t *c, run_t *r);
+/* Frees the large run starting at p (a pointer in a chunk); aborts with a
+ * double-free message if p no longer starts a large run. */
+void arena_large_free_ptr(void *p);
 /* Grows or shrinks a large run in place to class size `size`. */
 bool arena_large_resize(chunk_t *c, run_t *r, size_t size);
 

@@ -7,8 +7,10 @@
 
 run_t *chunk_init(chunk_t *c, struct arena *a)
 {
-    /* The mapping is fresh and zeroed: only non-zero fields are written, so
-     * untouched header pages stay unfaulted. */
+    /* The mapping is fresh and zeroed; only non-zero fields are written, so
+     * the descriptor pool's untouched pages stay unfaulted. Every map word
+     * must start as MAP_NONE: a zero word reads as a slab. */
+    for (unsigned u = 0; u < CHUNK_UNITS; u++) c->map[u] = MAP_WORD(MAP_NONE, 0, 0, 0);
     c->arena = a;
     c->nfree_units = CHUNK_USABLE_UNITS;
     run_t *r = chunk_desc_alloc(c);

@@ -13,10 +13,17 @@
  *            │ slab │ large │ free │ ...  │ runs of whole units
  *            └────────────────────────────┘
  *
- * A map word packs   kind:2 | class:8 | back:10 | desc:10  (bits 0..29)
- *   kind  MAP_NONE (header or not a run), MAP_SLAB, MAP_LARGE, MAP_FREE
- *   back  distance in units from this unit to its run's first unit
+ * A map word packs   class:8 | kind:2 | 2 spare | back:10 | desc:10
+ *                   bits 0-7   8-9                12-21     22-31
+ *   class the run's size class (slabs and large runs)
+ *   kind  MAP_SLAB (0), MAP_LARGE, MAP_FREE, MAP_NONE (header, never used)
+ *   back  distance in units from this unit to its run's first unit, stored
+ *         pre-shifted so that (p & 4095) | (w & MAP_BACK_MASK) is p's byte
+ *         offset in its run
  *   desc  index of the run's run_t in the chunk's pool
+ * The layout is chosen for free(): kind SLAB is 0, so "is this a slab" is one
+ * test, and the class is the low byte. A zero word would therefore read as a
+ * slab of class 0: chunk_init writes MAP_NONE into every word first.
  * Every unit of a slab or large run carries its run's word, so free(p) finds
  * the class with one load and can check that p is the start of a block
  * without touching the descriptor. A free run needs exact words only at its
@@ -44,15 +51,24 @@
 #define UNIT_SIZE SC_UNIT
 #define CHUNK_UNITS (CHUNK_SIZE >> UNIT_SHIFT)
 
-enum { MAP_NONE = 0, MAP_SLAB = 1, MAP_LARGE = 2, MAP_FREE = 3 };
+enum { MAP_SLAB = 0, MAP_LARGE = 1, MAP_FREE = 2, MAP_NONE = 3 };
 
-#define MAP_KIND(w) ((w) & 3u)
-#define MAP_CLASS(w) (((w) >> 2) & 0xffu)
-#define MAP_BACK(w) (((w) >> 10) & 0x3ffu)
-#define MAP_DESC(w) (((w) >> 20) & 0x3ffu)
+#define MAP_KIND_MASK 0x300u
+#define MAP_BACK_MASK 0x3ff000u
+#define MAP_KIND(w) (((w) >> 8) & 3u)
+#define MAP_CLASS(w) ((w) & 0xffu)
+#define MAP_BACK(w) (((w) >> 12) & 0x3ffu)
+#define MAP_DESC(w) ((w) >> 22)
 #define MAP_WORD(kind, cls, back, desc)                                                            \
-    ((uint32_t)(kind) | ((uint32_t)(cls) << 2) | ((uint32_t)(back) << 10) |                        \
-     ((uint32_t)(desc) << 20))
+    ((uint32_t)(cls) | ((uint32_t)(kind) << 8) | ((uint32_t)(back) << 12) |                        \
+     ((uint32_t)(desc) << 22))
+_Static_assert(MAP_SLAB == 0, "free() tests the kind bits against zero");
+
+/* Byte offset of p from the start of its run, given its unit's word. */
+static inline uint32_t map_run_offset(uint32_t w, const void *p)
+{
+    return (uint32_t)((uintptr_t)p & (UNIT_SIZE - 1)) | (w & MAP_BACK_MASK);
+}
 
 struct arena;
 

@@ -10,6 +10,7 @@
 #include "os/os.h"
 
 _Atomic(pm_entry_t *) pm_root[PM_ROOT_LEN];
+_Atomic uint64_t pm_chunk_bits[PM_CHUNK_WORDS];
 static pthread_mutex_t pm_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static pm_entry_t *leaf_for(uintptr_t p)
@@ -34,9 +35,15 @@ bool pm_set(uintptr_t addr, size_t size, uintptr_t value)
     if ((addr + size - 1) >> PM_ADDR_BITS) return false;
     for (uintptr_t s = first; s <= last; s++)
         if (!leaf_for(s << PM_SLOT_SHIFT)) return false;
+    bool chunk = value != 0 && (value & PM_HUGE_TAG) == 0;
     for (uintptr_t s = first; s <= last; s++) {
         pm_entry_t *leaf = leaf_for(s << PM_SLOT_SHIFT);
         atomic_store_explicit(&leaf[s & (PM_LEAF_LEN - 1)], value, memory_order_release);
+        uint64_t bit = (uint64_t)1 << (s & 63);
+        if (chunk)
+            atomic_fetch_or_explicit(&pm_chunk_bits[s >> 6], bit, memory_order_release);
+        else if (value == 0)
+            atomic_fetch_and_explicit(&pm_chunk_bits[s >> 6], ~bit, memory_order_release);
     }
     return true;
 }

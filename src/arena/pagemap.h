@@ -9,6 +9,13 @@
  * memory is handed out, so any pointer sable returned resolves on any thread.
  *
  *   p: | 17 unused | 12 root index | 13 leaf index | 22 offset in slot |
+ *
+ * free() asks a narrower question on its fast path, "is p in a chunk?", and
+ * answers it from a flat bitmap with one bit per slot (4 MiB of .bss, of
+ * which only the words covering sable's chunks are ever touched): one load
+ * and a bit test instead of two dependent loads. The bit is set when a chunk
+ * is registered and cleared when it is released; huge mappings have no bit
+ * and go through the two-level map on the slow path.
  */
 #ifndef SABLE_ARENA_PAGEMAP_H
 #define SABLE_ARENA_PAGEMAP_H
@@ -29,6 +36,18 @@
 typedef _Atomic(uintptr_t) pm_entry_t;
 
 extern _Atomic(pm_entry_t *) pm_root[PM_ROOT_LEN];
+
+#define PM_CHUNK_WORDS ((size_t)1 << (PM_ADDR_BITS - PM_SLOT_SHIFT - 6))
+extern _Atomic uint64_t pm_chunk_bits[PM_CHUNK_WORDS];
+
+/* True if p lies in a chunk (a slot whose entry is a chunk_t). */
+static inline bool pm_is_chunk(uintptr_t p)
+{
+    uintptr_t word = p >> (PM_SLOT_SHIFT + 6);
+    if (__builtin_expect(word >= PM_CHUNK_WORDS, 0)) return false;
+    uint64_t bits = atomic_load_explicit(&pm_chunk_bits[word], memory_order_relaxed);
+    return (bits >> ((p >> PM_SLOT_SHIFT) & 63)) & 1;
+}
 
 /* The entry for the slot holding address p (0 when p is not ours). */
 static inline uintptr_t pm_lookup(uintptr_t p)

@@ -75,6 +75,7 @@ int main(int argc, char **argv)
     }
     if (sizes[SC_NSMALL - 1] != SC_SMALL_MAX) fail("last small class", sizes[SC_NSMALL - 1]);
     if (sizes[SC_NCLASSES - 1] != SC_LARGE_MAX) fail("last class", sizes[SC_NCLASSES - 1]);
+    if (sizes[SC_NCACHED - 1] != SC_CACHED_MAX) fail("last cached class", sizes[SC_NCACHED - 1]);
     for (unsigned c = SC_NSMALL; c < SC_NCLASSES; c++)
         if (sizes[c] % SC_UNIT) fail("large class not unit-aligned", sizes[c]);
     for (size_t n = 0; n <= SC_LARGE_MAX; n++) {
@@ -103,6 +104,7 @@ int main(int argc, char **argv)
 
     unsigned units[SC_NSMALL], nregs[SC_NSMALL];
     uint32_t magic[SC_NSMALL];
+    uint64_t divtest[SC_NSMALL];
     for (unsigned c = 0; c < SC_NSMALL; c++) {
         units[c] = slab_units(sizes[c]);
         nregs[c] = (unsigned)(units[c] * SC_UNIT / sizes[c]);
@@ -110,8 +112,15 @@ int main(int argc, char **argv)
         /* idx = (off * magic) >> 32 must equal off / size for every offset in
          * the slab, so a pointer's block index costs a multiply, not a divide. */
         magic[c] = (uint32_t)((((uint64_t)1 << 32) + sizes[c] - 1) / sizes[c]);
-        for (uint64_t off = 0; off < (uint64_t)units[c] * SC_UNIT; off++)
+        /* off is a multiple of size iff off * M < M (mod 2^64), with
+         * M = floor((2^64 - 1) / size) + 1 (Lemire, Kaser, Kurz 2019). One
+         * multiply and one compare tell whether a pointer starts a block. */
+        divtest[c] = UINT64_MAX / sizes[c] + 1;
+        for (uint64_t off = 0; off < (uint64_t)units[c] * SC_UNIT; off++) {
             if (((off * magic[c]) >> 32) != off / sizes[c]) fail("division magic", sizes[c]);
+            if ((off * divtest[c] < divtest[c]) != (off % sizes[c] == 0))
+                fail("divisibility test", sizes[c]);
+        }
     }
     fprintf(f, "static const uint16_t sc_slab_units_table[%u] = {", SC_NSMALL);
     for (unsigned c = 0; c < SC_NSMALL; c++) fprintf(f, "%s%u", c ? ", " : "", units[c]);
@@ -121,6 +130,10 @@ int main(int argc, char **argv)
     fprintf(f, "};\n");
     fprintf(f, "static const uint32_t sc_div_magic_table[%u] = {", SC_NSMALL);
     for (unsigned c = 0; c < SC_NSMALL; c++) fprintf(f, "%s%" PRIu32 "u", c ? ", " : "", magic[c]);
+    fprintf(f, "};\n");
+    fprintf(f, "static const uint64_t sc_divtest_table[%u] = {", SC_NSMALL);
+    for (unsigned c = 0; c < SC_NSMALL; c++)
+        fprintf(f, "%s%" PRIu64 "u", c ? ", " : "", divtest[c]);
     fprintf(f, "};\n\n#endif\n");
     return fclose(f) == 0 ? 0 : 1;
 }

@@ -37,4 +37,9 @@
 #define SC_NSMALL (SC_LINEAR_COUNT + 4 * 7)
 #define SC_NCLASSES (SC_NSMALL + 4 * 7)
 
+/* Classes that thread caches hold: every small class and the large classes
+ * up to SC_CACHED_MAX (4 doublings above SC_SMALL_MAX). */
+#define SC_CACHED_MAX (256u << 10)
+#define SC_NCACHED (SC_NSMALL + 4 * 4)
+
 #endif

@@ -46,6 +46,13 @@ static inline uint32_t sc_block_index(unsigned c, uint32_t off)
     return (uint32_t)(((uint64_t)off * sc_div_magic_table[c]) >> 32);
 }
 
+/* True if byte offset `off` inside a slab of class c is the start of a block:
+ * one multiply and one compare (gen_tables.c checks every offset). */
+static inline int sc_is_block_start(unsigned c, uint32_t off)
+{
+    return (uint64_t)off * sc_divtest_table[c] < sc_divtest_table[c];
+}
+
 /* Name for logs and stats: the class's size in bytes. */
 size_t sc_usable(size_t n);
 

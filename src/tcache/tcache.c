@@ -31,20 +31,45 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static tcache_t *pool;
 static _Atomic unsigned next_arena;
 
-/* Stack capacity per class: about 32 KiB of blocks, between 8 and 256. */
-static uint16_t bin_cap[SC_NSMALL];
+/* Stack capacity per class: small classes about 32 KiB of blocks (8 to 256
+ * blocks), large classes about 128 KiB (1 to 4 blocks). A full cache holds
+ * at most about 2.7 MiB. */
+static uint16_t bin_cap[SC_NCACHED];
 static size_t total_slots;
 
 static void compute_caps(void)
 {
     total_slots = 0;
-    for (unsigned c = 0; c < SC_NSMALL; c++) {
-        size_t cap = 32768 / sc_size(c);
-        if (cap < 8) cap = 8;
-        if (cap > 256) cap = 256;
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        size_t size = sc_size(c), cap;
+        if (c < SC_NSMALL) {
+            cap = 32768 / size;
+            cap = cap < 8 ? 8 : cap > 256 ? 256 : cap;
+        } else {
+            cap = (128u << 10) / size;
+            cap = cap < 1 ? 1 : cap > 4 ? 4 : cap;
+        }
         bin_cap[c] = (uint16_t)cap;
         total_slots += cap;
     }
+}
+
+/* Takes up to n blocks of class sc from arena a into out. Large classes are
+ * taken one run at a time: speculative large runs would cost memory. */
+static unsigned fill_blocks(arena_t *a, unsigned sc, void **out, unsigned n)
+{
+    if (sc < SC_NSMALL) return arena_bin_fill(a, sc, out, n);
+    out[0] = arena_large_alloc(a, sc_size(sc), 0);
+    return out[0] != NULL;
+}
+
+static void flush_blocks(unsigned sc, void *const *ptrs, unsigned n)
+{
+    if (sc < SC_NSMALL) {
+        arena_bin_flush(sc, ptrs, n);
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) arena_large_free_ptr(ptrs[i]);
 }
 
 static void thread_exit(void *arg);
@@ -91,10 +116,10 @@ static tcache_t *thread_init(void)
         if (tc == NULL) return NULL;
     }
     void **slot = tc->slots;
-    for (unsigned c = 0; c < SC_NSMALL; c++) {
-        tc->bins[c].full = slot;
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        tc->full[c] = slot;
         slot += bin_cap[c];
-        tc->bins[c].empty = tc->bins[c].cur = slot;
+        tc->empty[c] = tc->cur[c] = slot;
     }
     unsigned i = atomic_fetch_add_explicit(&next_arena, 1, memory_order_relaxed);
     tc->arena = arena_get(i % arena_count());
@@ -111,11 +136,10 @@ static tcache_t *thread_init(void)
 
 static void bin_flush_all(tcache_t *tc)
 {
-    for (unsigned c = 0; c < SC_NSMALL; c++) {
-        tbin_t *b = &tc->bins[c];
-        unsigned n = (unsigned)(b->empty - b->cur);
-        if (n) arena_bin_flush(c, b->cur, n);
-        b->cur = b->empty;
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        unsigned n = (unsigned)(tc->empty[c] - tc->cur[c]);
+        if (n) flush_blocks(c, tc->cur[c], n);
+        tc->cur[c] = tc->empty[c];
     }
 }
 
@@ -142,19 +166,19 @@ void *tcache_alloc_slow(tcache_t *tc, unsigned sc)
     if (tc->state == TCACHE_BOOT && (tc = thread_init()) == NULL) goto oom;
     if (tc->state == TCACHE_DEAD) {
         void *p;
-        if (arena_bin_fill(arena_get(0), sc, &p, 1)) return p;
+        if (fill_blocks(arena_get(0), sc, &p, 1)) return p;
         goto oom;
     }
-    tbin_t *b = &tc->bins[sc];
-    if (b->cur == b->empty) {
-        unsigned n = (unsigned)(b->empty - b->full) / 2;
-        void **dst = b->empty - n;
-        unsigned got = arena_bin_fill(tc->arena, sc, dst, n);
+    if (tc->cur[sc] == tc->empty[sc]) {
+        unsigned n = (unsigned)(tc->empty[sc] - tc->full[sc]) / 2;
+        if (n == 0) n = 1;
+        void **dst = tc->empty[sc] - n;
+        unsigned got = fill_blocks(tc->arena, sc, dst, n);
         if (got == 0) goto oom;
-        if (got < n) memmove(b->empty - got, dst, got * sizeof(void *));
-        b->cur = b->empty - got;
+        if (got < n) memmove(tc->empty[sc] - got, dst, got * sizeof(void *));
+        tc->cur[sc] = tc->empty[sc] - got;
     }
-    return *b->cur++;
+    return *tc->cur[sc]++;
 oom:
     errno = ENOMEM;
     return NULL;
@@ -164,20 +188,19 @@ void tcache_free_slow(tcache_t *tc, void *p, unsigned sc)
 {
     if (tc->state == TCACHE_BOOT) tc = thread_init();
     if (tc == NULL || tc->state == TCACHE_DEAD) {
-        arena_bin_flush(sc, &p, 1);
+        flush_blocks(sc, &p, 1);
         return;
     }
-    tbin_t *b = &tc->bins[sc];
-    if (b->cur == b->full) {
+    if (tc->cur[sc] == tc->full[sc]) {
         /* Return the older half (the bottom of the stack); keep the blocks
          * freed most recently, they are the warmest in cache. */
-        unsigned cap = (unsigned)(b->empty - b->full);
+        unsigned cap = (unsigned)(tc->empty[sc] - tc->full[sc]);
         unsigned n = cap - cap / 2;
-        arena_bin_flush(sc, b->empty - n, n);
-        memmove(b->full + n, b->full, (cap - n) * sizeof(void *));
-        b->cur = b->full + n;
+        flush_blocks(sc, tc->empty[sc] - n, n);
+        memmove(tc->full[sc] + n, tc->full[sc], (cap - n) * sizeof(void *));
+        tc->cur[sc] = tc->full[sc] + n;
     }
-    *--b->cur = p;
+    *--tc->cur[sc] = p;
 }
 
 arena_t *tcache_arena(void)

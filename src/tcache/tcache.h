@@ -1,16 +1,21 @@
 /* src/tcache — everything thread-local.
  *
  * Each thread reaches its cache with one initial-exec TLS load. A cache keeps,
- * per small class, a stack of free blocks taken from (and returned to) the
- * arena in batches; malloc pops, free pushes, neither takes a lock nor an
- * atomic. The stacks are arrays of pointers in metadata memory, not lists
- * threaded through freed blocks: a write through a dangling pointer cannot
- * corrupt the cache, and the blocks' memory is never touched by free.
+ * per class up to SC_CACHED_MAX (all small classes and large ones up to
+ * 256 KiB), a stack of free blocks taken from (and returned to) the arena in
+ * batches; malloc pops, free pushes, neither takes a lock nor an atomic. The
+ * stacks are arrays of pointers in metadata memory, not lists threaded
+ * through freed blocks: a write through a dangling pointer cannot corrupt the
+ * cache, and free never touches the block's memory.
  *
- *   bin:   full ─► [ . . . . p p p p ] ◄─ empty
- *                            ▲ cur
+ *   bin c:  full[c] ─► [ . . . . p p p p ] ◄─ empty[c]
+ *                               ▲ cur[c]
  *   pop:  cur == empty → slow path (fill);  else return *cur++
  *   push: cur == full  → slow path (flush); else *--cur = p
+ *
+ * The three pointers of each bin live in three arrays (cur[], empty[],
+ * full[]) rather than in a struct per bin, so the fast path addresses them
+ * as base + class * 8 with no multiply.
  *
  * The TLS pointer starts at a static cache whose bins are all empty and full
  * at once (three NULLs), so a thread's first malloc and first free fall into
@@ -29,16 +34,12 @@
 #include "os/os.h"
 #include "sizeclass/sizeclass.h"
 
-typedef struct tbin {
-    void **cur;   /* top of the stack: the next block to hand out */
-    void **empty; /* one past the bottom: cur == empty means no blocks */
-    void **full;  /* lowest slot: cur == full means no room */
-} tbin_t;
-
 typedef enum { TCACHE_BOOT, TCACHE_LIVE, TCACHE_DEAD } tcache_state_t;
 
 typedef struct tcache {
-    tbin_t bins[SC_NSMALL];
+    void **cur[SC_NCACHED];   /* top of each stack: the next block to hand out */
+    void **empty[SC_NCACHED]; /* one past the bottom: cur == empty means no blocks */
+    void **full[SC_NCACHED];  /* lowest slot: cur == full means no room */
     arena_t *arena;
     struct tcache *next_free; /* recycled caches */
     uint64_t allocated;       /* bytes this thread allocated / freed (class sizes) */
@@ -61,27 +62,27 @@ arena_t *tcache_arena(void);
 /* Returns every cached block of the calling thread to the arenas. */
 void tcache_flush(void);
 
+/* sc < SC_NCACHED. Sets errno to ENOMEM when it returns NULL. */
 SABLE_INLINE void *tcache_alloc(unsigned sc)
 {
     tcache_t *tc = tcache_tls;
-    tbin_t *b = &tc->bins[sc];
-    void **cur = b->cur;
-    if (unlikely(cur == b->empty)) return tcache_alloc_slow(tc, sc);
-    b->cur = cur + 1;
+    void **cur = tc->cur[sc];
+    if (unlikely(cur == tc->empty[sc])) return tcache_alloc_slow(tc, sc);
+    tc->cur[sc] = cur + 1;
     return *cur;
 }
 
+/* p: a valid block of class sc < SC_NCACHED (a block start, checked). */
 SABLE_INLINE void tcache_free(void *p, unsigned sc)
 {
     tcache_t *tc = tcache_tls;
-    tbin_t *b = &tc->bins[sc];
-    void **cur = b->cur;
-    if (unlikely(cur == b->full)) {
+    void **cur = tc->cur[sc];
+    if (unlikely(cur == tc->full[sc])) {
         tcache_free_slow(tc, p, sc);
         return;
     }
     *--cur = p;
-    b->cur = cur;
+    tc->cur[sc] = cur;
 }
 
 #endif

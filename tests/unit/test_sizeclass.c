@@ -58,6 +58,10 @@ Test(sizeclass, block_index_is_exact_division_for_every_offset)
     for (unsigned c = 0; c < SC_NSMALL; c++) {
         uint32_t slab = sc_slab_units(c) * (uint32_t)SC_UNIT;
         for (uint32_t off = 0; off < slab; off++)
+        {
             cr_assert_eq(sc_block_index(c, off), off / sc_size(c), "class %u off %u", c, off);
+            cr_assert_eq(sc_is_block_start(c, off), off % sc_size(c) == 0, "class %u off %u", c,
+                         off);
+        }
     }
 }
