@@ -103,14 +103,23 @@ static uint32_t u32(input_t *in) { return (uint32_t)u16(in) | (uint32_t)u16(in) 
 
 /* ---- content pattern ---- */
 
-static inline uint64_t pat_word(uint64_t seed, size_t w)
+/* The loops over block contents are most of the run time; instrumenting
+ * them (coverage of their compares, ASan checks of memory that is sable's
+ * own mappings anyway) would only slow them down several times. */
+#if defined(__clang__)
+#define NO_COVERAGE __attribute__((no_sanitize("coverage", "address", "undefined")))
+#else
+#define NO_COVERAGE
+#endif
+
+NO_COVERAGE static inline uint64_t pat_word(uint64_t seed, size_t w)
 {
     uint64_t x = seed ^ ((uint64_t)w * 0x9e3779b97f4a7c15ull);
     x *= 0xbf58476d1ce4e5b9ull;
     return x ^ (x >> 31);
 }
 
-static inline uint8_t pat_byte(uint64_t seed, size_t i)
+NO_COVERAGE static inline uint8_t pat_byte(uint64_t seed, size_t i)
 {
     uint64_t w = pat_word(seed, i / 8);
     uint8_t b[8];
@@ -120,7 +129,7 @@ static inline uint8_t pat_byte(uint64_t seed, size_t i)
 
 /* Writes the pattern of `seed` over bytes [from, to) of block p (p is at least
  * 16-byte aligned, so block offsets and addresses agree modulo 8). */
-static void pat_fill(unsigned char *p, uint64_t seed, size_t from, size_t to)
+NO_COVERAGE static void pat_fill(unsigned char *p, uint64_t seed, size_t from, size_t to)
 {
     size_t i = from;
     for (; i < to && i % 8; i++) p[i] = pat_byte(seed, i);
@@ -133,7 +142,7 @@ static void pat_fill(unsigned char *p, uint64_t seed, size_t from, size_t to)
 
 /* Returns the first offset in [from, to) that does not hold the pattern, or
  * `to` if all do. */
-static size_t pat_check(const unsigned char *p, uint64_t seed, size_t from, size_t to)
+NO_COVERAGE static size_t pat_check(const unsigned char *p, uint64_t seed, size_t from, size_t to)
 {
     size_t i = from;
     for (; i < to && i % 8; i++)
@@ -178,10 +187,26 @@ static uint64_t make_seed(unsigned s)
     return ((uint64_t)s << 32 | generation[s]) * 0xd6e8feb86659fd93ull + 1;
 }
 
+/* Offset of the first nonzero byte of p[0, n), or n. */
+NO_COVERAGE static size_t first_nonzero(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w) break;
+    }
+    for (; i < n; i++)
+        if (p[i]) return i;
+    return n;
+}
+
 static bool is_aligned(const void *p, size_t a) { return ((uintptr_t)p & (a - 1)) == 0; }
 
-/* Checks everything known about slot s's block. `full`: the whole pattern,
- * else only its first and last 4 KiB (for periodic checks of big blocks). */
+/* Checks everything known about slot s's block. `full`: the whole pattern.
+ * Otherwise blocks above 64 KiB are sampled: the first and last 4 KiB and
+ * 64 bytes of every 4 KiB page between (enough to see a page purged or
+ * mapped over while live); they are checked in full when freed. */
 static void verify_slot(unsigned s, bool full)
 {
     slot_t *b = &slots[s];
@@ -191,12 +216,17 @@ static void verify_slot(unsigned s, bool full)
     size_t u = sable_malloc_usable_size(b->p);
     CHECK(u == b->usable, "slot %u (%s, size %zu) at %p: usable size changed from %zu to %zu", s,
         fn_name[b->fn], b->size, (void *)b->p, b->usable, u);
-    size_t bad;
-    if (full || b->size <= 8 * KiB) {
+    size_t bad = b->size;
+    if (full || b->size <= 64 * KiB) {
         bad = pat_check(b->p, b->seed, 0, b->size);
     } else {
-        bad = pat_check(b->p, b->seed, 0, 4 * KiB);
-        if (bad == 4 * KiB) bad = pat_check(b->p, b->seed, b->size - 4 * KiB, b->size);
+        size_t at = pat_check(b->p, b->seed, 0, 4 * KiB);
+        if (at != 4 * KiB) bad = at;
+        for (size_t off = 4 * KiB; bad == b->size && off + 8 * KiB <= b->size; off += 4 * KiB) {
+            at = pat_check(b->p, b->seed, off, off + 64);
+            if (at != off + 64) bad = at;
+        }
+        if (bad == b->size) bad = pat_check(b->p, b->seed, b->size - 4 * KiB, b->size);
     }
     CHECK(bad == b->size,
         "slot %u (%s, size %zu, usable %zu) at %p: content corrupted at offset %zu "
@@ -270,9 +300,9 @@ static void adopt(unsigned s, void *vp, size_t size, size_t align, enum fn fn)
                 fn_name[fn], size, u);
     }
     if (fn == FN_CALLOC) {
-        for (size_t i = 0; i < size; i++)
-            CHECK(p[i] == 0, "calloc(total %zu) = %p: byte %zu is 0x%02x, not zero", size,
-                (void *)p, i, p[i]);
+        size_t i = first_nonzero(p, size);
+        CHECK(i == size, "calloc(total %zu) = %p: byte %zu is 0x%02x, not zero", size, (void *)p,
+            i, p[i]);
     }
     TRACE("    slot %u <- %s(size %zu, align %zu) = %p usable %zu\n", s, fn_name[fn], size,
         req_align, (void *)p, u);
@@ -346,11 +376,19 @@ static size_t decode_size(input_t *in)
         default: return n + 1;
         }
     }
-    if (sel < 190) return 1 + u16(in) % (16 * KiB);
-    if (sel < 225) return 16 * KiB + u32(in) % (2 * MiB - 16 * KiB + 1);
-    if (sel < 235) return 2 * MiB + u32(in) % (HUGE_MAX - 2 * MiB + 1);
-    /* Page and unit multiples +-1 up to HUGE_MAX. */
-    size_t k = 1 + u16(in) % (HUGE_MAX / 4096);
+    if (sel < 200) return 1 + u16(in) % (16 * KiB);
+    if (sel < 225) {
+        /* Large, log-uniform: 16 KiB .. 2 MiB. */
+        size_t base = (size_t)16 * KiB << (u8(in) % 7);
+        return base + u32(in) % (base + 1);
+    }
+    if (sel < 232) {
+        /* Huge, log-uniform: 2 MiB .. 16 MiB. */
+        size_t base = 2 * MiB << (u8(in) % 3);
+        return base + u32(in) % (base + 1);
+    }
+    /* Page and unit multiples +-1, log-uniform up to HUGE_MAX. */
+    size_t k = 1 + u16(in) % ((size_t)1 << (u8(in) % 13));
     return k * 4096 + (size_t)(u8(in) % 3) - 1;
 }
 
@@ -449,18 +487,20 @@ static void op_realloc(input_t *in, unsigned s, bool array)
 {
     slot_t *b = &slots[s];
     /* Relative sizes reach the in-place paths (a large run growing into its
-     * free neighbour, a huge mapping growing or shrinking). */
-    size_t n;
-    switch (b->p ? u8(in) % 5 : 0) {
+     * free neighbour, a huge mapping growing or shrinking). The bytes read
+     * depend on the mode alone, not on whether the slot is live, so that the
+     * rest of the input decodes the same either way. */
+    size_t n, old = b->p ? b->size : 0;
+    switch (u8(in) % 5) {
     case 0: n = decode_size(in); break;
-    case 1: n = b->size + 1 + u16(in) % (64 * KiB); break;
+    case 1: n = old + 1 + u16(in) % (64 * KiB); break;
     case 2: {
         size_t d = 1 + u16(in) % (64 * KiB);
-        n = b->size > d ? b->size - d : 1;
+        n = old > d ? old - d : 1;
         break;
     }
-    case 3: n = b->size * 2 + 1; break;
-    default: n = b->size / 2 + 1; break;
+    case 3: n = old * 2 + 1; break;
+    default: n = old / 2 + 1; break;
     }
     if (n > HUGE_MAX) n = HUGE_MAX;
     size_t count = n, size = 1;
@@ -782,7 +822,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_USABLE: op_usable(s); break;
         case OP_TRIM: op_trim(&in); break;
         case OP_CHECK_OVERLAP: check_overlap_sorted(); break;
-        case OP_VERIFY_ALL: verify_all(true); break;
+        case OP_VERIFY_ALL: verify_all(false); break;
         case OP_INVALID: op_invalid(&in, s); break;
         case OP_REALLOC_ZERO: op_realloc_zero(&in, s); break;
         case OP_BURST_ALLOC: op_burst_alloc(&in, s); break;

@@ -55,18 +55,25 @@ def small(n):           # 1..16 KiB
     return [150] + u16(n - 1)
 
 
+def _log_uniform(base_min, n, steps):
+    """(selector byte, value) for base << b + v % (base + 1), b < steps."""
+    for b in range(steps):
+        base = base_min << b
+        if base <= n <= 2 * base:
+            return [b] + u32(n - base)
+    raise ValueError(n)
+
+
 def large(n):           # 16 KiB .. 2 MiB
-    assert 16 * KiB <= n <= 2 * MiB
-    return [190] + u32(n - 16 * KiB)
+    return [200] + _log_uniform(16 * KiB, n, 7)
 
 
 def huge(n):            # 2 MiB .. 16 MiB
-    assert 2 * MiB <= n <= 16 * MiB
-    return [225] + u32(n - 2 * MiB)
+    return [225] + _log_uniform(2 * MiB, n, 3)
 
 
-def pages(k, delta):    # k * 4096 + delta
-    return [235] + u16(k - 1) + [delta + 1]
+def pages(k, delta):    # k * 4096 + delta, k <= 4096
+    return [235] + u16(k - 1) + [12, delta + 1]
 
 
 def align(lg):          # 2^lg, lg 0..26
@@ -118,8 +125,14 @@ def random_op(r):
     if k == CALLOC:
         return op(k, s, random_size(r), [0, 1, 2, 3][r.randrange(4)])
     if k in (REALLOC, REALLOCARRAY):
-        # the mode byte is read only when the slot is live; 0 decodes either way
-        out = op(k, s, 0, random_size(r)) if r.random() < 0.5 else op(k, s, random_size(r))
+        # mode byte: 0 absolute size, 1 grow, 2 shrink (by a u16), 3 double, 4 halve
+        mode = r.randrange(5)
+        if mode == 0:
+            out = op(k, s, 0, random_size(r))
+        elif mode in (1, 2):
+            out = op(k, s, mode, u16(r.randrange(65536)))
+        else:
+            out = op(k, s, mode)
         return out + ([r.randrange(256)] if k == REALLOCARRAY else [])
     if k in (POSIX_MEMALIGN, ALIGNED_ALLOC, MEMALIGN):
         return op(k, s, align(r.choice((0, 3, 4, 5, 6, 7, 8, 12, 13, 16, 21, 23))), random_size(r))
@@ -190,13 +203,13 @@ def seeds():
     p += op(REALLOC, 1, 2) + u16(30 * KiB)                 # shrink in place
     S["realloc_large_in_place"] = p + frees((1, 2))
 
-    p = op(REALLOC, 9, small(200)) + op(REALLOC_ZERO, 9, 0) + op(REALLOC_ZERO, 9, 1)
+    p = op(REALLOC, 9, 0, small(200)) + op(REALLOC_ZERO, 9, 0) + op(REALLOC_ZERO, 9, 1)
     p += op(REALLOC_ZERO, 8, 0) + op(REALLOC_ZERO, 7, 1) + op(MALLOC, 6, huge(3 * MiB))
     p += op(REALLOC_ZERO, 6, 0)
     S["realloc_null_and_zero"] = p
 
-    p = op(REALLOCARRAY, 3, small(4000), 7) + op(REALLOCARRAY, 3, 3, 1)
-    p += op(REALLOCARRAY, 3, 0, large(64 * KiB), 15) + op(REALLOCARRAY, 4, tiny(48), 2)
+    p = op(REALLOCARRAY, 3, 0, small(4000), 7) + op(REALLOCARRAY, 3, 3, 1)
+    p += op(REALLOCARRAY, 3, 0, large(64 * KiB), 15) + op(REALLOCARRAY, 4, 0, tiny(48), 2)
     S["reallocarray"] = p + frees((3, 4))
 
     for name, kind in (("posix_memalign", POSIX_MEMALIGN), ("aligned_alloc", ALIGNED_ALLOC),
@@ -274,7 +287,8 @@ def seeds():
     # stay below them so that a known finding does not stop corpus loading.)
     for k in range(6):
         p = []
-        while len(p) < r.choice((200, 500, 1000, 2000)):
+        target = r.choice((200, 500, 1000, 2000))
+        while len(p) < target:
             p += random_op(r)
         S["mix_%d" % k] = p
     return S

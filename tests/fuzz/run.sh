@@ -55,10 +55,13 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:handle_abort=1:detect_leaks=1}
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS UBSAN_OPTIONS
 
-# One process, one core: no -jobs/-workers, no -fork.
+# One process, one core: no -jobs/-workers, no -fork. libFuzzer's default
+# exit status for a crash is 77, which meson reads as "skipped": use 1.
 "$bin" -max_len=4096 -timeout=10 -rss_limit_mb=4096 -max_total_time="$seconds" \
-    -print_final_stats=1 -artifact_prefix="$artifacts/" "$@" "$scratch" "$here/corpus"
+    -error_exitcode=1 -print_final_stats=1 -artifact_prefix="$artifacts/" "$@" \
+    "$scratch" "$here/corpus"
 rc=$?
+[ $rc -ne 77 ] || rc=1
 
 found=$(find "$artifacts" -type f -newer "$stamp" -print 2>/dev/null)
 if [ $rc -ne 0 ] || [ -n "$found" ]; then
