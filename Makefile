@@ -7,7 +7,10 @@ PYTHON  ?= /usr/bin/python3
 QUICK   ?=
 BENCH_ARGS ?=
 
-.PHONY: all deps build check bench test clean
+# Sanitizer builds of the prefixed API (no preload: a sanitizer owns malloc).
+SAN_OPTS = -Dpreload=false -Dbench=false -Db_lundef=false --buildtype=debugoptimized
+
+.PHONY: all deps build check check-asan check-tsan bench test clean
 
 all: build
 
@@ -25,9 +28,20 @@ test: build
 
 check: build
 	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 2
+	$(MAKE) check-asan check-tsan
+
+# AddressSanitizer + UndefinedBehaviorSanitizer: unit, api and stress tiers.
+check-asan: deps
+	[ -f $(BUILD)-asan/build.ninja ] || $(MESON) setup $(BUILD)-asan $(SAN_OPTS) -Db_sanitize=address,undefined
+	$(MESON) test -C $(BUILD)-asan --print-errorlogs --num-processes 2
+
+# ThreadSanitizer (clang): the stress tier.
+check-tsan: deps
+	[ -f $(BUILD)-tsan/build.ninja ] || CC=clang CXX=clang++ $(MESON) setup $(BUILD)-tsan $(SAN_OPTS) -Db_sanitize=thread
+	$(MESON) test -C $(BUILD)-tsan --print-errorlogs --num-processes 2
 
 bench: build
 	$(PYTHON) bench/run $(if $(QUICK),--quick,) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan
