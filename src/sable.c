@@ -27,13 +27,19 @@ static void *alloc_big_aligned(size_t n, size_t align)
     if (n <= SC_LARGE_MAX) {
         arena_t *a = tcache_arena();
         if (a == NULL) return enomem();
-        p = arena_large_alloc(a, sc_size(sc_of(n)), align);
-        if (p) return p;
+        size_t size = sc_size(sc_of(n));
+        p = arena_large_alloc(a, size, align);
+        if (p) {
+            tcache_count_big(size, 0);
+            return p;
+        }
         /* The alignment may not fit in a chunk: a huge mapping can take it. */
         if (align <= UNIT_SIZE) return enomem();
     }
     p = huge_alloc(n, align);
-    return p ? p : enomem();
+    if (p == NULL) return enomem();
+    tcache_count_big(api_usable_size(p), 0);
+    return p;
 }
 
 void *api_alloc_big(size_t n)
@@ -95,12 +101,17 @@ void api_free_slow(void *p, const char *fn)
     switch (in.kind) {
     case PTR_SMALL: tcache_free(p, in.run->sc); return;
     case PTR_LARGE:
-        if (in.run->sc < SC_NCACHED)
+        if (in.run->sc < SC_NCACHED) {
             tcache_free(p, in.run->sc);
-        else
+        } else {
+            tcache_count_big(0, in.usable);
             arena_large_free(in.chunk, in.run);
+        }
         return;
-    case PTR_HUGE: huge_free(in.huge); return;
+    case PTR_HUGE:
+        tcache_count_big(0, in.usable);
+        huge_free(in.huge);
+        return;
     case PTR_INVALID: break;
     }
     invalid_pointer(fn, p);
@@ -130,7 +141,9 @@ void *api_calloc(size_t count, size_t size)
         /* Huge objects are fresh mappings: already zero. */
         if (n > PTRDIFF_MAX) return enomem();
         void *p = huge_alloc(n, 0);
-        return p ? p : enomem();
+        if (p == NULL) return enomem();
+        tcache_count_big(api_usable_size(p), 0);
+        return p;
     }
     void *p = api_malloc(n);
     if (p) memset(p, 0, n);
@@ -158,12 +171,19 @@ void *api_realloc(void *p, size_t n)
         break;
     case PTR_LARGE:
         if (n > SC_SMALL_MAX && n <= SC_LARGE_MAX) {
-            if (sc_size(sc_of(n)) == old) return p;
-            if (arena_large_resize(in.chunk, in.run, sc_size(sc_of(n)))) return p;
+            size_t size = sc_size(sc_of(n));
+            if (size == old) return p;
+            if (arena_large_resize(in.chunk, in.run, size)) {
+                tcache_count_big(size, old);
+                return p;
+            }
         }
         break;
     case PTR_HUGE:
-        if (n > SC_LARGE_MAX && huge_resize(in.huge, n)) return p;
+        if (n > SC_LARGE_MAX && huge_resize(in.huge, n)) {
+            tcache_count_big(in.huge->size, old);
+            return p;
+        }
         break;
     case PTR_INVALID: break;
     }

@@ -267,6 +267,7 @@ unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n)
         }
     }
     b->curregs += got;
+    b->nmalloc += got;
     b->nfills++;
     pthread_mutex_unlock(&b->lock);
     return got;
@@ -294,6 +295,7 @@ void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
         r->free_bits[idx >> 6] |= bit;
         r->nfree++;
         b->curregs--;
+        b->ndalloc++;
         if (r == b->cur) continue;
         if (r->nfree == nregs) {
             list_remove(&b->nonfull, r);
@@ -317,6 +319,7 @@ void *arena_large_alloc(arena_t *a, size_t size, size_t align)
     if (r) {
         a->large_allocated += size;
         a->nlarge++;
+        a->nlarge_malloc++;
     }
     pthread_mutex_unlock(&a->lock);
     return r ? run_addr(chunk_of(r), r) : NULL;
@@ -329,6 +332,7 @@ void arena_large_free(chunk_t *c, run_t *r)
     if (r->kind != MAP_LARGE) sable_fatal("free(): double free of %p", run_addr(c, r));
     a->large_allocated -= (size_t)r->nunits << UNIT_SHIFT;
     a->nlarge--;
+    a->nlarge_dalloc++;
     run_free(a, c, r);
     pthread_mutex_unlock(&a->lock);
 }
@@ -344,6 +348,7 @@ void arena_large_free_ptr(void *p)
     run_t *r = chunk_run_of_word(c, w);
     a->large_allocated -= (size_t)r->nunits << UNIT_SHIFT;
     a->nlarge--;
+    a->nlarge_dalloc++;
     run_free(a, c, r);
     pthread_mutex_unlock(&a->lock);
 }
@@ -399,6 +404,7 @@ bool arena_purge_all(void)
     for (unsigned i = 0; i < narenas; i++) {
         arena_t *a = &arenas[i];
         pthread_mutex_lock(&a->lock);
+        a->npurge++;
         for (unsigned b = 0; b < ARENA_RUN_BUCKETS; b++) {
             for (run_t *r = a->runs[b]; r; r = r->next) {
                 if (r->dirty == 0) continue;
@@ -407,13 +413,54 @@ bool arena_purge_all(void)
                 uintptr_t lo = ((uintptr_t)run_addr(c, r) + ps - 1) & ~(ps - 1);
                 uintptr_t hi = ((uintptr_t)run_addr(c, r) + ((size_t)r->nunits << UNIT_SHIFT)) &
                                ~(ps - 1);
-                if (hi > lo && os_purge((void *)lo, hi - lo)) any = true;
+                if (hi > lo && os_purge((void *)lo, hi - lo)) {
+                    any = true;
+                    a->nmadvise++;
+                    a->purged += (size_t)r->dirty << UNIT_SHIFT;
+                }
                 r->dirty = 0;
             }
         }
         pthread_mutex_unlock(&a->lock);
     }
     return any;
+}
+
+void arena_stats_read(unsigned i, arena_stats_t *out)
+{
+    arena_t *a = &arenas[i];
+    memset(out, 0, sizeof *out);
+    out->nthreads = atomic_load_explicit(&a->nthreads, memory_order_relaxed);
+    for (unsigned c = 0; c < SC_NSMALL; c++) {
+        bin_t *b = &a->bins[c];
+        bin_stats_t *o = &out->bins[c];
+        pthread_mutex_lock(&b->lock);
+        o->nmalloc = b->nmalloc;
+        o->ndalloc = b->ndalloc;
+        o->nfills = b->nfills;
+        o->nflushes = b->nflushes;
+        o->curregs = b->curregs;
+        o->curslabs = b->nslabs;
+        for (run_t *r = b->nonfull; r; r = r->next) o->nonfull_slabs++;
+        pthread_mutex_unlock(&b->lock);
+        out->small_allocated += o->curregs * sc_size(c);
+    }
+    pthread_mutex_lock(&a->lock);
+    out->mapped = a->nchunks * CHUNK_SIZE;
+    for (chunk_t *c = a->chunks; c; c = c->next) {
+        out->active += (size_t)(CHUNK_USABLE_UNITS - c->nfree_units) << UNIT_SHIFT;
+        out->resident += os_resident(c, CHUNK_SIZE);
+        out->metadata += CHUNK_HEADER_BYTES_FOR(c->desc_used);
+    }
+    for (unsigned b = 0; b < ARENA_RUN_BUCKETS; b++)
+        for (run_t *r = a->runs[b]; r; r = r->next) out->dirty += (size_t)r->dirty << UNIT_SHIFT;
+    out->large_allocated = a->large_allocated;
+    out->nlarge_malloc = a->nlarge_malloc;
+    out->nlarge_dalloc = a->nlarge_dalloc;
+    out->npurge = a->npurge;
+    out->nmadvise = a->nmadvise;
+    out->purged = a->purged;
+    pthread_mutex_unlock(&a->lock);
 }
 
 void arena_prefork(void)

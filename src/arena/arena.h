@@ -31,6 +31,7 @@ typedef struct bin {
     run_t *nonfull; /* other slabs with free blocks, doubly linked */
     size_t nslabs;  /* slabs of this class in this arena */
     size_t curregs; /* blocks handed out (to caches or users) */
+    uint64_t nmalloc, ndalloc; /* blocks handed out / returned, ever */
     uint64_t nfills, nflushes;
 } bin_t;
 
@@ -43,6 +44,8 @@ typedef struct arena {
     size_t nchunks;
     size_t large_allocated; /* bytes in large runs (class sizes) */
     size_t nlarge;
+    uint64_t nlarge_malloc, nlarge_dalloc;
+    uint64_t npurge, nmadvise, purged; /* purge passes, madvise calls, bytes */
     _Atomic unsigned nthreads;
     bin_t bins[SC_NSMALL];
 } arena_t;
@@ -68,6 +71,28 @@ void arena_large_free(chunk_t *c, run_t *r);
 void arena_large_free_ptr(void *p);
 /* Grows or shrinks a large run in place to class size `size`. */
 bool arena_large_resize(chunk_t *c, run_t *r, size_t size);
+
+/* A consistent snapshot of one arena, taken under its locks. */
+typedef struct bin_stats {
+    uint64_t nmalloc, ndalloc, nfills, nflushes;
+    size_t curregs, curslabs, nonfull_slabs;
+} bin_stats_t;
+
+typedef struct arena_stats {
+    unsigned nthreads;
+    size_t mapped;          /* bytes of chunks */
+    size_t resident;        /* bytes of chunks resident in memory (mincore) */
+    size_t metadata;        /* chunk headers: map words and descriptors in use */
+    size_t active;          /* bytes in slab and large runs */
+    size_t dirty;           /* bytes in free runs touched and not purged */
+    size_t small_allocated; /* bytes of blocks handed out from slabs */
+    size_t large_allocated;
+    uint64_t nlarge_malloc, nlarge_dalloc;
+    uint64_t npurge, nmadvise, purged;
+    bin_stats_t bins[SC_NSMALL];
+} arena_stats_t;
+
+void arena_stats_read(unsigned i, arena_stats_t *out);
 
 /* Returns unused memory of every arena to the OS now. True if any was. */
 bool arena_purge_all(void);

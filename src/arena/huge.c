@@ -1,6 +1,6 @@
 /* src/arena/huge.c — huge objects: one aligned mapping each.
- * Locking: huge_lock guards only the header free list. System calls run
- * outside it. The page-map slots of a mapping belong to whoever holds the
+ * Locking: huge_lock guards the header free list and the list of live
+ * headers (for stats). System calls run outside it. The page-map slots of a mapping belong to whoever holds the
  * mapping: a new mapping's slots cannot overlap a live one (the kernel hands
  * out free ranges), and growth in place claims new address space with
  * MAP_FIXED_NOREPLACE, which fails if anything else got there first. Entries
@@ -19,6 +19,8 @@
 
 static pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
 static huge_t *free_headers;
+static huge_t *live_headers;
+static size_t live_count;
 static _Atomic size_t mapped_bytes;
 
 static size_t page_round(size_t n)
@@ -45,6 +47,29 @@ static void header_put(huge_t *h)
     pthread_mutex_unlock(&huge_lock);
 }
 
+static void live_link(huge_t *h)
+{
+    pthread_mutex_lock(&huge_lock);
+    h->prev = NULL;
+    h->next = live_headers;
+    if (live_headers) live_headers->prev = h;
+    live_headers = h;
+    live_count++;
+    pthread_mutex_unlock(&huge_lock);
+}
+
+static void live_unlink(huge_t *h)
+{
+    pthread_mutex_lock(&huge_lock);
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        live_headers = h->next;
+    if (h->next) h->next->prev = h->prev;
+    live_count--;
+    pthread_mutex_unlock(&huge_lock);
+}
+
 void *huge_alloc(size_t size, size_t align)
 {
     size_t len = page_round(size);
@@ -63,6 +88,7 @@ void *huge_alloc(size_t size, size_t align)
     }
     h->addr = p;
     h->size = len;
+    live_link(h);
     atomic_fetch_add_explicit(&mapped_bytes, len, memory_order_relaxed);
     return p;
 }
@@ -71,6 +97,7 @@ void huge_free(huge_t *h)
 {
     void *addr = h->addr;
     size_t size = h->size;
+    live_unlink(h);
     pm_set((uintptr_t)addr, size, 0);
     atomic_fetch_sub_explicit(&mapped_bytes, size, memory_order_relaxed);
     header_put(h);
@@ -117,6 +144,24 @@ bool huge_resize(huge_t *h, size_t size)
 }
 
 size_t huge_mapped(void) { return atomic_load_explicit(&mapped_bytes, memory_order_relaxed); }
+
+size_t huge_count(void)
+{
+    pthread_mutex_lock(&huge_lock);
+    size_t n = live_count;
+    pthread_mutex_unlock(&huge_lock);
+    return n;
+}
+
+/* Holds huge_lock across mincore so no mapping goes away under it. */
+size_t huge_resident(void)
+{
+    size_t r = 0;
+    pthread_mutex_lock(&huge_lock);
+    for (huge_t *h = live_headers; h; h = h->next) r += os_resident(h->addr, h->size);
+    pthread_mutex_unlock(&huge_lock);
+    return r;
+}
 
 void huge_prefork(void) { pthread_mutex_lock(&huge_lock); }
 void huge_postfork(void) { pthread_mutex_unlock(&huge_lock); }

@@ -14,15 +14,19 @@
 typedef struct huge {
     void *addr;        /* start of the mapping = the user's pointer */
     size_t size;       /* mapped bytes, a page multiple = usable size */
-    struct huge *next; /* free-header list */
+    struct huge *next; /* free-header list, or live list */
+    struct huge *prev; /* live list */
 } huge_t;
 
 void *huge_alloc(size_t size, size_t align);
 void huge_free(huge_t *h);
 /* Changes the usable size in place (page granular). False if it cannot. */
 bool huge_resize(huge_t *h, size_t size);
-/* Bytes currently mapped by huge objects. */
+/* Bytes currently mapped by huge objects; their count. */
 size_t huge_mapped(void);
+size_t huge_count(void);
+/* Bytes of huge mappings resident in memory now (walks every mapping). */
+size_t huge_resident(void);
 
 void huge_prefork(void);
 void huge_postfork(void);

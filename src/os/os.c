@@ -136,6 +136,21 @@ bool os_extend_inplace(void *addr, size_t old_size, size_t new_size)
     return false;
 }
 
+size_t os_resident(void *addr, size_t size)
+{
+    unsigned char vec[256];
+    size_t resident = 0, step = sizeof vec * page_size;
+    int saved = errno;
+    for (size_t off = 0; off < size; off += step) {
+        size_t len = size - off < step ? size - off : step;
+        if (mincore((char *)addr + off, len, vec) != 0) continue;
+        for (size_t i = 0; i < (len + page_size - 1) / page_size; i++)
+            if (vec[i] & 1) resident += page_size;
+    }
+    errno = saved;
+    return resident;
+}
+
 uint64_t os_now_ns(void)
 {
     struct timespec ts;

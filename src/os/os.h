@@ -47,6 +47,10 @@ bool os_extend_inplace(void *addr, size_t old_size, size_t new_size);
  * wait. Use for every lock on an allocation path. */
 void os_lock_init(pthread_mutex_t *m);
 
+/* Bytes of [addr, addr+size) resident in memory now (mincore), page-aligned
+ * input. Returns 0 for a range the kernel does not know. */
+size_t os_resident(void *addr, size_t size);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t os_now_ns(void);
 

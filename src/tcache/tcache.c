@@ -29,6 +29,8 @@ static pthread_key_t exit_key;
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static tcache_t *pool;
+static tcache_t *live;               /* every live cache (pool_lock) */
+static tcache_counts_t *exited;      /* per arena: counts of finished threads (pool_lock) */
 static _Atomic unsigned next_arena;
 
 /* Stack capacity per class: small classes about 32 KiB of blocks (8 to 256
@@ -72,6 +74,29 @@ static void flush_blocks(unsigned sc, void *const *ptrs, unsigned n)
     for (unsigned i = 0; i < n; i++) arena_large_free_ptr(ptrs[i]);
 }
 
+static void counts_add(tcache_counts_t *dst, const tcache_counts_t *src)
+{
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        dst->nalloc[c] += __atomic_load_n(&src->nalloc[c], __ATOMIC_RELAXED);
+        dst->nfree[c] += __atomic_load_n(&src->nfree[c], __ATOMIC_RELAXED);
+    }
+    dst->big_alloc_bytes += __atomic_load_n(&src->big_alloc_bytes, __ATOMIC_RELAXED);
+    dst->big_free_bytes += __atomic_load_n(&src->big_free_bytes, __ATOMIC_RELAXED);
+}
+
+/* Operations of threads without a cache (torn down, or tcache:false) are
+ * counted in arena 0's "exited" totals under the pool lock: they take the
+ * arena's locks anyway. */
+static void count_uncached(unsigned sc, uint64_t nalloc, uint64_t nfree)
+{
+    pthread_mutex_lock(&pool_lock);
+    if (sc < SC_NCACHED) {
+        exited[0].nalloc[sc] += nalloc;
+        exited[0].nfree[sc] += nfree;
+    }
+    pthread_mutex_unlock(&pool_lock);
+}
+
 static void thread_exit(void *arg);
 static void prefork(void);
 static void postfork(void);
@@ -90,6 +115,10 @@ bool tcache_global_init(void)
             compute_caps();
             unsigned n = opt_narenas ? opt_narenas : os_ncpus();
             st = arena_boot(n) && pthread_key_create(&exit_key, thread_exit) == 0 ? 1 : -1;
+            if (st == 1) {
+                exited = meta_alloc(arena_count() * sizeof *exited);
+                if (exited == NULL) st = -1;
+            }
             atomic_store_explicit(&init_state, st, memory_order_release);
         }
         pthread_mutex_unlock(&init_lock);
@@ -115,6 +144,7 @@ static tcache_t *thread_init(void)
         tc = meta_alloc(sizeof(tcache_t) + total_slots * sizeof(void *));
         if (tc == NULL) return NULL;
     }
+    memset(&tc->counts, 0, sizeof tc->counts);
     void **slot = tc->slots;
     for (unsigned c = 0; c < SC_NCACHED; c++) {
         tc->full[c] = slot;
@@ -124,9 +154,14 @@ static tcache_t *thread_init(void)
     unsigned i = atomic_fetch_add_explicit(&next_arena, 1, memory_order_relaxed);
     tc->arena = arena_get(i % arena_count());
     atomic_fetch_add_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
-    tc->allocated = tc->deallocated = 0;
     tc->next_free = NULL;
     tc->state = TCACHE_LIVE;
+    pthread_mutex_lock(&pool_lock);
+    tc->prev_live = NULL;
+    tc->next_live = live;
+    if (live) live->prev_live = tc;
+    live = tc;
+    pthread_mutex_unlock(&pool_lock);
     /* Publish before pthread_setspecific: it may call calloc (keys >= 32),
      * which must find this cache instead of setting up another. */
     tcache_tls = tc;
@@ -154,6 +189,12 @@ static void thread_exit(void *arg)
     atomic_fetch_sub_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
     tc->state = TCACHE_DEAD;
     pthread_mutex_lock(&pool_lock);
+    if (tc->prev_live)
+        tc->prev_live->next_live = tc->next_live;
+    else
+        live = tc->next_live;
+    if (tc->next_live) tc->next_live->prev_live = tc->prev_live;
+    counts_add(&exited[tc->arena->index], &tc->counts);
     tc->next_free = pool;
     pool = tc;
     pthread_mutex_unlock(&pool_lock);
@@ -166,8 +207,9 @@ void *tcache_alloc_slow(tcache_t *tc, unsigned sc)
     if (tc->state == TCACHE_BOOT && (tc = thread_init()) == NULL) goto oom;
     if (tc->state == TCACHE_DEAD) {
         void *p;
-        if (fill_blocks(arena_get(0), sc, &p, 1)) return p;
-        goto oom;
+        if (!fill_blocks(arena_get(0), sc, &p, 1)) goto oom;
+        count_uncached(sc, 1, 0);
+        return p;
     }
     if (tc->cur[sc] == tc->empty[sc]) {
         unsigned n = (unsigned)(tc->empty[sc] - tc->full[sc]) / 2;
@@ -178,6 +220,7 @@ void *tcache_alloc_slow(tcache_t *tc, unsigned sc)
         if (got < n) memmove(tc->empty[sc] - got, dst, got * sizeof(void *));
         tc->cur[sc] = tc->empty[sc] - got;
     }
+    tc->counts.nalloc[sc]++;
     return *tc->cur[sc]++;
 oom:
     errno = ENOMEM;
@@ -189,6 +232,7 @@ void tcache_free_slow(tcache_t *tc, void *p, unsigned sc)
     if (tc->state == TCACHE_BOOT) tc = thread_init();
     if (tc == NULL || tc->state == TCACHE_DEAD) {
         flush_blocks(sc, &p, 1);
+        if (tc) count_uncached(sc, 0, 1);
         return;
     }
     if (tc->cur[sc] == tc->full[sc]) {
@@ -201,6 +245,7 @@ void tcache_free_slow(tcache_t *tc, void *p, unsigned sc)
         tc->cur[sc] = tc->full[sc] + n;
     }
     *--tc->cur[sc] = p;
+    tc->counts.nfree[sc]++;
 }
 
 arena_t *tcache_arena(void)
@@ -215,6 +260,58 @@ void tcache_flush(void)
 {
     tcache_t *tc = tcache_tls;
     if (tc->state == TCACHE_LIVE) bin_flush_all(tc);
+}
+
+void tcache_count_big(size_t alloc_bytes, size_t free_bytes)
+{
+    tcache_t *tc = tcache_tls;
+    if (tc->state == TCACHE_BOOT) tc = thread_init();
+    if (tc && tc->state == TCACHE_LIVE) {
+        tc->counts.big_alloc_bytes += alloc_bytes;
+        tc->counts.big_free_bytes += free_bytes;
+    } else if (tc) {
+        pthread_mutex_lock(&pool_lock);
+        exited[0].big_alloc_bytes += alloc_bytes;
+        exited[0].big_free_bytes += free_bytes;
+        pthread_mutex_unlock(&pool_lock);
+    }
+}
+
+static uint64_t counted_bytes(const uint64_t *per_class, uint64_t big)
+{
+    uint64_t b = big;
+    for (unsigned c = 0; c < SC_NCACHED; c++) b += per_class[c] * sc_size(c);
+    return b;
+}
+
+void tcache_stats_thread(uint64_t *allocated, uint64_t *deallocated)
+{
+    tcache_t *tc = tcache_tls;
+    if (tc->state != TCACHE_LIVE) {
+        *allocated = *deallocated = 0;
+        return;
+    }
+    *allocated = counted_bytes(tc->counts.nalloc, tc->counts.big_alloc_bytes);
+    *deallocated = counted_bytes(tc->counts.nfree, tc->counts.big_free_bytes);
+}
+
+void tcache_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_bytes)
+{
+    memset(sum, 0, sizeof *sum);
+    *cached_bytes = 0;
+    if (!tcache_global_init()) return;
+    pthread_mutex_lock(&pool_lock);
+    for (unsigned i = 0; i < arena_count(); i++)
+        if (arena_index < 0 || (unsigned)arena_index == i) counts_add(sum, &exited[i]);
+    for (tcache_t *tc = live; tc; tc = tc->next_live) {
+        if (arena_index >= 0 && tc->arena->index != (unsigned)arena_index) continue;
+        counts_add(sum, &tc->counts);
+        for (unsigned c = 0; c < SC_NCACHED; c++) {
+            void **cur = __atomic_load_n(&tc->cur[c], __ATOMIC_RELAXED);
+            *cached_bytes += (size_t)(tc->empty[c] - cur) * sc_size(c);
+        }
+    }
+    pthread_mutex_unlock(&pool_lock);
 }
 
 static void prefork(void)

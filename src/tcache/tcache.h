@@ -36,14 +36,25 @@
 
 typedef enum { TCACHE_BOOT, TCACHE_LIVE, TCACHE_DEAD } tcache_state_t;
 
+/* Counters kept per thread, for stats: one plain increment on the fast
+ * paths, read by other threads only when stats are refreshed (a racy read of
+ * a word that only its owner writes: a snapshot, never torn on the machines
+ * sable supports). Bytes are derived as count x class size when read. */
+typedef struct tcache_counts {
+    uint64_t nalloc[SC_NCACHED]; /* blocks handed to the program, per class */
+    uint64_t nfree[SC_NCACHED];  /* blocks the program freed into this cache */
+    uint64_t big_alloc_bytes;    /* above SC_CACHED_MAX or aligned large/huge */
+    uint64_t big_free_bytes;
+} tcache_counts_t;
+
 typedef struct tcache {
     void **cur[SC_NCACHED];   /* top of each stack: the next block to hand out */
     void **empty[SC_NCACHED]; /* one past the bottom: cur == empty means no blocks */
     void **full[SC_NCACHED];  /* lowest slot: cur == full means no room */
+    tcache_counts_t counts;
     arena_t *arena;
-    struct tcache *next_free; /* recycled caches */
-    uint64_t allocated;       /* bytes this thread allocated / freed (class sizes) */
-    uint64_t deallocated;
+    struct tcache *next_free;            /* recycled caches */
+    struct tcache *next_live, *prev_live; /* every live cache, for stats */
     tcache_state_t state;
     void *slots[]; /* the stacks' storage */
 } tcache_t;
@@ -62,6 +73,17 @@ arena_t *tcache_arena(void);
 /* Returns every cached block of the calling thread to the arenas. */
 void tcache_flush(void);
 
+/* Counts an allocation / free served outside the caches (large with
+ * alignment, above SC_CACHED_MAX, huge) for the calling thread. */
+void tcache_count_big(size_t alloc_bytes, size_t free_bytes);
+
+/* Stats. tcache_stats_thread: the calling thread's bytes allocated and
+ * freed. tcache_stats_sum: counts summed over every thread that ever ran
+ * (live caches plus those merged at thread exit), and the bytes sitting in
+ * live caches; arena_index selects the caches of one arena (or -1: all). */
+void tcache_stats_thread(uint64_t *allocated, uint64_t *deallocated);
+void tcache_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_bytes);
+
 /* sc < SC_NCACHED. Sets errno to ENOMEM when it returns NULL. */
 SABLE_INLINE void *tcache_alloc(unsigned sc)
 {
@@ -69,6 +91,7 @@ SABLE_INLINE void *tcache_alloc(unsigned sc)
     void **cur = tc->cur[sc];
     if (unlikely(cur == tc->empty[sc])) return tcache_alloc_slow(tc, sc);
     tc->cur[sc] = cur + 1;
+    tc->counts.nalloc[sc]++;
     return *cur;
 }
 
@@ -83,6 +106,7 @@ SABLE_INLINE void tcache_free(void *p, unsigned sc)
     }
     *--cur = p;
     tc->cur[sc] = cur;
+    tc->counts.nfree[sc]++;
 }
 
 #endif

@@ -1,0 +1,67 @@
+/* src/ctl/stats.c — taking a snapshot of every layer's counters.
+ * Locking: ctl_lock serialises refreshes; each layer takes its own locks. */
+#include "ctl/stats.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "arena/huge.h"
+#include "arena/meta.h"
+
+static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+static ctl_stats_t snap;
+
+const ctl_stats_t *ctl_stats_refresh(void)
+{
+    if (!tcache_global_init()) return NULL;
+    pthread_mutex_lock(&ctl_lock);
+    unsigned n = arena_count();
+    if (snap.arenas == NULL) {
+        snap.arenas = meta_alloc(n * sizeof *snap.arenas);
+        if (snap.arenas == NULL) {
+            pthread_mutex_unlock(&ctl_lock);
+            return NULL;
+        }
+    }
+    snap.narenas = n;
+    snap.epoch++;
+    size_t small = 0, large = 0, active = 0, mapped = 0, resident = 0, meta = 0, cached = 0;
+    for (unsigned i = 0; i < n; i++) {
+        ctl_arena_stats_t *as = &snap.arenas[i];
+        arena_stats_read(i, &as->a);
+        tcache_stats_sum((int)i, &as->req, &as->tcache_bytes);
+        small += as->a.small_allocated;
+        large += as->a.large_allocated;
+        active += as->a.active;
+        mapped += as->a.mapped;
+        resident += as->a.resident;
+        meta += as->a.metadata;
+        cached += as->tcache_bytes;
+    }
+    snap.huge_allocated = huge_mapped();
+    snap.huge_count = huge_count();
+    snap.tcache_bytes = cached;
+    snap.allocated = small + large + snap.huge_allocated - cached;
+    snap.active = active + snap.huge_allocated;
+    snap.mapped = mapped + snap.huge_allocated;
+    snap.metadata = meta + meta_mapped();
+    snap.resident = resident + huge_resident() + meta_mapped();
+    snap.retained = 0;
+    pthread_mutex_unlock(&ctl_lock);
+    return &snap;
+}
+
+const ctl_stats_t *ctl_stats_current(void)
+{
+    return snap.epoch ? &snap : ctl_stats_refresh();
+}
+
+size_t ctl_class_allocated(const ctl_stats_t *s, unsigned c)
+{
+    uint64_t na = 0, nf = 0;
+    for (unsigned i = 0; i < s->narenas; i++) {
+        na += s->arenas[i].req.nalloc[c];
+        nf += s->arenas[i].req.nfree[c];
+    }
+    return na > nf ? (size_t)(na - nf) * sc_size(c) : 0;
+}

@@ -1,0 +1,58 @@
+/* src/ctl/stats.h — one consistent picture of the allocator, for mallctl,
+ * stats printing and glibc's mallinfo family.
+ *
+ * A snapshot is taken by ctl_stats_refresh() (the "epoch" of mallctl): each
+ * arena under its own locks, thread counters by a racy read of each live
+ * cache. Between refreshes the snapshot does not change.
+ *
+ * Byte counts, and how they relate (all in bytes):
+ *   allocated  blocks the program holds, at their class size:
+ *              slab blocks handed out, minus those sitting in thread caches,
+ *              plus large runs and huge mappings
+ *   active     runs that hold blocks (whole slabs, large runs) plus huge
+ *              mappings: allocated <= active
+ *   mapped     chunks plus huge mappings: active <= mapped
+ *   resident   pages of sable's mappings in memory now (mincore), plus
+ *              metadata mappings
+ *   metadata   sable's own structures: metadata mappings and the used part
+ *              of chunk headers
+ *   retained   address space kept mapped without backing memory (0: sable
+ *              unmaps what it does not use)
+ */
+#ifndef SABLE_CTL_STATS_H
+#define SABLE_CTL_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena/arena.h"
+#include "tcache/tcache.h"
+
+typedef struct ctl_arena_stats {
+    arena_stats_t a;       /* the arena's own view */
+    tcache_counts_t req;   /* requests of the threads attached to it, ever */
+    size_t tcache_bytes;   /* bytes in those threads' caches now */
+} ctl_arena_stats_t;
+
+typedef struct ctl_stats {
+    uint64_t epoch;
+    size_t allocated, active, mapped, resident, metadata, retained;
+    size_t huge_allocated, huge_count;
+    size_t tcache_bytes;
+    unsigned narenas;
+    ctl_arena_stats_t *arenas; /* narenas entries, in metadata memory */
+} ctl_stats_t;
+
+/* Takes a new snapshot and returns it (NULL if sable failed to initialise).
+ * Serialised by a lock of its own; the returned snapshot stays valid until
+ * the next refresh. */
+const ctl_stats_t *ctl_stats_refresh(void);
+/* The last snapshot (refreshing once if there is none yet). */
+const ctl_stats_t *ctl_stats_current(void);
+
+/* Bytes of class c handed to the program and not yet freed, across threads,
+ * derived from a snapshot (a block freed by another thread than the one that
+ * allocated it counts on both sides, so only the sum over arenas is exact). */
+size_t ctl_class_allocated(const ctl_stats_t *s, unsigned c);
+
+#endif
