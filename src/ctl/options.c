@@ -16,8 +16,13 @@ unsigned opt_narenas = 0;
 bool opt_tcache = true;
 bool opt_abort_conf = false;
 bool opt_confirm_conf = false;
+unsigned opt_dirty_decay_ms = 1000;
+bool opt_background_thread = false;
+unsigned opt_hugepages = HUGEPAGES_OFF;
 
-typedef enum { OPT_BOOL, OPT_UINT } opt_type_t;
+static const char *const hugepages_names[] = {"off", "thp", "hugetlb", NULL};
+
+typedef enum { OPT_BOOL, OPT_UINT, OPT_ENUM } opt_type_t;
 
 typedef struct {
     const char *name;
@@ -25,6 +30,7 @@ typedef struct {
     void *var;
     uint64_t min, max;
     const char *doc;
+    const char *const *names; /* OPT_ENUM: the values, NULL-terminated */
 } opt_desc_t;
 
 static const opt_desc_t options[] = {
@@ -32,6 +38,12 @@ static const opt_desc_t options[] = {
     {"tcache", OPT_BOOL, &opt_tcache, 0, 1, "per-thread caches of small blocks"},
     {"abort_conf", OPT_BOOL, &opt_abort_conf, 0, 1, "abort on an invalid SABLE_CONF"},
     {"confirm_conf", OPT_BOOL, &opt_confirm_conf, 0, 1, "print the options at start-up"},
+    {"dirty_decay_ms", OPT_UINT, &opt_dirty_decay_ms, 0, 86400000,
+     "free memory goes back to the OS after this many ms (0: at once)"},
+    {"background_thread", OPT_BOOL, &opt_background_thread, 0, 1,
+     "a background thread purges on schedule, also when the program is idle"},
+    {"hugepages", OPT_ENUM, &opt_hugepages, 0, 2, "off, thp (madvise chunks) or hugetlb",
+     hugepages_names},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -93,6 +105,14 @@ static bool apply(const char *key, size_t klen, const char *val, size_t vlen)
             bool b;
             ok = parse_bool(val, vlen, &b);
             if (ok) *(bool *)o->var = b;
+        } else if (o->type == OPT_ENUM) {
+            ok = false;
+            for (unsigned k = 0; o->names[k]; k++) {
+                if (strlen(o->names[k]) == vlen && memcmp(o->names[k], val, vlen) == 0) {
+                    *(unsigned *)o->var = k;
+                    ok = true;
+                }
+            }
         } else {
             uint64_t v;
             ok = parse_uint(val, vlen, &v) && v >= o->min && v <= o->max;
@@ -139,6 +159,9 @@ static void confirm(void)
         if (o->type == OPT_BOOL)
             n += os_format(line + n, sizeof line - n, "%s%s:%s", i ? "," : " ", o->name,
                            *(bool *)o->var ? "true" : "false");
+        else if (o->type == OPT_ENUM)
+            n += os_format(line + n, sizeof line - n, "%s%s:%s", i ? "," : " ", o->name,
+                           o->names[*(unsigned *)o->var]);
         else
             n += os_format(line + n, sizeof line - n, "%s%s:%zu", i ? "," : " ", o->name,
                            (size_t) * (unsigned *)o->var);

@@ -14,6 +14,11 @@ extern unsigned opt_narenas;   /* 0: one per CPU */
 extern bool opt_tcache;        /* per-thread caches */
 extern bool opt_abort_conf;    /* abort on a bad SABLE_CONF instead of warning */
 extern bool opt_confirm_conf;  /* print the options in force at start-up */
+extern unsigned opt_dirty_decay_ms; /* free memory is returned after this long */
+extern bool opt_background_thread;  /* a thread purges on schedule */
+
+typedef enum { HUGEPAGES_OFF, HUGEPAGES_THP, HUGEPAGES_HUGETLB } hugepages_mode_t;
+extern unsigned opt_hugepages; /* a hugepages_mode_t */
 
 /* Parses SABLE_CONF (without allocating). Called once during init. */
 void opt_init(void);

@@ -59,3 +59,17 @@ Test(options, size_suffixes_scale, .init = cr_redirect_stderr)
     cr_assert_eq(opt_narenas, 0);
     cr_assert_eq(opt_parse("narenas:1k"), 1, "1k = 1024 is above the cap");
 }
+
+Test(options, enum_values_are_matched_by_name, .init = cr_redirect_stderr)
+{
+    cr_assert_eq(opt_parse("hugepages:thp"), 0);
+    cr_assert_eq(opt_hugepages, HUGEPAGES_THP);
+    cr_assert_eq(opt_parse("hugepages:hugetlb"), 0);
+    cr_assert_eq(opt_hugepages, HUGEPAGES_HUGETLB);
+    cr_assert_eq(opt_parse("hugepages:huge"), 1, "a prefix is not a value");
+    cr_assert_eq(opt_hugepages, HUGEPAGES_HUGETLB);
+    cr_assert_eq(opt_parse("hugepages:off,dirty_decay_ms:0,background_thread:true"), 0);
+    cr_assert_eq(opt_hugepages, HUGEPAGES_OFF);
+    cr_assert_eq(opt_dirty_decay_ms, 0);
+    cr_assert(opt_background_thread);
+}
