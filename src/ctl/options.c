@@ -34,14 +34,14 @@ typedef struct {
 } opt_desc_t;
 
 static const opt_desc_t options[] = {
-    {"narenas", OPT_UINT, &opt_narenas, 0, 256, "number of arenas (0: one per CPU)"},
-    {"tcache", OPT_BOOL, &opt_tcache, 0, 1, "per-thread caches of small blocks"},
-    {"abort_conf", OPT_BOOL, &opt_abort_conf, 0, 1, "abort on an invalid SABLE_CONF"},
-    {"confirm_conf", OPT_BOOL, &opt_confirm_conf, 0, 1, "print the options at start-up"},
+    {"narenas", OPT_UINT, &opt_narenas, 0, 256, "number of arenas (0: one per CPU)", NULL},
+    {"tcache", OPT_BOOL, &opt_tcache, 0, 1, "per-thread caches of small blocks", NULL},
+    {"abort_conf", OPT_BOOL, &opt_abort_conf, 0, 1, "abort on an invalid SABLE_CONF", NULL},
+    {"confirm_conf", OPT_BOOL, &opt_confirm_conf, 0, 1, "print the options at start-up", NULL},
     {"dirty_decay_ms", OPT_UINT, &opt_dirty_decay_ms, 0, 86400000,
-     "free memory goes back to the OS after this many ms (0: at once)"},
+     "free memory goes back to the OS after this many ms (0: at once)", NULL},
     {"background_thread", OPT_BOOL, &opt_background_thread, 0, 1,
-     "a background thread purges on schedule, also when the program is idle"},
+     "a background thread purges on schedule, also when the program is idle", NULL},
     {"hugepages", OPT_ENUM, &opt_hugepages, 0, 2, "off, thp (madvise chunks) or hugetlb",
      hugepages_names},
 };
