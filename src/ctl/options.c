@@ -19,19 +19,10 @@ bool opt_confirm_conf = false;
 unsigned opt_dirty_decay_ms = 1000;
 bool opt_background_thread = false;
 unsigned opt_hugepages = HUGEPAGES_OFF;
+bool opt_stats_print = false;
+char opt_stats_print_opts[OPT_STR_MAX + 1] = "";
 
 static const char *const hugepages_names[] = {"off", "thp", "hugetlb", NULL};
-
-typedef enum { OPT_BOOL, OPT_UINT, OPT_ENUM } opt_type_t;
-
-typedef struct {
-    const char *name;
-    opt_type_t type;
-    void *var;
-    uint64_t min, max;
-    const char *doc;
-    const char *const *names; /* OPT_ENUM: the values, NULL-terminated */
-} opt_desc_t;
 
 static const opt_desc_t options[] = {
     {"narenas", OPT_UINT, &opt_narenas, 0, 256, "number of arenas (0: one per CPU)", NULL},
@@ -44,8 +35,17 @@ static const opt_desc_t options[] = {
      "a background thread purges on schedule, also when the program is idle", NULL},
     {"hugepages", OPT_ENUM, &opt_hugepages, 0, 2, "off, thp (madvise chunks) or hugetlb",
      hugepages_names},
+    {"stats_print", OPT_BOOL, &opt_stats_print, 0, 1, "print statistics to stderr at exit", NULL},
+    {"stats_print_opts", OPT_STR, opt_stats_print_opts, 0, OPT_STR_MAX,
+     "sable_malloc_stats_print letters for stats_print (J: JSON; g m a b l: leave out)", NULL},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
+
+const opt_desc_t *opt_table(size_t *n)
+{
+    *n = NOPTIONS;
+    return options;
+}
 
 static bool parse_uint(const char *s, size_t len, uint64_t *out)
 {
@@ -113,6 +113,12 @@ static bool apply(const char *key, size_t klen, const char *val, size_t vlen)
                     ok = true;
                 }
             }
+        } else if (o->type == OPT_STR) {
+            ok = vlen <= o->max;
+            if (ok) {
+                memcpy(o->var, val, vlen);
+                ((char *)o->var)[vlen] = '\0';
+            }
         } else {
             uint64_t v;
             ok = parse_uint(val, vlen, &v) && v >= o->min && v <= o->max;
@@ -162,6 +168,9 @@ static void confirm(void)
         else if (o->type == OPT_ENUM)
             n += os_format(line + n, sizeof line - n, "%s%s:%s", i ? "," : " ", o->name,
                            o->names[*(unsigned *)o->var]);
+        else if (o->type == OPT_STR)
+            n += os_format(line + n, sizeof line - n, "%s%s:%s", i ? "," : " ", o->name,
+                           (const char *)o->var);
         else
             n += os_format(line + n, sizeof line - n, "%s%s:%zu", i ? "," : " ", o->name,
                            (size_t) * (unsigned *)o->var);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 extern unsigned opt_narenas;   /* 0: one per CPU */
 extern bool opt_tcache;        /* per-thread caches */
@@ -19,6 +20,26 @@ extern bool opt_background_thread;  /* a thread purges on schedule */
 
 typedef enum { HUGEPAGES_OFF, HUGEPAGES_THP, HUGEPAGES_HUGETLB } hugepages_mode_t;
 extern unsigned opt_hugepages; /* a hugepages_mode_t */
+extern bool opt_stats_print;   /* print stats to stderr at exit */
+#define OPT_STR_MAX 31         /* longest value of a string option */
+extern char opt_stats_print_opts[OPT_STR_MAX + 1]; /* stats_print's opts letters */
+
+/* The option table (src/ctl/options.c), also read by mallctl's opt.* names
+ * and stats printing. OPT_UINT and OPT_ENUM variables are unsigned, OPT_BOOL
+ * bool, OPT_STR a char array of max + 1 bytes. */
+typedef enum { OPT_BOOL, OPT_UINT, OPT_ENUM, OPT_STR } opt_type_t;
+
+typedef struct {
+    const char *name;
+    opt_type_t type;
+    void *var;
+    uint64_t min, max;
+    const char *doc;
+    const char *const *names; /* OPT_ENUM: the values, NULL-terminated */
+} opt_desc_t;
+
+/* The table and its length. */
+const opt_desc_t *opt_table(size_t *n);
 
 /* Parses SABLE_CONF (without allocating). Called once during init. */
 void opt_init(void);
