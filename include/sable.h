@@ -59,6 +59,29 @@ SABLE_EXPORT const char *sable_version(void);
  * semantics of glibc's malloc_trim). */
 SABLE_EXPORT int sable_trim(size_t pad);
 
+/* Control and inspection, with jemalloc's signatures and return codes: 0,
+ * EINVAL (wrong length or value), ENOENT (unknown name or index), EPERM
+ * (write to a read-only name, or read of a write-only one), EFAULT (the
+ * operation failed), EAGAIN (out of memory). Names and types are listed in
+ * docs/mallctl.md. Statistics are read from a snapshot that writing "epoch"
+ * refreshes. Deliberately not exported unprefixed (programs probe mallctl to
+ * detect jemalloc). */
+SABLE_EXPORT int sable_mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp,
+                               size_t newlen);
+SABLE_EXPORT int sable_mallctlnametomib(const char *name, size_t *mibp, size_t *miblenp);
+SABLE_EXPORT int sable_mallctlbymib(const size_t *mib, size_t miblen, void *oldp, size_t *oldlenp,
+                                    void *newp, size_t newlen);
+/* Writes human-readable statistics (JSON if opts contains 'J') through
+ * write_cb, or to stderr when write_cb is NULL. Letters in opts leave out
+ * sections: g general, m merged arenas, a per arena, b size classes, l large
+ * (d, x, e are accepted and ignored). Allocates nothing. */
+SABLE_EXPORT void sable_malloc_stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
+                                           const char *opts);
+
+/* Index meaning "every arena" in arena.<i>.* and stats.arenas.<i>.* (as in
+ * jemalloc; arenas.narenas works too). */
+#define SABLE_MALLCTL_ARENAS_ALL 4096
+
 #ifdef __cplusplus
 }
 #endif
