@@ -1,0 +1,128 @@
+/* glibc's extras through libsable.so: mallinfo2, mallinfo, malloc_stats,
+ * malloc_info, mallopt answered from sable's statistics, and no unprefixed
+ * mallctl (programs probe it to detect jemalloc). */
+#include <dlfcn.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include "ctl_test.h"
+
+#include <criterion/redirect.h>
+
+static void *blocks[1000];
+static void *huge;
+
+static void allocate(void)
+{
+    for (int i = 0; i < 1000; i++) blocks[i] = malloc(1000);
+    huge = malloc(8 << 20);
+}
+
+static void release(void)
+{
+    for (int i = 0; i < 1000; i++) free(blocks[i]);
+    free(huge);
+}
+
+Test(glibc, malloc_is_sables)
+{
+    void *p = malloc(100);
+    cr_assert_eq(sable_malloc_usable_size(p), 112);
+    free(p);
+    cr_assert_null(dlsym(RTLD_DEFAULT, "mallctl"), "unprefixed mallctl must not exist");
+    cr_assert_null(dlsym(RTLD_DEFAULT, "mallctlnametomib"));
+    cr_assert_not_null(dlsym(RTLD_DEFAULT, "sable_mallctl"));
+}
+
+Test(glibc, mallinfo2_matches_the_stats)
+{
+    allocate();
+    struct mallinfo2 m = mallinfo2();
+    size_t allocated = 0, mapped = 0, len = sizeof(size_t);
+    cr_assert_eq(sable_mallctl("stats.allocated", &allocated, &len, NULL, 0), 0);
+    cr_assert_eq(sable_mallctl("stats.mapped", &mapped, &len, NULL, 0), 0);
+    cr_assert_eq(m.hblks, 1);
+    cr_assert_eq(m.hblkhd, (size_t)8 << 20);
+    cr_assert_eq(m.uordblks + m.hblkhd, allocated, "mallinfo2 refreshed the same snapshot");
+    cr_assert_geq(m.uordblks, (size_t)1000 * 1024);
+    cr_assert_eq(m.arena, m.uordblks + m.fordblks);
+    cr_assert_eq(m.arena + m.hblkhd, mapped);
+    cr_assert_eq(m.smblks, 0);
+    cr_assert_eq(m.usmblks, 0);
+    struct mallinfo2 before = m;
+    release();
+    m = mallinfo2();
+    cr_assert_eq(m.hblks, 0);
+    cr_assert_leq(m.uordblks, before.uordblks - (size_t)1000 * 1024);
+}
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+Test(glibc, mallinfo_is_mallinfo2_clamped)
+{
+    allocate();
+    struct mallinfo2 m2 = mallinfo2();
+    struct mallinfo m = mallinfo();
+    cr_assert_eq((size_t)m.hblkhd, m2.hblkhd);
+    cr_assert_eq((size_t)m.arena, m2.arena);
+    cr_assert_eq((size_t)m.uordblks, m2.uordblks);
+    cr_assert_eq(m.hblks, 1);
+    release();
+}
+
+Test(glibc, malloc_stats_prints_a_summary, .init = cr_redirect_stderr)
+{
+    allocate();
+    malloc_stats();
+    fflush(stderr);
+    FILE *f = cr_get_redirected_stderr();
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    cr_assert_not_null(strstr(buf, "Arena 0:\nsystem bytes     = "), "%s", buf);
+    cr_assert_not_null(strstr(buf, "in use bytes     = "), "%s", buf);
+    cr_assert_not_null(strstr(buf, "Total (incl. mmap):\n"), "%s", buf);
+    cr_assert_not_null(strstr(buf, "max mmap regions =          1\n"), "%s", buf);
+    release();
+}
+
+Test(glibc, malloc_info_writes_glibc_shaped_xml)
+{
+    allocate();
+    char path[] = "/tmp/sable-ctl-xml-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert_eq(malloc_info(0, f), 0);
+    cr_assert_eq(malloc_info(1, f), EINVAL);
+    fclose(f);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "%s -c 'import sys, xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); "
+             "assert r.tag == \"malloc\" and r.get(\"version\") == \"1\"; "
+             "assert r.find(\"heap\").get(\"nr\") == \"0\"; "
+             "t=[x for x in r.findall(\"total\") if x.get(\"type\") == \"mmap\"][0]; "
+             "assert t.get(\"count\") == \"1\" and t.get(\"size\") == str(8 << 20)' %s",
+             getenv("CTL_PYTHON") ? getenv("CTL_PYTHON") : "/usr/bin/python3", path);
+    int rc = system(cmd);
+    unlink(path);
+    cr_assert_eq(rc, 0);
+    release();
+}
+
+Test(glibc, mallopt_accepts_glibc_parameters)
+{
+    cr_assert_eq(mallopt(M_ARENA_MAX, 4), 1);
+    cr_assert_eq(mallopt(M_ARENA_TEST, 2), 1);
+    cr_assert_eq(mallopt(M_TRIM_THRESHOLD, 1 << 20), 1);
+    cr_assert_eq(mallopt(M_TOP_PAD, 0), 1);
+    cr_assert_eq(mallopt(M_MMAP_THRESHOLD, 1 << 20), 1);
+    cr_assert_eq(mallopt(M_MMAP_MAX, 0), 1);
+    cr_assert_eq(mallopt(M_PERTURB, 0), 1);
+    cr_assert_eq(mallopt(M_CHECK_ACTION, 0), 1);
+    cr_assert_eq(mallopt(M_MXFAST, 64), 1);
+    cr_assert_eq(mallopt(M_MXFAST, -1), 0, "a value glibc refuses");
+    cr_assert_eq(mallopt(12345, 1), 0, "an unknown parameter");
+    void *p = malloc(100); /* still works */
+    cr_assert_not_null(p);
+    free(p);
+}
