@@ -14,9 +14,14 @@
 #include <string.h>
 
 #include "arena/meta.h"
+#include "ctl/options.h"
 
 static arena_t *arenas;
 static unsigned narenas;
+static _Atomic size_t hugetlb_mapped;
+static _Atomic uint64_t hugetlb_fallbacks;
+static _Atomic uint32_t decay_due_ms;  /* when the next decay pass is due */
+static _Atomic uint32_t coarse_now_ms; /* time of the last pass: stamps slab frees */
 
 bool arena_boot(unsigned n)
 {
@@ -65,12 +70,36 @@ static void runs_remove(arena_t *a, run_t *r) { list_remove(&a->runs[bucket_of(r
 
 /* ---- chunks ---- */
 
+/* Maps a chunk with the backing opt_hugepages asks for. hugetlb falls back
+ * to normal pages (warned once, counted) when the kernel's pool is empty:
+ * never MAP_NORESERVE, whose failure mode is SIGBUS on first touch. */
+static chunk_t *chunk_map(bool *hugetlb)
+{
+    *hugetlb = false;
+    if (opt_hugepages == HUGEPAGES_HUGETLB) {
+        chunk_t *c = os_map_aligned_hugetlb(CHUNK_SIZE, CHUNK_SIZE);
+        if (c) {
+            *hugetlb = true;
+            atomic_fetch_add_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
+            return c;
+        }
+        if (atomic_fetch_add_explicit(&hugetlb_fallbacks, 1, memory_order_relaxed) == 0)
+            os_warn("hugepages:hugetlb: no huge pages available, using normal pages");
+    }
+    chunk_t *c = os_map_aligned(CHUNK_SIZE, CHUNK_SIZE);
+    if (c && opt_hugepages == HUGEPAGES_THP) os_advise_hugepage(c, CHUNK_SIZE);
+    return c;
+}
+
 static run_t *chunk_new(arena_t *a)
 {
-    chunk_t *c = os_map_aligned(CHUNK_SIZE, CHUNK_SIZE);
+    bool hugetlb;
+    chunk_t *c = chunk_map(&hugetlb);
     if (c == NULL) return NULL;
     run_t *r = chunk_init(c, a);
+    c->hugetlb = hugetlb;
     if (!pm_set((uintptr_t)c, CHUNK_SIZE, (uintptr_t)c)) {
+        if (hugetlb) atomic_fetch_sub_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
         os_unmap(c, CHUNK_SIZE);
         return NULL;
     }
@@ -92,6 +121,7 @@ static void chunk_release(arena_t *a, chunk_t *c)
     if (c->next) c->next->prev = c->prev;
     a->nchunks--;
     pm_set((uintptr_t)c, CHUNK_SIZE, 0);
+    if (c->hugetlb) atomic_fetch_sub_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
     os_unmap(c, CHUNK_SIZE);
 }
 
@@ -153,14 +183,39 @@ static run_t *run_alloc(arena_t *a, unsigned units, unsigned align_units, unsign
     return r;
 }
 
+/* Purging a free run gives its pages back to the kernel (MADV_DONTNEED:
+ * they read as zero and stop counting as resident). With huge pages only
+ * whole 2 MiB pages inside the run are purged, so that khugepaged does not
+ * re-inflate a half-purged huge page and a hugetlb page is never split. */
+static bool run_purge(arena_t *a, chunk_t *c, run_t *r)
+{
+    if (r->dirty == 0) return false;
+    size_t g = opt_hugepages != HUGEPAGES_OFF ? OS_HUGE_PAGE : os_page_size();
+    uintptr_t start = (uintptr_t)run_addr(c, r);
+    uintptr_t lo = (start + g - 1) & ~(g - 1);
+    uintptr_t hi = (start + ((size_t)r->nunits << UNIT_SHIFT)) & ~(g - 1);
+    if (hi <= lo) return false;
+    if (!os_purge((void *)lo, hi - lo)) return false;
+    unsigned covered = (unsigned)((hi - lo) >> UNIT_SHIFT);
+    a->nmadvise++;
+    a->purged += (size_t)(r->dirty < covered ? r->dirty : covered) << UNIT_SHIFT;
+    r->dirty = r->dirty > covered ? r->dirty - covered : 0;
+    return true;
+}
+
+/* The older of two dirty times (wrap-safe). */
+static uint32_t older(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0 ? a : b; }
+
 /* Returns run r to the free lists, merging with free neighbours. Only r's
- * own units and the merged run's edges are rewritten. */
+ * own units and the merged run's edges are rewritten. A free run's `aux`
+ * holds the time (ms) its oldest dirty part was freed. */
 static void run_free(arena_t *a, chunk_t *c, run_t *r)
 {
     c->nfree_units += r->nunits;
     r->kind = MAP_FREE;
     r->sc = 0;
     r->dirty = r->nunits;
+    r->aux = os_now_ms();
     unsigned desc = (unsigned)(r - c->runs);
     for (unsigned u = r->first; u < r->first + r->nunits; u++)
         c->map[u] = MAP_WORD(MAP_FREE, 0, 0, desc);
@@ -170,6 +225,7 @@ static void run_free(arena_t *a, chunk_t *c, run_t *r)
             run_t *l = chunk_run_of_word(c, w);
             runs_remove(a, l);
             l->nunits = (uint16_t)(l->nunits + r->nunits);
+            l->aux = l->dirty ? older(l->aux, r->aux) : r->aux;
             l->dirty += r->dirty;
             chunk_desc_free(c, r);
             r = l;
@@ -182,11 +238,13 @@ static void run_free(arena_t *a, chunk_t *c, run_t *r)
             run_t *n = chunk_run_of_word(c, w);
             runs_remove(a, n);
             r->nunits = (uint16_t)(r->nunits + n->nunits);
+            if (n->dirty) r->aux = older(r->aux, n->aux);
             r->dirty += n->dirty;
             chunk_desc_free(c, n);
         }
     }
     chunk_map_free_edges(c, r);
+    if (opt_dirty_decay_ms == 0) run_purge(a, c, r);
 
     if (r->nunits == CHUNK_USABLE_UNITS) {
         if (a->spare == NULL) {
@@ -224,6 +282,10 @@ static run_t *slab_new(arena_t *a, bin_t *b, unsigned sc)
     pthread_mutex_unlock(&a->lock);
     if (r == NULL) return NULL;
     slab_init_bits(r, sc_nregs(sc));
+    /* For a slab, `dirty` means "blocks were freed since the last in-slab
+     * purge" and `aux` when: its free pages may hold stale data. */
+    r->dirty = 1;
+    r->aux = atomic_load_explicit(&coarse_now_ms, memory_order_relaxed);
     b->nslabs++;
     return r;
 }
@@ -270,13 +332,16 @@ unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n)
     b->nmalloc += got;
     b->nfills++;
     pthread_mutex_unlock(&b->lock);
+    arena_decay_tick();
     return got;
 }
 
 void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
 {
     unsigned nregs = sc_nregs(sc);
+    uint32_t now = atomic_load_explicit(&coarse_now_ms, memory_order_relaxed);
     bin_t *locked = NULL;
+    arena_t *locked_arena = NULL;
     for (unsigned i = 0; i < n; i++) {
         void *p = ptrs[i];
         chunk_t *c = chunk_of(p);
@@ -286,6 +351,7 @@ void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
             if (locked) pthread_mutex_unlock(&locked->lock);
             pthread_mutex_lock(&b->lock);
             locked = b;
+            locked_arena = a;
             b->nflushes++;
         }
         run_t *r = chunk_run_of_word(c, c->map[chunk_unit_of(p)]);
@@ -294,6 +360,8 @@ void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
         if (r->free_bits[idx >> 6] & bit) sable_fatal("free(): double free of %p", p);
         r->free_bits[idx >> 6] |= bit;
         r->nfree++;
+        r->dirty = 1;
+        r->aux = now;
         b->curregs--;
         b->ndalloc++;
         if (r == b->cur) continue;
@@ -304,7 +372,11 @@ void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
             list_push(&b->nonfull, r);
         }
     }
-    if (locked) pthread_mutex_unlock(&locked->lock);
+    if (locked) {
+        pthread_mutex_unlock(&locked->lock);
+        (void)locked_arena;
+        arena_decay_tick();
+    }
 }
 
 /* ---- large runs ---- */
@@ -322,6 +394,7 @@ void *arena_large_alloc(arena_t *a, size_t size, size_t align)
         a->nlarge_malloc++;
     }
     pthread_mutex_unlock(&a->lock);
+    arena_decay_tick();
     return r ? run_addr(chunk_of(r), r) : NULL;
 }
 
@@ -335,6 +408,7 @@ void arena_large_free(chunk_t *c, run_t *r)
     a->nlarge_dalloc++;
     run_free(a, c, r);
     pthread_mutex_unlock(&a->lock);
+    arena_decay_tick();
 }
 
 void arena_large_free_ptr(void *p)
@@ -351,6 +425,7 @@ void arena_large_free_ptr(void *p)
     a->nlarge_dalloc++;
     run_free(a, c, r);
     pthread_mutex_unlock(&a->lock);
+    arena_decay_tick();
 }
 
 bool arena_large_resize(chunk_t *c, run_t *r, size_t size)
@@ -398,32 +473,118 @@ bool arena_large_resize(chunk_t *c, run_t *r, size_t size)
 
 /* ---- purge and fork ---- */
 
+/* True if blocks first..last of slab r are all free. */
+static bool blocks_free(const run_t *r, unsigned first, unsigned last)
+{
+    for (unsigned i = first; i <= last; i++) {
+        if (((i & 63) == 0) && last - i >= 63) {
+            if (r->free_bits[i >> 6] != ~(uint64_t)0) return false;
+            i += 63;
+        } else if (!(r->free_bits[i >> 6] >> (i & 63) & 1)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Purges the pages of a partly used slab that hold only free blocks (or
+ * the slab's unused tail). Possible because free blocks are tracked in the
+ * descriptor's bitmap: nothing lives inside a free block, so its page can be
+ * dropped and comes back zeroed when a block on it is handed out again.
+ * Bin lock held. Not with huge pages (they are purged only whole). */
+static bool slab_purge(bin_t *b, chunk_t *c, run_t *r, unsigned sc)
+{
+    r->dirty = 0;
+    size_t ps = os_page_size(), size = sc_size(sc);
+    unsigned nregs = sc_nregs(sc);
+    if (opt_hugepages != HUGEPAGES_OFF || r->nfree * size < ps) return false;
+    char *base = run_addr(c, r);
+    size_t bytes = (size_t)r->nunits << UNIT_SHIFT, from = bytes, purged = 0;
+    for (size_t off = 0; off <= bytes; off += ps) {
+        bool free_page = false;
+        if (off < bytes) {
+            unsigned first = (unsigned)(off / size), last = (unsigned)((off + ps - 1) / size);
+            if (last >= nregs) last = nregs - 1;
+            free_page = first >= nregs || blocks_free(r, first, last);
+        }
+        if (free_page && from == bytes) from = off;
+        if (!free_page && from != bytes) {
+            if (os_purge(base + from, off - from)) purged += off - from;
+            b->npurged_slabs++;
+            from = bytes;
+        }
+    }
+    b->purged += purged;
+    return purged != 0;
+}
+
+/* One decay pass over arena a (or a full purge if `all`): free pages in
+ * partly used slabs, then free runs. `wait`: take busy locks (purge, trim)
+ * rather than skip them (ticks). */
+static bool decay_arena(arena_t *a, uint32_t now, bool all, bool wait)
+{
+    bool any = false;
+    int32_t decay = (int32_t)opt_dirty_decay_ms;
+    for (unsigned sc = 0; sc < SC_NSMALL; sc++) {
+        bin_t *b = &a->bins[sc];
+        if (wait)
+            pthread_mutex_lock(&b->lock);
+        else if (pthread_mutex_trylock(&b->lock) != 0)
+            continue;
+        for (run_t *r = b->nonfull; r; r = r->next)
+            if (r->dirty && (all || (int32_t)(now - r->aux) >= decay))
+                any |= slab_purge(b, chunk_of(r), r, sc);
+        run_t *cur = b->cur;
+        if (all && cur && cur->dirty) any |= slab_purge(b, chunk_of(cur), cur, sc);
+        pthread_mutex_unlock(&b->lock);
+    }
+    if (wait)
+        pthread_mutex_lock(&a->lock);
+    else if (pthread_mutex_trylock(&a->lock) != 0)
+        return any;
+    a->npurge++;
+    for (unsigned b = 0; b < ARENA_RUN_BUCKETS; b++)
+        for (run_t *r = a->runs[b]; r; r = r->next)
+            if (r->dirty && (all || (int32_t)(now - r->aux) >= decay))
+                any |= run_purge(a, chunk_of(r), r);
+    pthread_mutex_unlock(&a->lock);
+    return any;
+}
+
+bool arena_purge(unsigned i, bool all)
+{
+    uint32_t now = os_now_ms();
+    atomic_store_explicit(&coarse_now_ms, now, memory_order_relaxed);
+    return decay_arena(&arenas[i], now, all, true);
+}
+
 bool arena_purge_all(void)
 {
     bool any = false;
-    for (unsigned i = 0; i < narenas; i++) {
-        arena_t *a = &arenas[i];
-        pthread_mutex_lock(&a->lock);
-        a->npurge++;
-        for (unsigned b = 0; b < ARENA_RUN_BUCKETS; b++) {
-            for (run_t *r = a->runs[b]; r; r = r->next) {
-                if (r->dirty == 0) continue;
-                chunk_t *c = chunk_of(r);
-                size_t ps = os_page_size();
-                uintptr_t lo = ((uintptr_t)run_addr(c, r) + ps - 1) & ~(ps - 1);
-                uintptr_t hi = ((uintptr_t)run_addr(c, r) + ((size_t)r->nunits << UNIT_SHIFT)) &
-                               ~(ps - 1);
-                if (hi > lo && os_purge((void *)lo, hi - lo)) {
-                    any = true;
-                    a->nmadvise++;
-                    a->purged += (size_t)r->dirty << UNIT_SHIFT;
-                }
-                r->dirty = 0;
-            }
-        }
-        pthread_mutex_unlock(&a->lock);
-    }
+    for (unsigned i = 0; i < narenas; i++) any |= arena_purge(i, true);
     return any;
+}
+
+void arena_decay_tick(void)
+{
+    uint32_t now = os_now_ms();
+    uint32_t due = atomic_load_explicit(&decay_due_ms, memory_order_relaxed);
+    if ((int32_t)(now - due) < 0) return;
+    uint32_t step = opt_dirty_decay_ms / 4;
+    uint32_t next = now + (step < 10 ? 10 : step);
+    if (!atomic_compare_exchange_strong(&decay_due_ms, &due, next)) return;
+    atomic_store_explicit(&coarse_now_ms, now, memory_order_relaxed);
+    for (unsigned i = 0; i < narenas; i++) decay_arena(&arenas[i], now, false, false);
+}
+
+size_t arena_hugetlb_mapped(void)
+{
+    return atomic_load_explicit(&hugetlb_mapped, memory_order_relaxed);
+}
+
+uint64_t arena_hugetlb_fallbacks(void)
+{
+    return atomic_load_explicit(&hugetlb_fallbacks, memory_order_relaxed);
 }
 
 void arena_stats_read(unsigned i, arena_stats_t *out)
@@ -442,6 +603,8 @@ void arena_stats_read(unsigned i, arena_stats_t *out)
         o->curregs = b->curregs;
         o->curslabs = b->nslabs;
         for (run_t *r = b->nonfull; r; r = r->next) o->nonfull_slabs++;
+        out->purged += b->purged;
+        out->nmadvise += b->npurged_slabs;
         pthread_mutex_unlock(&b->lock);
         out->small_allocated += o->curregs * sc_size(c);
     }
@@ -458,8 +621,8 @@ void arena_stats_read(unsigned i, arena_stats_t *out)
     out->nlarge_malloc = a->nlarge_malloc;
     out->nlarge_dalloc = a->nlarge_dalloc;
     out->npurge = a->npurge;
-    out->nmadvise = a->nmadvise;
-    out->purged = a->purged;
+    out->nmadvise += a->nmadvise;
+    out->purged += a->purged;
     pthread_mutex_unlock(&a->lock);
 }
 

@@ -33,6 +33,7 @@ typedef struct bin {
     size_t curregs; /* blocks handed out (to caches or users) */
     uint64_t nmalloc, ndalloc; /* blocks handed out / returned, ever */
     uint64_t nfills, nflushes;
+    uint64_t npurged_slabs, purged; /* in-slab purges, bytes given back */
 } bin_t;
 
 typedef struct arena {
@@ -94,8 +95,23 @@ typedef struct arena_stats {
 
 void arena_stats_read(unsigned i, arena_stats_t *out);
 
-/* Returns unused memory of every arena to the OS now. True if any was. */
+/* Returning memory (see "Returning memory" in docs/memory.md).
+ * arena_purge: purges arena i's free runs — all dirty ones if `all`, else
+ * those dirty for at least dirty_decay_ms. True if anything was purged.
+ * arena_purge_all: arena_purge(i, true) for every arena.
+ * arena_decay_tick: called on slow paths with no lock held; when a pass is
+ * due (every quarter of dirty_decay_ms, at least 10 ms apart) one caller
+ * runs it over every arena, skipping any lock that is busy. A pass purges
+ * free runs and the free pages inside partly used slabs. */
+bool arena_purge(unsigned i, bool all);
 bool arena_purge_all(void);
+void arena_decay_tick(void);
+
+/* Huge-page backing of chunks (hugepages:thp|hugetlb): bytes of chunks
+ * mapped from the hugetlb pool, and chunks that asked for it and fell back
+ * to normal pages. */
+size_t arena_hugetlb_mapped(void);
+uint64_t arena_hugetlb_fallbacks(void);
 
 /* fork: take every lock in a fixed order; release them in parent and child. */
 void arena_prefork(void);

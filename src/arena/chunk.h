@@ -39,6 +39,7 @@
 #define SABLE_ARENA_CHUNK_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -100,7 +101,8 @@ typedef struct chunk {
     uint32_t nfree_units;      /* units in free runs */
     uint16_t desc_free;        /* head of the free descriptor slots (index+1) */
     uint16_t desc_used;        /* descriptor slots ever handed out */
-    uint8_t pad[64 - 8 * 3 - 8];
+    bool hugetlb;              /* backed by the hugetlb pool */
+    uint8_t pad[64 - 8 * 3 - 8 - 1];
     uint32_t map[CHUNK_UNITS];
     run_t runs[];
 } chunk_t;

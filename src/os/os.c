@@ -76,12 +76,12 @@ void os_lock_init(pthread_mutex_t *m)
 #define HINT_END ((uintptr_t)1 << 46)
 static _Atomic uintptr_t aligned_hint = HINT_BASE;
 
-static void *map_at_hint(size_t size, size_t align)
+static void *map_at_hint(size_t size, size_t align, int flags)
 {
     uintptr_t h = atomic_load_explicit(&aligned_hint, memory_order_relaxed);
     h = (h + align - 1) & ~(uintptr_t)(align - 1);
     if (h + size < h || h + size > HINT_END) return NULL;
-    void *p = map_raw((void *)h, size, 0);
+    void *p = map_raw((void *)h, size, flags);
     if (p == NULL) return NULL;
     if ((uintptr_t)p == h) {
         atomic_compare_exchange_strong(&aligned_hint, &(uintptr_t){
@@ -95,16 +95,16 @@ static void *map_at_hint(size_t size, size_t align)
     return NULL;
 }
 
-void *os_map_aligned(size_t size, size_t align)
+static void *map_aligned(size_t size, size_t align, int flags, size_t granule)
 {
-    if (align < page_size) align = page_size;
-    if (align == page_size) return map_raw(NULL, size, 0);
-    void *p = map_at_hint(size, align);
+    if (align < granule) align = granule;
+    if (align == granule) return map_raw(NULL, size, flags);
+    void *p = map_at_hint(size, align, flags);
     if (p != NULL) return p;
 
     if (size + align < size) return NULL;
-    size_t span = size + align - page_size;
-    p = map_raw(NULL, span, 0);
+    size_t span = size + align - granule;
+    p = map_raw(NULL, span, flags);
     if (p == NULL) return NULL;
     uintptr_t start = (uintptr_t)p;
     uintptr_t aligned = (start + align - 1) & ~(uintptr_t)(align - 1);
@@ -113,6 +113,34 @@ void *os_map_aligned(size_t size, size_t align)
     if (head) unmap_raw(p, head);
     if (tail) unmap_raw((void *)(aligned + size), tail);
     return (void *)aligned;
+}
+
+void *os_map_aligned(size_t size, size_t align) { return map_aligned(size, align, 0, page_size); }
+
+void *os_map_aligned_hugetlb(size_t size, size_t align)
+{
+#if defined(MAP_HUGETLB) && defined(MAP_HUGE_SHIFT)
+    if (size % OS_HUGE_PAGE) return NULL;
+    return map_aligned(size, align, MAP_HUGETLB | (21 << MAP_HUGE_SHIFT), OS_HUGE_PAGE);
+#else
+    (void)size;
+    (void)align;
+    return NULL;
+#endif
+}
+
+bool os_advise_hugepage(void *addr, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+    int saved = errno;
+    int rc = madvise(addr, size, MADV_HUGEPAGE);
+    errno = saved;
+    return rc == 0;
+#else
+    (void)addr;
+    (void)size;
+    return false;
+#endif
 }
 
 void os_unmap(void *addr, size_t size) { unmap_raw(addr, size); }
@@ -156,6 +184,33 @@ uint64_t os_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t os_now_ms(void) { return (uint32_t)(os_now_ns() / 1000000u); }
+
+bool os_thread_start(void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_t t;
+    bool ok = pthread_attr_init(&attr) == 0;
+    if (ok) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        ok = pthread_create(&t, &attr, fn, arg) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return ok;
+}
+
+void os_sleep_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    int saved = errno;
+    nanosleep(&ts, NULL);
+    errno = saved;
 }
 
 void os_write_stderr(const char *buf, size_t len)

@@ -33,6 +33,13 @@ unsigned os_ncpus(void);
  * multiple of `align` (a power of two, at least the page size). Returns NULL
  * when the kernel refuses (ENOMEM, RLIMIT_AS, map count). */
 void *os_map_aligned(size_t size, size_t align);
+/* Like os_map_aligned, backed by 2 MiB huge pages from the kernel's
+ * reserved pool (MAP_HUGETLB). NULL when none are reserved or free. */
+void *os_map_aligned_hugetlb(size_t size, size_t align);
+/* Asks for transparent huge pages on a range (MADV_HUGEPAGE). */
+bool os_advise_hugepage(void *addr, size_t size);
+#define OS_HUGE_PAGE ((size_t)2 << 20)
+
 /* Unmaps a range obtained from os_map_aligned (or a page-aligned part of it). */
 void os_unmap(void *addr, size_t size);
 /* Tells the kernel the pages' contents are no longer needed; the range reads
@@ -51,8 +58,16 @@ void os_lock_init(pthread_mutex_t *m);
  * input. Returns 0 for a range the kernel does not know. */
 size_t os_resident(void *addr, size_t size);
 
-/* Monotonic clock in nanoseconds. */
+/* Monotonic clock in nanoseconds, and in milliseconds (wraps every 49
+ * days: compare with (int32_t)(a - b)). */
 uint64_t os_now_ns(void);
+uint32_t os_now_ms(void);
+
+/* Starts a detached thread with every signal blocked (signals belong to the
+ * program's threads). False if the thread could not be created. */
+bool os_thread_start(void *(*fn)(void *), void *arg);
+/* Sleeps for ms milliseconds (restarting after signals is not needed). */
+void os_sleep_ms(unsigned ms);
 
 /* Writes a whole buffer to stderr with write(2), ignoring errors. */
 void os_write_stderr(const char *buf, size_t len);

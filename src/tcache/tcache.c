@@ -100,6 +100,35 @@ static void count_uncached(unsigned sc, uint64_t nalloc, uint64_t nfree)
 static void thread_exit(void *arg);
 static void prefork(void);
 static void postfork(void);
+static void postfork_child(void);
+
+/* ---- the background purger (background_thread:true) ----
+ * One detached thread runs decay passes on every arena, so memory comes
+ * back even when the program has gone idle. It is started lazily from a
+ * slow path (never from a constructor: a library must not start threads
+ * while the program is still being loaded) and again in a forked child,
+ * which inherits none of the parent's threads. */
+static _Atomic int bg_started;
+
+static void *bg_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        unsigned ms = opt_dirty_decay_ms / 4;
+        os_sleep_ms(ms < 10 ? 10 : ms > 1000 ? 1000 : ms);
+        arena_decay_tick();
+    }
+    return NULL;
+}
+
+static void bg_maybe_start(void)
+{
+    if (!opt_background_thread || atomic_load_explicit(&bg_started, memory_order_relaxed)) return;
+    if (atomic_exchange(&bg_started, 1)) return;
+    /* pthread_create may call malloc: fine, no lock is held here. On failure
+     * the flag stays set: the program runs on slow-path decay alone. */
+    if (!os_thread_start(bg_main, NULL)) os_warn("background_thread: cannot start the thread");
+}
 
 bool tcache_global_init(void)
 {
@@ -124,7 +153,8 @@ bool tcache_global_init(void)
         pthread_mutex_unlock(&init_lock);
         /* pthread_atfork may allocate: register outside the init lock, once
          * everything it could call into is ready. */
-        if (st == 1 && !atomic_exchange(&atfork_done, 1)) pthread_atfork(prefork, postfork, postfork);
+        if (st == 1 && !atomic_exchange(&atfork_done, 1))
+            pthread_atfork(prefork, postfork, postfork_child);
     }
     return st == 1;
 }
@@ -219,6 +249,7 @@ void *tcache_alloc_slow(tcache_t *tc, unsigned sc)
         if (got == 0) goto oom;
         if (got < n) memmove(tc->empty[sc] - got, dst, got * sizeof(void *));
         tc->cur[sc] = tc->empty[sc] - got;
+        bg_maybe_start();
     }
     tc->counts.nalloc[sc]++;
     return *tc->cur[sc]++;
@@ -243,6 +274,7 @@ void tcache_free_slow(tcache_t *tc, void *p, unsigned sc)
         flush_blocks(sc, tc->empty[sc] - n, n);
         memmove(tc->full[sc] + n, tc->full[sc], (cap - n) * sizeof(void *));
         tc->cur[sc] = tc->full[sc] + n;
+        bg_maybe_start();
     }
     *--tc->cur[sc] = p;
     tc->counts.nfree[sc]++;
@@ -332,4 +364,10 @@ static void postfork(void)
     huge_postfork();
     arena_postfork();
     pthread_mutex_unlock(&pool_lock);
+}
+
+static void postfork_child(void)
+{
+    postfork();
+    atomic_store_explicit(&bg_started, 0, memory_order_relaxed);
 }

@@ -1,0 +1,106 @@
+/* Helpers shared by the memory-return tests: RSS from /proc, a two-thread
+ * allocate-then-free-crosswise workload on the prefixed API. */
+#ifndef SABLE_TEST_MEMORY_COMMON_H
+#define SABLE_TEST_MEMORY_COMMON_H
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sable.h"
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static inline long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+    if (f) fclose(f);
+    return kib;
+}
+
+/* Two threads each allocate `bytes / 2` in blocks of 16..272 B (filled),
+ * then each frees the other's blocks, except every KEEP_EVERY-th: those stay
+ * live, so that every chunk keeps a slab and stays mapped, and only purging
+ * (not unmapping empty chunks) can give the freed memory back. */
+#define KEEP_EVERY 2048
+typedef struct {
+    void **blocks;
+    size_t n;
+    size_t bytes;
+    unsigned seed;
+} half_t;
+
+static void *alloc_half(void *arg)
+{
+    half_t *h = arg;
+    size_t total = 0, cap = h->bytes / 16 + 1;
+    h->blocks = malloc(cap * sizeof(void *)); /* the test's bookkeeping: libc */
+    unsigned s = h->seed;
+    while (total < h->bytes && h->n < cap) {
+        s = s * 1103515245u + 12345u;
+        size_t sz = 16 + (s >> 16) % 257;
+        void *p = sable_malloc(sz);
+        if (p == NULL) break;
+        memset(p, 0x5a, sz);
+        h->blocks[h->n++] = p;
+        total += sz;
+    }
+    return NULL;
+}
+
+static void *free_half(void *arg)
+{
+    half_t *h = arg;
+    size_t kept = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        if (i % KEEP_EVERY == 0)
+            h->blocks[kept++] = h->blocks[i];
+        else
+            sable_free(h->blocks[i]);
+    }
+    h->n = kept;
+    /* shrink the bookkeeping so that its pages do not count as sable's RSS */
+    void **shrunk = realloc(h->blocks, (kept ? kept : 1) * sizeof(void *));
+    if (shrunk) h->blocks = shrunk;
+    return NULL;
+}
+
+/* Returns the kept blocks (call free_kept when done). */
+static half_t kept_halves[2];
+
+static inline void free_kept(void)
+{
+    for (int i = 0; i < 2; i++) {
+        for (size_t k = 0; k < kept_halves[i].n; k++) sable_free(kept_halves[i].blocks[k]);
+        free(kept_halves[i].blocks);
+    }
+}
+
+static inline void alloc_and_free_crosswise(size_t bytes)
+{
+    half_t h[2] = {{.bytes = bytes / 2, .seed = 1}, {.bytes = bytes / 2, .seed = 2}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, alloc_half, &h[i]);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++) CHECK(h[i].n > 0, "allocation failed");
+    /* thread i frees what thread 1-i allocated */
+    for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, free_half, &h[1 - i]);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    kept_halves[0] = h[0];
+    kept_halves[1] = h[1];
+}
+
+#endif
