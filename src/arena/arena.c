@@ -336,34 +336,41 @@ unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n)
     return got;
 }
 
+/* Per-block work is what a cross-thread free costs in the end, so it is
+ * kept short: the block's offset comes from its unit's map word (no
+ * descriptor arithmetic), and the bin's counters are updated once per run of
+ * blocks that share a bin. */
 void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
 {
     unsigned nregs = sc_nregs(sc);
     uint32_t now = atomic_load_explicit(&coarse_now_ms, memory_order_relaxed);
-    bin_t *locked = NULL;
-    arena_t *locked_arena = NULL;
+    bin_t *b = NULL;
+    unsigned freed = 0;
     for (unsigned i = 0; i < n; i++) {
         void *p = ptrs[i];
         chunk_t *c = chunk_of(p);
         arena_t *a = c->arena;
-        bin_t *b = &a->bins[sc];
-        if (b != locked) {
-            if (locked) pthread_mutex_unlock(&locked->lock);
+        if (&a->bins[sc] != b) {
+            if (b) {
+                b->curregs -= freed;
+                b->ndalloc += freed;
+                pthread_mutex_unlock(&b->lock);
+            }
+            b = &a->bins[sc];
+            freed = 0;
             pthread_mutex_lock(&b->lock);
-            locked = b;
-            locked_arena = a;
             b->nflushes++;
         }
-        run_t *r = chunk_run_of_word(c, c->map[chunk_unit_of(p)]);
-        uint32_t idx = sc_block_index(sc, (uint32_t)((char *)p - run_addr(c, r)));
+        uint32_t w = c->map[chunk_unit_of(p)];
+        run_t *r = chunk_run_of_word(c, w);
+        uint32_t idx = sc_block_index(sc, map_run_offset(w, p));
         uint64_t bit = (uint64_t)1 << (idx & 63);
         if (r->free_bits[idx >> 6] & bit) sable_fatal("free(): double free of %p", p);
         r->free_bits[idx >> 6] |= bit;
         r->nfree++;
         r->dirty = 1;
         r->aux = now;
-        b->curregs--;
-        b->ndalloc++;
+        freed++;
         if (r == b->cur) continue;
         if (r->nfree == nregs) {
             list_remove(&b->nonfull, r);
@@ -372,9 +379,10 @@ void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
             list_push(&b->nonfull, r);
         }
     }
-    if (locked) {
-        pthread_mutex_unlock(&locked->lock);
-        (void)locked_arena;
+    if (b) {
+        b->curregs -= freed;
+        b->ndalloc += freed;
+        pthread_mutex_unlock(&b->lock);
         arena_decay_tick();
     }
 }
