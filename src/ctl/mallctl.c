@@ -174,10 +174,11 @@ void ctl_frag_read(const ctl_stats_t *s, ctl_frag_t *o)
     o->meta_mapped = s->metadata > a.metadata ? s->metadata - a.metadata : 0;
 }
 
-/* The memory issue adds huge pages; until it exposes counters, none are
- * used and none fell back. */
-uint64_t ctl_hugepages_mapped(void) { return 0; }
-uint64_t ctl_hugepages_fallbacks(void) { return 0; }
+/* Chunks backed by the hugetlb pool (hugepages:hugetlb) and chunks that
+ * asked for it and fell back to normal pages. Transparent huge pages
+ * (hugepages:thp) are the kernel's choice and are not counted here. */
+uint64_t ctl_hugepages_mapped(void) { return arena_hugetlb_mapped(); }
+uint64_t ctl_hugepages_fallbacks(void) { return arena_hugetlb_fallbacks(); }
 
 /* ---- the tree ---- */
 
@@ -393,15 +394,27 @@ static int a_epoch(ctl_ctx_t *x, void *oldp, size_t *oldlenp, void *newp, size_t
     return ctl_read(oldp, oldlenp, &e, sizeof e);
 }
 
-/* Purge and decay do the same for now: every free run of the arena (or of
- * all arenas) goes back to the OS. */
-static int a_purge(ctl_ctx_t *x, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+/* arena.<i>.purge returns every dirty free run of the arena (or of all
+ * arenas) to the OS; arena.<i>.decay only those dirty for at least
+ * dirty_decay_ms (arg: 1 for purge, 0 for decay). */
+static int purge(ctl_ctx_t *x, bool all, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
 {
     int err = no_value(oldp, oldlenp, newp, newlen);
     if (err) return err;
-    (void)x;
-    arena_purge_all();
+    unsigned sel = arena_sel(x->idx[0]);
+    for (unsigned i = 0; i < arena_count(); i++)
+        if (sel == CTL_ARENAS_ALL || sel == i) arena_purge(i, all);
     return 0;
+}
+
+static int a_purge(ctl_ctx_t *x, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+{
+    return purge(x, true, oldp, oldlenp, newp, newlen);
+}
+
+static int a_decay(ctl_ctx_t *x, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+{
+    return purge(x, false, oldp, oldlenp, newp, newlen);
 }
 
 static int a_tcache_flush(ctl_ctx_t *x, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
@@ -475,7 +488,7 @@ static const ctl_node_t arenas_kids[] = {
 
 static const ctl_node_t arena_leaves[] = {
     ACT("purge", a_purge),
-    ACT("decay", a_purge),
+    ACT("decay", a_decay),
 };
 static const ctl_node_t arena_index[] = {INDEX(valid_arena, arena_leaves)};
 
