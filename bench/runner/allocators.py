@@ -18,10 +18,11 @@ DEFAULT_ORDER = ["glibc", "jemalloc", "tcmalloc", "mimalloc", "sable"]
 
 
 class Allocator:
-    def __init__(self, name, path=None, version=None):
+    def __init__(self, name, path=None, version=None, env=None):
         self.name = name
         self.path = path          # None for glibc: nothing to preload
         self.version = version
+        self.env = dict(env or {})  # set in the workload's environment
 
     @property
     def is_glibc(self):
@@ -62,11 +63,14 @@ def version_of(name, path, repo_root=None):
     return sysinfo.version_of_file(path)
 
 
-def resolve(build_dir, selected=None, extra=(), repo_root=None):
+def resolve(build_dir, selected=None, extra=(), repo_root=None, confs=()):
     """Returns (allocators, missing): the selected allocators whose library
     exists, and (name, reason) for the ones that cannot run. selected is a
     list of names or None for all; unknown names are reported as missing."""
-    known = candidates(build_dir, extra)
+    # --conf NAME=VALUE: sable again, with SABLE_CONF=VALUE.
+    conf_env = {name: {"SABLE_CONF": value} for name, value in confs}
+    known = candidates(build_dir, list(extra) +
+                       [(name, sable_lib(build_dir)) for name, _ in confs])
     names = [n for n, _ in known]
     if selected is None:
         selected = names
@@ -80,6 +84,10 @@ def resolve(build_dir, selected=None, extra=(), repo_root=None):
         if path is not None and not os.path.exists(path):
             missing.append((name, "library not found: %s" % path))
             continue
-        allocs.append(Allocator(name, path,
-                                version_of(name, path, repo_root)))
+        version = version_of("sable" if name in conf_env else name, path,
+                             repo_root)
+        if name in conf_env:
+            version = "%s, SABLE_CONF=%s" % (version,
+                                              conf_env[name]["SABLE_CONF"])
+        allocs.append(Allocator(name, path, version, conf_env.get(name)))
     return allocs, missing

@@ -168,6 +168,13 @@ class Workload:
             return self.libc_preload
         return alloc.path
 
+    def env_for(self, alloc, extra=None):
+        """The child's environment: the allocator's preload and its own
+        settings (e.g. SABLE_CONF for a --conf variant), then extra."""
+        env = dict(alloc.env)
+        env.update(extra or {})
+        return child_env(self.preload_for(alloc), env)
+
     def run(self, alloc, ctx, run_no):
         raise NotImplementedError
 
@@ -241,7 +248,7 @@ class Synthetic(Workload):
     def run(self, alloc, ctx, run_no):
         rec = Run(self.name, alloc.name, run_no)
         res = execute.run([self.binary] + self.args(ctx),
-                          env=child_env(self.preload_for(alloc)),
+                          env=self.env_for(alloc),
                           cwd=ctx.workdir, timeout=ctx.timeout)
         fill_measurements(rec, res)
         if not check_exit(rec, res):
@@ -276,9 +283,9 @@ class Python(Workload):
 
     def run(self, alloc, ctx, run_no):
         rec = Run(self.name, alloc.name, run_no)
-        env = child_env(self.preload_for(alloc),
-                        {"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0",
-                         "PYTHONDONTWRITEBYTECODE": "1"})
+        env = self.env_for(alloc,
+                           {"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0",
+                            "PYTHONDONTWRITEBYTECODE": "1"})
         res = execute.run([self.exe, "-c", programs.PYTHON_SCRIPT,
                            str(self.size(ctx))], env=env, cwd=ctx.workdir,
                           timeout=ctx.timeout)
@@ -319,7 +326,7 @@ class Sqlite(Workload):
     def run(self, alloc, ctx, run_no):
         rec = Run(self.name, alloc.name, run_no)
         res = execute.run([self.exe, "-bail", ":memory:"],
-                          env=child_env(self.preload_for(alloc)),
+                          env=self.env_for(alloc),
                           cwd=ctx.workdir, timeout=ctx.timeout,
                           stdin_path=self.script)
         fill_measurements(rec, res)
@@ -365,7 +372,7 @@ class Gcc(Workload):
             os.unlink(obj)
         res = execute.run([self.exe, "-O1", "-frandom-seed=sable", "-c",
                            self.source, "-o", obj],
-                          env=child_env(self.preload_for(alloc)),
+                          env=self.env_for(alloc),
                           cwd=ctx.workdir, timeout=ctx.timeout,
                           tree=self.sample_tree)
         fill_measurements(rec, res)
@@ -419,7 +426,7 @@ class Redis(Workload):
         cmd = [self.server, "--port", str(port), "--bind", "127.0.0.1",
                "--save", "", "--appendonly", "no", "--daemonize", "no",
                "--dir", ctx.workdir]
-        child = execute.start(cmd, env=child_env(self.preload_for(alloc)),
+        child = execute.start(cmd, env=self.env_for(alloc),
                               cwd=ctx.workdir)
         sampler = None
         pid = child.pid()

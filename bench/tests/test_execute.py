@@ -146,6 +146,28 @@ class WorkloadFailureTest(unittest.TestCase):
         # ld.so warns about a missing preload and goes on.
         self.assertEqual(r.checksum, lib)
 
+    def test_allocator_settings_reach_the_workload(self):
+        w = fake("ok")
+        env = w.env_for(Allocator("decay0", "/x.so",
+                                  env={"SABLE_CONF": "dirty_decay_ms:0"}),
+                        {"EXTRA": "1"})
+        self.assertEqual(env["SABLE_CONF"], "dirty_decay_ms:0")
+        self.assertEqual(env["LD_PRELOAD"], "/x.so")
+        self.assertEqual(env["EXTRA"], "1")
+
+    def test_conf_variant_is_sable_with_sable_conf(self):
+        from runner import allocators
+        build = fakes.make_build(["ok"])
+        open(os.path.join(build, "libsable.so"), "w").close()
+        allocs, missing = allocators.resolve(
+            build, ["sable", "decay0"], confs=[("decay0", "dirty_decay_ms:0")])
+        self.assertEqual(missing, [])
+        by_name = {a.name: a for a in allocs}
+        self.assertEqual(by_name["decay0"].path, by_name["sable"].path)
+        self.assertEqual(by_name["decay0"].env,
+                         {"SABLE_CONF": "dirty_decay_ms:0"})
+        self.assertEqual(by_name["sable"].env, {})
+
     def test_glibc_debugging_variables_are_not_passed_on(self):
         from runner.workloads import child_env
         with mock.patch.dict(os.environ, {"MALLOC_PERTURB_": "165",
