@@ -375,5 +375,20 @@ def publish(summary, meta, made, outdir, page="benchmarks"):
                            header=header)
     with open(os.path.join(docs, page + ".md"), "w") as f:
         f.write(scrub(text, meta.get("workdir")))
+    readme = os.path.join(REPO_ROOT, "README.md")
+    if page == "benchmarks" and os.path.exists(readme):
+        with open(readme) as f:
+            old = f.read()
+        try:
+            new = report.replace_between(
+                old, report.README_BEGIN, report.README_END,
+                scrub(report.readme_summary(summary, meta, machine),
+                      meta.get("workdir")))
+        except ValueError:
+            log("bench/run: README.md has no bench-summary markers; "
+                "not updated")
+        else:
+            with open(readme, "w") as f:
+                f.write(new)
     log("bench/run: published docs/%s.md and %d plots in docs/img/"
         % (page, len(published)))

@@ -189,3 +189,22 @@ class CsvTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReadmeSectionTest(unittest.TestCase):
+    def test_section_between_markers_is_replaced_and_the_rest_kept(self):
+        from runner import report
+        text = "intro\n%s\nold table\n%s\noutro\n" % (report.README_BEGIN,
+                                                        report.README_END)
+        new = report.replace_between(text, report.README_BEGIN,
+                                     report.README_END, "new table")
+        self.assertIn("new table", new)
+        self.assertNotIn("old table", new)
+        self.assertTrue(new.startswith("intro\n"))
+        self.assertTrue(new.endswith("outro\n"))
+
+    def test_missing_markers_raise(self):
+        from runner import report
+        with self.assertRaises(ValueError):
+            report.replace_between("no markers", report.README_BEGIN,
+                                   report.README_END, "x")
