@@ -55,3 +55,6 @@ bool pm_range_free(uintptr_t addr, size_t size)
         if (pm_lookup(s << PM_SLOT_SHIFT) != 0) return false;
     return true;
 }
+
+void pm_prefork(void) { pthread_mutex_lock(&pm_lock); }
+void pm_postfork(void) { pthread_mutex_unlock(&pm_lock); }

@@ -64,6 +64,11 @@ static inline uintptr_t pm_lookup(uintptr_t p)
  * Returns false if a leaf could not be allocated (nothing changed then). */
 bool pm_set(uintptr_t addr, size_t size, uintptr_t value);
 
+/* fork: the leaf-creation lock, taken after the huge lock (pm_set runs
+ * under arena locks) and before the metadata lock (leaves come from it). */
+void pm_prefork(void);
+void pm_postfork(void);
+
 /* True if every slot overlapping [addr, addr+size) is unclaimed. */
 bool pm_range_free(uintptr_t addr, size_t size);
 

@@ -42,26 +42,39 @@
 /* ---- the control lock and the snapshot ---- */
 
 static pthread_mutex_t ctl_mtx = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
-static atomic_int ctl_atfork_done;
+static pthread_once_t ctl_fork_once = PTHREAD_ONCE_INIT;
 
-static void ctl_prefork(void) { pthread_mutex_lock(&ctl_mtx); }
-static void ctl_postfork_parent(void) { pthread_mutex_unlock(&ctl_mtx); }
+/* Both control locks are taken before fork, ahead of the allocator's own
+ * (they are held while stats are read from the arenas): through the
+ * allocator's fork hooks, so the order is fixed whoever initialises first. */
+static void ctl_prefork(void)
+{
+    pthread_mutex_lock(&ctl_mtx);
+    ctl_stats_prefork();
+}
+static void ctl_postfork_parent(void)
+{
+    ctl_stats_postfork();
+    pthread_mutex_unlock(&ctl_mtx);
+}
 static void ctl_postfork_child(void)
 {
+    ctl_stats_postfork();
     /* The child's thread is not the owner glibc recorded: start afresh. */
     static const pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
     memcpy(&ctl_mtx, &fresh, sizeof ctl_mtx);
+}
+static void ctl_fork_register(void)
+{
+    tcache_fork_hook(ctl_prefork, ctl_postfork_parent, ctl_postfork_child);
 }
 
 const ctl_stats_t *ctl_begin(bool refresh)
 {
     if (!tcache_global_init()) return NULL;
-    /* Registered on first use, outside the lock (pthread_atfork may
-     * allocate), after the allocator's own handlers: handlers of a later
-     * registration run first before fork, so this lock is taken before the
-     * arenas' and a thread refreshing stats can finish. */
-    if (!atomic_exchange(&ctl_atfork_done, 1))
-        pthread_atfork(ctl_prefork, ctl_postfork_parent, ctl_postfork_child);
+    /* Before the first lock is taken: pthread_once makes every other caller
+     * wait until the hook is in place. */
+    pthread_once(&ctl_fork_once, ctl_fork_register);
     pthread_mutex_lock(&ctl_mtx);
     const ctl_stats_t *s = refresh ? ctl_stats_refresh() : ctl_stats_current();
     if (s == NULL) pthread_mutex_unlock(&ctl_mtx);

@@ -65,3 +65,6 @@ size_t ctl_class_allocated(const ctl_stats_t *s, unsigned c)
     }
     return na > nf ? (size_t)(na - nf) * sc_size(c) : 0;
 }
+
+void ctl_stats_prefork(void) { pthread_mutex_lock(&ctl_lock); }
+void ctl_stats_postfork(void) { pthread_mutex_unlock(&ctl_lock); }

@@ -14,6 +14,7 @@
 
 #include "arena/huge.h"
 #include "arena/meta.h"
+#include "arena/pagemap.h"
 #include "ctl/options.h"
 
 /* Both start with every bin at NULL/NULL/NULL: empty and full at once. */
@@ -346,11 +347,33 @@ void tcache_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_byte
     pthread_mutex_unlock(&pool_lock);
 }
 
+#define FORK_HOOKS 4
+static struct {
+    void (*prefork)(void), (*parent)(void), (*child)(void);
+} fork_hooks[FORK_HOOKS];
+static _Atomic unsigned nfork_hooks;
+
+void tcache_fork_hook(void (*prefork)(void), void (*postfork_parent)(void),
+                      void (*postfork_child)(void))
+{
+    pthread_mutex_lock(&pool_lock);
+    unsigned n = atomic_load_explicit(&nfork_hooks, memory_order_relaxed);
+    if (n == FORK_HOOKS) sable_fatal("tcache_fork_hook: too many hooks");
+    fork_hooks[n].prefork = prefork;
+    fork_hooks[n].parent = postfork_parent;
+    fork_hooks[n].child = postfork_child;
+    atomic_store_explicit(&nfork_hooks, n + 1, memory_order_release);
+    pthread_mutex_unlock(&pool_lock);
+}
+
 static void prefork(void)
 {
+    unsigned n = atomic_load_explicit(&nfork_hooks, memory_order_acquire);
+    for (unsigned i = 0; i < n; i++) fork_hooks[i].prefork();
     pthread_mutex_lock(&pool_lock);
     arena_prefork();
     huge_prefork();
+    pm_prefork();
     meta_prefork();
 }
 
@@ -358,16 +381,26 @@ static void prefork(void)
  * release them. In the child, the caches of threads that did not survive
  * the fork are simply never used again; blocks they held are lost, blocks
  * they had handed out can be freed normally. */
-static void postfork(void)
+static void postfork_locks(void)
 {
     meta_postfork();
+    pm_postfork();
     huge_postfork();
     arena_postfork();
     pthread_mutex_unlock(&pool_lock);
 }
 
+static void postfork(void)
+{
+    postfork_locks();
+    for (unsigned i = atomic_load_explicit(&nfork_hooks, memory_order_acquire); i-- > 0;)
+        fork_hooks[i].parent();
+}
+
 static void postfork_child(void)
 {
-    postfork();
+    postfork_locks();
+    for (unsigned i = atomic_load_explicit(&nfork_hooks, memory_order_acquire); i-- > 0;)
+        fork_hooks[i].child();
     atomic_store_explicit(&bg_started, 0, memory_order_relaxed);
 }

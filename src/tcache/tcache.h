@@ -73,6 +73,15 @@ arena_t *tcache_arena(void);
 /* Returns every cached block of the calling thread to the arenas. */
 void tcache_flush(void);
 
+/* fork: modules above (ctl) hand their locks' handlers to the allocator's
+ * own pthread_atfork handlers, so that every lock is taken in one fixed
+ * order: hooks (in registration order), the cache pool, each arena, huge
+ * objects, the page map, metadata. A hook's prefork runs before the
+ * allocator's locks are taken; its postfork functions after they are
+ * released. At most 4 hooks. */
+void tcache_fork_hook(void (*prefork)(void), void (*postfork_parent)(void),
+                      void (*postfork_child)(void));
+
 /* Counts an allocation / free served outside the caches (large with
  * alignment, above SC_CACHED_MAX, huge) for the calling thread. */
 void tcache_count_big(size_t alloc_bytes, size_t free_bytes);
