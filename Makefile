@@ -10,7 +10,9 @@ BENCH_ARGS ?=
 # Sanitizer builds of the prefixed API (no preload: a sanitizer owns malloc).
 SAN_OPTS = -Dpreload=false -Dbench=false -Db_lundef=false --buildtype=debugoptimized
 
-.PHONY: all deps build check check-asan check-tsan bench test clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build check check-asan check-tsan bench fuzz test clean
 
 all: build
 
@@ -39,6 +41,10 @@ check-asan: deps
 check-tsan: deps
 	[ -f $(BUILD)-tsan/build.ninja ] || CC=clang CXX=clang++ $(MESON) setup $(BUILD)-tsan $(SAN_OPTS) -Db_sanitize=thread
 	$(MESON) test -C $(BUILD)-tsan --print-errorlogs --num-processes 2
+
+# Fuzz the prefixed API's call sequences for FUZZ_SECONDS (see tests/fuzz/README.md).
+fuzz: deps
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: build
 	$(PYTHON) bench/run $(if $(QUICK),--quick,) $(BENCH_ARGS)

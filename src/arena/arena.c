@@ -391,11 +391,15 @@ void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
 
 void *arena_large_alloc(arena_t *a, size_t size, size_t align)
 {
-    unsigned units = (unsigned)(size >> UNIT_SHIFT);
-    unsigned align_units = align > UNIT_SIZE ? (unsigned)(align >> UNIT_SHIFT) : 1;
-    if ((size_t)units + align_units - 1 > CHUNK_USABLE_UNITS) return NULL;
+    /* In size_t: an alignment of 2^44 or more would truncate in 32 bits and
+     * pass as "no alignment" (found by the call-sequence fuzzer). One that
+     * cannot fit in a chunk returns NULL; the caller tries a huge mapping. */
+    size_t units = size >> UNIT_SHIFT;
+    size_t align_units = align > UNIT_SIZE ? align >> UNIT_SHIFT : 1;
+    if (align_units > CHUNK_USABLE_UNITS || units + align_units - 1 > CHUNK_USABLE_UNITS)
+        return NULL;
     pthread_mutex_lock(&a->lock);
-    run_t *r = run_alloc(a, units, align_units, MAP_LARGE, sc_of(size));
+    run_t *r = run_alloc(a, (unsigned)units, (unsigned)align_units, MAP_LARGE, sc_of(size));
     if (r) {
         a->large_allocated += size;
         a->nlarge++;
