@@ -105,7 +105,7 @@ void api_free_slow(void *p, const char *fn)
             tcache_free(p, in.run->sc);
         } else {
             tcache_count_big(0, in.usable);
-            arena_large_free(in.chunk, in.run);
+            arena_large_free(p);
         }
         return;
     case PTR_HUGE:

@@ -410,20 +410,7 @@ void *arena_large_alloc(arena_t *a, size_t size, size_t align)
     return r ? run_addr(chunk_of(r), r) : NULL;
 }
 
-void arena_large_free(chunk_t *c, run_t *r)
-{
-    arena_t *a = c->arena;
-    pthread_mutex_lock(&a->lock);
-    if (r->kind != MAP_LARGE) sable_fatal("free(): double free of %p", run_addr(c, r));
-    a->large_allocated -= (size_t)r->nunits << UNIT_SHIFT;
-    a->nlarge--;
-    a->nlarge_dalloc++;
-    run_free(a, c, r);
-    pthread_mutex_unlock(&a->lock);
-    arena_decay_tick();
-}
-
-void arena_large_free_ptr(void *p)
+void arena_large_free(void *p)
 {
     chunk_t *c = chunk_of(p);
     arena_t *a = c->arena;

@@ -66,10 +66,11 @@ void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n);
 /* A large object of class size `size` (SC_SMALL_MAX < size <= SC_LARGE_MAX)
  * aligned to `align` (a power of two). NULL when out of memory. */
 void *arena_large_alloc(arena_t *a, size_t size, size_t align);
-void arena_large_free(chunk_t *c, run_t *r);
 /* Frees the large run starting at p (a pointer in a chunk); aborts with a
- * double-free message if p no longer starts a large run. */
-void arena_large_free_ptr(void *p);
+ * double-free message if p no longer starts a large run (checked under the
+ * arena lock: a block cached by a thread can be freed twice unnoticed until
+ * then). */
+void arena_large_free(void *p);
 /* Grows or shrinks a large run in place to class size `size`. */
 bool arena_large_resize(chunk_t *c, run_t *r, size_t size);
 

@@ -72,7 +72,7 @@ static void flush_blocks(unsigned sc, void *const *ptrs, unsigned n)
         arena_bin_flush(sc, ptrs, n);
         return;
     }
-    for (unsigned i = 0; i < n; i++) arena_large_free_ptr(ptrs[i]);
+    for (unsigned i = 0; i < n; i++) arena_large_free(ptrs[i]);
 }
 
 static void counts_add(tcache_counts_t *dst, const tcache_counts_t *src)

@@ -93,9 +93,9 @@ Test(arena, freed_runs_merge_and_an_empty_chunk_stays_as_spare)
     chunk_t *ch = chunk_of(a);
     cr_assert_eq(chunk_of(b), ch);
     cr_assert_eq(chunk_of(c), ch);
-    arena_large_free(ch, run_of(b));
-    arena_large_free(ch, run_of(a));
-    arena_large_free(ch, run_of(c));
+    arena_large_free(b);
+    arena_large_free(a);
+    arena_large_free(c);
     cr_assert_eq(ch->nfree_units, CHUNK_USABLE_UNITS);
     cr_assert_eq(A->spare, ch);
     uint32_t w = ch->map[CHUNK_HEADER_UNITS];
@@ -114,10 +114,10 @@ Test(arena, a_second_empty_chunk_is_unmapped)
     cr_assert_not_null(c);
     chunk_t *cc = chunk_of(c);
     cr_assert_neq(cc, chunk_of(a));
-    arena_large_free(chunk_of(a), run_of(a));
-    arena_large_free(chunk_of(b), run_of(b));
+    arena_large_free(a);
+    arena_large_free(b);
     cr_assert_eq(A->spare, chunk_of(a));
-    arena_large_free(cc, run_of(c));
+    arena_large_free(c);
     cr_assert_eq(pm_lookup((uintptr_t)cc), 0, "released chunk left the page map");
     cr_assert_eq(A->nchunks, 1);
 }
