@@ -40,6 +40,7 @@ static _Atomic unsigned next_arena;
 static uint16_t bin_cap[SC_NCACHED];
 static size_t total_slots;
 
+
 static void compute_caps(void)
 {
     total_slots = 0;
@@ -53,7 +54,7 @@ static void compute_caps(void)
             cap = cap < 1 ? 1 : cap > 4 ? 4 : cap;
         }
         bin_cap[c] = (uint16_t)cap;
-        total_slots += cap;
+        total_slots += 2 * cap; /* the local and the remote stack */
     }
 }
 
@@ -182,6 +183,11 @@ static tcache_t *thread_init(void)
         slot += bin_cap[c];
         tc->empty[c] = tc->cur[c] = slot;
     }
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        tc->rfull[c] = slot;
+        slot += bin_cap[c];
+        tc->rempty[c] = tc->rcur[c] = slot;
+    }
     unsigned i = atomic_fetch_add_explicit(&next_arena, 1, memory_order_relaxed);
     tc->arena = arena_get(i % arena_count());
     atomic_fetch_add_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
@@ -206,6 +212,9 @@ static void bin_flush_all(tcache_t *tc)
         unsigned n = (unsigned)(tc->empty[c] - tc->cur[c]);
         if (n) flush_blocks(c, tc->cur[c], n);
         tc->cur[c] = tc->empty[c];
+        n = (unsigned)(tc->rempty[c] - tc->rcur[c]);
+        if (n) flush_blocks(c, tc->rcur[c], n);
+        tc->rcur[c] = tc->rempty[c];
     }
 }
 
@@ -267,6 +276,10 @@ void tcache_free_slow(tcache_t *tc, void *p, unsigned sc)
         if (tc) count_uncached(sc, 0, 1);
         return;
     }
+    if (chunk_of(p)->arena != tc->arena) {
+        tcache_free_remote_slow(tc, p, sc);
+        return;
+    }
     if (tc->cur[sc] == tc->full[sc]) {
         /* Return the older half (the bottom of the stack); keep the blocks
          * freed most recently, they are the warmest in cache. */
@@ -278,6 +291,30 @@ void tcache_free_slow(tcache_t *tc, void *p, unsigned sc)
         bg_maybe_start();
     }
     *--tc->cur[sc] = p;
+    tc->counts.nfree[sc]++;
+}
+
+/* A remote stack is full (or this thread has no cache yet): the whole
+ * stack goes back to the owning arenas, which are usually one. */
+void tcache_free_remote_slow(tcache_t *tc, void *p, unsigned sc)
+{
+    if (tc->state == TCACHE_BOOT) tc = thread_init();
+    if (tc == NULL || tc->state == TCACHE_DEAD) {
+        flush_blocks(sc, &p, 1);
+        if (tc) count_uncached(sc, 0, 1);
+        return;
+    }
+    if (chunk_of(p)->arena == tc->arena) {
+        tcache_free_slow(tc, p, sc);
+        return;
+    }
+    if (tc->rcur[sc] == tc->rfull[sc]) {
+        unsigned n = (unsigned)(tc->rempty[sc] - tc->rfull[sc]);
+        flush_blocks(sc, tc->rfull[sc], n);
+        tc->rcur[sc] = tc->rempty[sc];
+        bg_maybe_start();
+    }
+    *--tc->rcur[sc] = p;
     tc->counts.nfree[sc]++;
 }
 
@@ -342,6 +379,10 @@ void tcache_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_byte
         for (unsigned c = 0; c < SC_NCACHED; c++) {
             void **cur = __atomic_load_n(&tc->cur[c], __ATOMIC_RELAXED);
             *cached_bytes += (size_t)(tc->empty[c] - cur) * sc_size(c);
+        }
+        for (unsigned c = 0; c < SC_NCACHED; c++) {
+            void **rcur = __atomic_load_n(&tc->rcur[c], __ATOMIC_RELAXED);
+            *cached_bytes += (size_t)(tc->rempty[c] - rcur) * sc_size(c);
         }
     }
     pthread_mutex_unlock(&pool_lock);

@@ -17,6 +17,14 @@
  * full[]) rather than in a struct per bin, so the fast path addresses them
  * as base + class * 8 with no multiply.
  *
+ * A cache reuses only blocks of its own arena. A block of another arena
+ * (allocated by a thread of that arena, freed here) is pushed onto a second
+ * stack of its class, the remote stack (rcur[], rfull[], rempty[]), which is
+ * returned to the owning arenas in batches and never handed out again by
+ * this thread: handing it out would put this thread's data next to the
+ * other thread's in one cache line (false sharing), and would drain one
+ * arena's memory into another's threads.
+ *
  * The TLS pointer starts at a static cache whose bins are all empty and full
  * at once (three NULLs), so a thread's first malloc and first free fall into
  * the slow path, which sets the thread up: no "initialised?" test on the fast
@@ -52,7 +60,10 @@ typedef struct tcache {
     void **empty[SC_NCACHED]; /* one past the bottom: cur == empty means no blocks */
     void **full[SC_NCACHED];  /* lowest slot: cur == full means no room */
     tcache_counts_t counts;
-    arena_t *arena;
+    void **rcur[SC_NCACHED];   /* remote stacks: blocks of other arenas */
+    void **rempty[SC_NCACHED];
+    void **rfull[SC_NCACHED];
+    arena_t *arena; /* blocks of this arena are cached for reuse */
     struct tcache *next_free;            /* recycled caches */
     struct tcache *next_live, *prev_live; /* every live cache, for stats */
     tcache_state_t state;
@@ -63,6 +74,7 @@ extern __thread tcache_t *tcache_tls __attribute__((tls_model(SABLE_TLS_MODEL)))
 
 void *tcache_alloc_slow(tcache_t *tc, unsigned sc) SABLE_NOINLINE;
 void tcache_free_slow(tcache_t *tc, void *p, unsigned sc) SABLE_NOINLINE;
+void tcache_free_remote_slow(tcache_t *tc, void *p, unsigned sc) SABLE_NOINLINE;
 
 /* Process-wide set-up (idempotent); false if it failed (out of memory). */
 bool tcache_global_init(void);
@@ -108,13 +120,25 @@ SABLE_INLINE void *tcache_alloc(unsigned sc)
 SABLE_INLINE void tcache_free(void *p, unsigned sc)
 {
     tcache_t *tc = tcache_tls;
-    void **cur = tc->cur[sc];
-    if (unlikely(cur == tc->full[sc])) {
-        tcache_free_slow(tc, p, sc);
-        return;
+    void **cur;
+    if (likely(chunk_of(p)->arena == tc->arena)) {
+        cur = tc->cur[sc];
+        if (unlikely(cur == tc->full[sc])) {
+            tcache_free_slow(tc, p, sc);
+            return;
+        }
+        tc->cur[sc] = cur - 1;
+    } else {
+        /* The boot and dead caches have no arena: they always land here,
+         * with empty-and-full remote stacks, and take the slow path. */
+        cur = tc->rcur[sc];
+        if (unlikely(cur == tc->rfull[sc])) {
+            tcache_free_remote_slow(tc, p, sc);
+            return;
+        }
+        tc->rcur[sc] = cur - 1;
     }
-    *--cur = p;
-    tc->cur[sc] = cur;
+    cur[-1] = p;
     tc->counts.nfree[sc]++;
 }
 
