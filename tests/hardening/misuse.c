@@ -32,6 +32,8 @@ enum df_mode {
     DF_IMMEDIATE,   /* free(p); free(p); */
     DF_DELAYED,     /* p, q of the same size; free(p); free(q); free(p); */
     DF_INTERLEAVED, /* free(p); malloc(200); malloc(5000); free(p); */
+    DF_FLUSHED,     /* free(p); the thread cache flushed to the arena; free(p); */
+    DF_AFTER_FREES, /* free(p); then frees of 300 other blocks of p's size; free(p); */
 };
 
 struct hcase {
@@ -169,6 +171,25 @@ static void double_free(const struct hcase *c)
         }
         break;
     }
+    case DF_AFTER_FREES: {
+        /* enough frees of p's class to fill the thread cache, so that it
+         * flushes its older half, p included, to the arena */
+        enum { OTHERS = 300 };
+        static void *others[OTHERS];
+        int n = c->size > 2 * MiB ? 8 : OTHERS; /* huge: address space only */
+        for (int i = 0; i < n; i++)
+            if (!(others[i] = M_MALLOC(c->size)))
+                _exit(3);
+        M_FREE(p);
+        for (int i = 0; i < n; i++)
+            M_FREE(others[i]);
+        break;
+    }
+    case DF_FLUSHED:
+        M_FREE(p);
+        if (sable_mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) != 0)
+            _exit(3);
+        break;
     }
     void *again = launder(p);
     runner_publish((uintptr_t)again, 0, 0);
@@ -361,7 +382,9 @@ static void guard_after_huge(const struct hcase *c)
 #define DF_CASES(label, sz)                                                                        \
     {"double-free-" label "-immediate", NULL, DOUBLE, double_free, (sz), DF_IMMEDIATE},            \
     {"double-free-" label "-delayed", NULL, DOUBLE, double_free, (sz), DF_DELAYED},                \
-    {"double-free-" label "-interleaved", NULL, DOUBLE, double_free, (sz), DF_INTERLEAVED}
+    {"double-free-" label "-interleaved", NULL, DOUBLE, double_free, (sz), DF_INTERLEAVED},        \
+    {"double-free-" label "-flushed", NULL, DOUBLE, double_free, (sz), DF_FLUSHED},                \
+    {"double-free-" label "-after-frees", NULL, DOUBLE, double_free, (sz), DF_AFTER_FREES}
 
 static const struct hcase cases[] = {
     {"free-wild", NULL, INVALID("free"), free_wild, 0, 0},
