@@ -1,6 +1,6 @@
 /* pthread_cancel of threads that run malloc/free-heavy loops and block in
- * cancellation points (usleep, or read on a pipe nobody writes), 200 threads
- * in waves of 20. A cleanup handler frees the thread's last block while the
+ * cancellation points (usleep, or read on a pipe nobody writes) or only pass
+ * through one (pthread_testcancel), 200 threads in waves of 20. A cleanup handler frees the thread's last block while the
  * thread unwinds. Afterwards the process allocates and frees normally, from
  * the main thread and from a new thread, and exits 0. */
 #include <pthread.h>
@@ -79,11 +79,22 @@ static void *worker_main(void *arg)
         w->held = M_REALLOC(w->held, size_of(&rng));
         CHECK(w->held != NULL, "realloc in a worker");
         atomic_fetch_add(&w->iterations, 1);
-        if (w->id % 2 == 0) {
+        switch (w->id % 3) {
+        case 0:
             usleep(100);
-        } else {
+            break;
+        case 1: {
             char c;
             (void)!read(never_written[0], &c, 1); /* blocks until cancelled */
+            break;
+        }
+        default:
+            /* never blocks: the cancel request arrives while the thread is
+             * inside malloc and free, and must wait for this point (a
+             * cancellation point inside the allocator would end the thread
+             * there, holding whatever it held) */
+            pthread_testcancel();
+            break;
         }
     }
     pthread_cleanup_pop(1);
@@ -115,7 +126,7 @@ int main(void)
         /* cancel each one once it has been round its loop (the usleep ones
          * a few times, so that some are caught in the middle of it) */
         for (int i = base; i < base + WAVE; i++) {
-            int want = i % 2 == 0 ? 1 + i % 7 : 1;
+            int want = i % 3 == 0 ? 1 + i % 7 : 1;
             while (atomic_load(&workers[i].iterations) < want)
                 usleep(50);
             CHECK(pthread_cancel(workers[i].th) == 0, "pthread_cancel");
