@@ -6,6 +6,7 @@
  *
  *   hardening-<case> <case>             the parent: runs and checks the child
  *   hardening-<case> --child <case>     the child: performs the misuse
+ *   --list, --registered CASE...        the table, and a check of meson.build's
  *
  * Built twice (see hard.h): unprefixed through libsable.so, and prefixed
  * against the core library. */
@@ -458,6 +459,25 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
             printf("%s\n", cases[i].name);
         return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "--registered") == 0) {
+        /* meson.build's list of cases (the rest of argv) must be this table */
+        int bad = 0;
+        for (int i = 2; i < argc; i++)
+            if (!find_case(argv[i])) {
+                printf("registered in meson.build, not in misuse.c: %s\n", argv[i]);
+                bad = 1;
+            }
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            int found = 0;
+            for (int j = 2; j < argc; j++)
+                found |= strcmp(argv[j], cases[i].name) == 0;
+            if (!found) {
+                printf("in misuse.c, not registered in meson.build: %s\n", cases[i].name);
+                bad = 1;
+            }
+        }
+        return bad;
     }
     const struct hcase *c = argc == 2 ? find_case(argv[1]) : NULL;
     if (!c) {
