@@ -106,8 +106,8 @@ EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void 
 /* delete */
 EXPORT void _ZdlPv(void *p) { api_free_named(p, "operator delete"); }
 EXPORT void _ZdaPv(void *p) { api_free_named(p, "operator delete[]"); }
-EXPORT void _ZdlPvm(void *p, size_t n) { api_free_sized(p, n, "operator delete"); }
-EXPORT void _ZdaPvm(void *p, size_t n) { api_free_sized(p, n, "operator delete[]"); }
+EXPORT void _ZdlPvm(void *p, size_t n) { api_free_sized_fast(p, n, "operator delete"); }
+EXPORT void _ZdaPvm(void *p, size_t n) { api_free_sized_fast(p, n, "operator delete[]"); }
 EXPORT void _ZdlPvRKSt9nothrow_t(void *p, const void *nt)
 {
     (void)nt;
@@ -130,13 +130,11 @@ EXPORT void _ZdaPvSt11align_val_t(void *p, size_t al)
 }
 EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t al)
 {
-    (void)al;
-    api_free_sized(p, n, "operator delete");
+    api_free_sized(p, n, al, "operator delete");
 }
 EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t al)
 {
-    (void)al;
-    api_free_sized(p, n, "operator delete[]");
+    api_free_sized(p, n, al, "operator delete[]");
 }
 EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *nt)
 {

@@ -38,11 +38,10 @@ EXPORT int malloc_trim(size_t pad) { return api_trim(pad); }
 /* C23 sized deallocation (not yet declared by every libc's headers). */
 EXPORT void free_sized(void *p, size_t size);
 EXPORT void free_aligned_sized(void *p, size_t align, size_t size);
-void free_sized(void *p, size_t size) { api_free_sized(p, size, "free_sized"); }
+void free_sized(void *p, size_t size) { api_free_sized_fast(p, size, "free_sized"); }
 void free_aligned_sized(void *p, size_t align, size_t size)
 {
-    (void)align;
-    api_free_sized(p, size, "free_aligned_sized");
+    api_free_sized(p, size, align, "free_aligned_sized");
 }
 
 /* Old and internal names. The aliases are the same functions; they need not

@@ -33,7 +33,7 @@ SABLE_HIDDEN void *api_memalign(size_t align, size_t n);
 SABLE_HIDDEN void *api_valloc(size_t n);
 SABLE_HIDDEN void *api_pvalloc(size_t n);
 SABLE_HIDDEN size_t api_usable_size(const void *p);
-SABLE_HIDDEN void api_free_sized(void *p, size_t size, const char *fn);
+SABLE_HIDDEN void api_free_sized(void *p, size_t size, size_t align, const char *fn);
 SABLE_HIDDEN int api_trim(size_t pad);
 SABLE_HIDDEN void api_init(void);
 
@@ -69,5 +69,23 @@ SABLE_INLINE void api_free_named(void *p, const char *fn)
 }
 
 SABLE_INLINE void api_free(void *p) { api_free_named(p, "free"); }
+
+/* Sized free (free_sized, C++ sized delete): the free fast path plus one
+ * check that the size maps to the block's class. Anything else, including a
+ * mismatch, goes to api_free_sized, which checks fully and names both
+ * sizes. */
+SABLE_INLINE void api_free_sized_fast(void *p, size_t size, const char *fn)
+{
+    if (likely(pm_is_chunk((uintptr_t)p)) && likely(size <= SC_SMALL_MAX)) {
+        uint32_t w = chunk_of(p)->map[chunk_unit_of(p)];
+        unsigned sc = MAP_CLASS(w);
+        if (likely((w & MAP_KIND_MASK) == 0) && likely(sc_of_small(size) == sc) &&
+            likely(sc_is_block_start(sc, map_run_offset(w, p)))) {
+            tcache_free(p, sc);
+            return;
+        }
+    }
+    api_free_sized(p, size, 0, fn);
+}
 
 #endif

@@ -89,8 +89,28 @@ static ptr_info_t classify(const void *p, uintptr_t e)
     return in;
 }
 
+/* A pointer sable does not consider live: was it a block that has been
+ * freed already (double free), or never one of sable's (invalid)? Read
+ * without locks: it only chooses the words of the message. */
+static bool looks_freed(const void *p, uintptr_t e)
+{
+    if (e == 0) return huge_recently_freed(p);
+    if (e & PM_HUGE_TAG) return false;
+    chunk_t *c = (chunk_t *)e;
+    uint32_t w = c->map[chunk_unit_of(p)];
+    if (MAP_KIND(w) == MAP_FREE) return ((uintptr_t)p & (UNIT_SIZE - 1)) == 0;
+    if (MAP_KIND(w) != MAP_SLAB) return false;
+    unsigned sc = MAP_CLASS(w);
+    uint32_t off = map_run_offset(w, p);
+    if (!sc_is_block_start(sc, off)) return false;
+    uint32_t idx = sc_block_index(sc, off);
+    run_t *r = chunk_run_of_word(c, w);
+    return (r->free_bits[idx >> 6] >> (idx & 63)) & 1;
+}
+
 static _Noreturn void invalid_pointer(const char *fn, const void *p)
 {
+    if (looks_freed(p, pm_lookup((uintptr_t)p))) sable_fatal("%s(): double free of %p", fn, p);
     sable_fatal("%s(): invalid pointer %p", fn, p);
 }
 
@@ -125,9 +145,40 @@ size_t api_usable_size(const void *p)
     return in.usable;
 }
 
-void api_free_sized(void *p, size_t size, const char *fn)
+/* The usable size sable gives a request of n bytes aligned to `align`
+ * (0: unaligned), mirroring api_malloc and api_aligned. */
+static size_t expected_usable(size_t n, size_t align)
 {
-    (void)size; /* checked against the block's class by the hardening layer */
+    size_t ps = os_page_size();
+    if (align <= SC_QUANTUM) {
+        if (n <= SC_LARGE_MAX) return sc_size(sc_of(n));
+        return (n + ps - 1) & ~(ps - 1);
+    }
+    size_t m = n < align ? align : n;
+    if (align <= UNIT_SIZE && m <= SC_SMALL_MAX) {
+        unsigned c = sc_of_small(m);
+        while (sc_size(c) & (align - 1)) c++;
+        if (c < SC_NSMALL) return sc_size(c);
+    }
+    size_t big = n <= SC_SMALL_MAX ? SC_SMALL_MAX + 1 : n;
+    if (big <= SC_LARGE_MAX) return sc_size(sc_of(big));
+    return (n + ps - 1) & ~(ps - 1);
+}
+
+/* Sized deallocation: the size must be one that gives this block (its
+ * class, or its page-rounded size for huge blocks). A mismatch means the
+ * program frees something other than it thinks (a type confusion, a
+ * truncated size): abort before the heap is touched. */
+void api_free_sized(void *p, size_t size, size_t align, const char *fn)
+{
+    if (p == NULL) return;
+    ptr_info_t in = classify(p, pm_lookup((uintptr_t)p));
+    if (in.kind == PTR_INVALID) invalid_pointer(fn, p);
+    if (size > PTRDIFF_MAX || (expected_usable(size, align) != in.usable &&
+                               /* large aligned requests may have gone huge */
+                               !(in.kind == PTR_HUGE && size <= in.usable)))
+        sable_fatal("%s(): wrong size %zu for the block of %zu bytes at %p", fn, size,
+                    in.usable, p);
     api_free_named(p, fn);
 }
 
@@ -165,9 +216,10 @@ void *api_realloc(void *p, size_t n)
     size_t old = in.usable;
     switch (in.kind) {
     case PTR_SMALL:
-        /* Stay in place while the new size still fits and wastes at most
-         * half the block. */
-        if (n <= old && n > old / 2) return p;
+        /* In place only within the same class: a smaller class moves (and
+         * gives the memory back), so that a block's usable size is always
+         * what its last requested size maps to (sized frees rely on it). */
+        if (n <= SC_SMALL_MAX && sc_size(sc_of_small(n)) == old) return p;
         break;
     case PTR_LARGE:
         if (n > SC_SMALL_MAX && n <= SC_LARGE_MAX) {
@@ -299,11 +351,10 @@ void *sable_reallocarray(void *p, size_t count, size_t size)
 {
     return api_reallocarray(p, count, size);
 }
-void sable_free_sized(void *p, size_t size) { api_free_sized(p, size, "free_sized"); }
+void sable_free_sized(void *p, size_t size) { api_free_sized_fast(p, size, "free_sized"); }
 void sable_free_aligned_sized(void *p, size_t align, size_t size)
 {
-    (void)align;
-    api_free_sized(p, size, "free_aligned_sized");
+    api_free_sized(p, size, align, "free_aligned_sized");
 }
 int sable_posix_memalign(void **memptr, size_t align, size_t n)
 {

@@ -43,6 +43,12 @@ bool arena_boot(unsigned n)
 unsigned arena_count(void) { return narenas; }
 arena_t *arena_get(unsigned i) { return &arenas[i]; }
 
+int arena_free_fill(void)
+{
+    if (opt_junk) return 0x5a;
+    return opt_secure || opt_zero_on_free ? 0 : -1;
+}
+
 /* ---- intrusive doubly linked lists of runs ---- */
 
 static void list_push(run_t **head, run_t *r)
@@ -282,6 +288,11 @@ static run_t *slab_new(arena_t *a, bin_t *b, unsigned sc)
     pthread_mutex_unlock(&a->lock);
     if (r == NULL) return NULL;
     slab_init_bits(r, sc_nregs(sc));
+    /* With fills on (secure, junk, zero_on_free) every free block holds the
+     * fill, so that reuse can check it: a new slab's memory, which may be an
+     * old run's, starts filled. */
+    int fill = arena_free_fill();
+    if (fill >= 0) memset(run_addr(chunk_of(r), r), fill, (size_t)r->nunits << UNIT_SHIFT);
     /* For a slab, `dirty` means "blocks were freed since the last in-slab
      * purge" and `aux` when: its free pages may hold stale data. */
     r->dirty = 1;
@@ -298,6 +309,23 @@ static void slab_release(arena_t *a, bin_t *b, chunk_t *c, run_t *r)
     pthread_mutex_unlock(&a->lock);
 }
 
+/* The bin's current slab, made to have a free block: the next nonfull slab
+ * or a new one. NULL when out of memory. Bin lock held. */
+static run_t *bin_slab(arena_t *a, bin_t *b, unsigned sc)
+{
+    run_t *r = b->cur;
+    if (r != NULL && r->nfree != 0) return r;
+    /* A full current slab goes on no list: the flush that frees its first
+     * block puts it back on the nonfull list. */
+    r = b->nonfull;
+    if (r)
+        list_remove(&b->nonfull, r);
+    else if ((r = slab_new(a, b, sc)) == NULL)
+        return NULL;
+    b->cur = r;
+    return r;
+}
+
 unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n)
 {
     bin_t *b = &a->bins[sc];
@@ -305,17 +333,8 @@ unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n)
     unsigned got = 0;
     pthread_mutex_lock(&b->lock);
     while (got < n) {
-        run_t *r = b->cur;
-        if (r == NULL || r->nfree == 0) {
-            /* A full current slab goes on no list: the flush that frees its
-             * first block puts it back on the nonfull list. */
-            r = b->nonfull;
-            if (r)
-                list_remove(&b->nonfull, r);
-            else if ((r = slab_new(a, b, sc)) == NULL)
-                break;
-            b->cur = r;
-        }
+        run_t *r = bin_slab(a, b, sc);
+        if (r == NULL) break;
         char *base = run_addr(chunk_of(r), r);
         for (unsigned w = 0; w < SC_SLAB_MAXREGS / 64 && got < n; w++) {
             uint64_t bits = r->free_bits[w];
@@ -334,6 +353,28 @@ unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n)
     pthread_mutex_unlock(&b->lock);
     arena_decay_tick();
     return got;
+}
+
+void *arena_bin_alloc_random(arena_t *a, unsigned sc, uint64_t rnd)
+{
+    bin_t *b = &a->bins[sc];
+    pthread_mutex_lock(&b->lock);
+    run_t *r = bin_slab(a, b, sc);
+    void *p = NULL;
+    if (r) {
+        /* The first free block at or after a random index, wrapping. */
+        unsigned nregs = sc_nregs(sc), i = (unsigned)(rnd % nregs);
+        while (!(r->free_bits[i >> 6] >> (i & 63) & 1)) i = i + 1 == nregs ? 0 : i + 1;
+        r->free_bits[i >> 6] &= ~((uint64_t)1 << (i & 63));
+        r->nfree--;
+        p = run_addr(chunk_of(r), r) + (size_t)i * sc_size(sc);
+        b->curregs++;
+        b->nmalloc++;
+        b->nfills++;
+    }
+    pthread_mutex_unlock(&b->lock);
+    arena_decay_tick();
+    return p;
 }
 
 /* Per-block work is what a cross-thread free costs in the end, so it is
@@ -496,7 +537,9 @@ static bool slab_purge(bin_t *b, chunk_t *c, run_t *r, unsigned sc)
     r->dirty = 0;
     size_t ps = os_page_size(), size = sc_size(sc);
     unsigned nregs = sc_nregs(sc);
-    if (opt_hugepages != HUGEPAGES_OFF || r->nfree * size < ps) return false;
+    /* A purged page reads as zeroes: not with a non-zero fill to check. */
+    if (opt_hugepages != HUGEPAGES_OFF || r->nfree * size < ps || arena_free_fill() > 0)
+        return false;
     char *base = run_addr(c, r);
     size_t bytes = (size_t)r->nunits << UNIT_SHIFT, from = bytes, purged = 0;
     for (size_t off = 0; off <= bytes; off += ps) {

@@ -60,6 +60,14 @@ arena_t *arena_get(unsigned i);
  * Returns how many it took (0 only when out of memory). */
 unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n);
 
+/* One block of small class sc at a random free position of the current
+ * slab (secure mode: the order of fresh blocks is not predictable). */
+void *arena_bin_alloc_random(arena_t *a, unsigned sc, uint64_t rnd);
+
+/* The byte every free small block holds, or -1 (no fill): 0x5a with junk,
+ * 0 with secure or zero_on_free. */
+int arena_free_fill(void);
+
 /* Returns n blocks of class sc, from any arenas. Aborts on a double free. */
 void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n);
 

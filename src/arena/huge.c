@@ -15,12 +15,15 @@
 #include "arena/chunk.h"
 #include "arena/meta.h"
 #include "arena/pagemap.h"
+#include "ctl/options.h"
 #include "os/os.h"
 
 static pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
 static huge_t *free_headers;
 static huge_t *live_headers;
 static size_t live_count;
+static _Atomic(uintptr_t) freed_ring[HUGE_FREED_RING];
+static _Atomic unsigned freed_next;
 static _Atomic size_t mapped_bytes;
 
 static size_t page_round(size_t n)
@@ -77,9 +80,16 @@ void *huge_alloc(size_t size, size_t align)
     if (align < CHUNK_SIZE) align = CHUNK_SIZE;
     huge_t *h = header_get();
     if (h == NULL) return NULL;
-    void *p = os_map_aligned(len, align);
-    if (p && !pm_set((uintptr_t)p, len, (uintptr_t)h | PM_HUGE_TAG)) {
-        os_unmap(p, len);
+    /* Secure mode: an inaccessible page after the object stops a linear
+     * overflow at its end. */
+    size_t guard = opt_secure ? os_page_size() : 0;
+    void *p = len + guard < len ? NULL : os_map_aligned(len + guard, align);
+    if (p && guard && !os_guard((char *)p + len, guard)) {
+        os_unmap(p, len + guard);
+        p = NULL;
+    }
+    if (p && !pm_set((uintptr_t)p, len + guard, (uintptr_t)h | PM_HUGE_TAG)) {
+        os_unmap(p, len + guard);
         p = NULL;
     }
     if (p == NULL) {
@@ -88,6 +98,7 @@ void *huge_alloc(size_t size, size_t align)
     }
     h->addr = p;
     h->size = len;
+    h->guard = guard;
     live_link(h);
     atomic_fetch_add_explicit(&mapped_bytes, len, memory_order_relaxed);
     return p;
@@ -96,10 +107,13 @@ void *huge_alloc(size_t size, size_t align)
 void huge_free(huge_t *h)
 {
     void *addr = h->addr;
-    size_t size = h->size;
+    size_t size = h->size + h->guard;
     live_unlink(h);
     pm_set((uintptr_t)addr, size, 0);
-    atomic_fetch_sub_explicit(&mapped_bytes, size, memory_order_relaxed);
+    unsigned slot = atomic_fetch_add_explicit(&freed_next, 1, memory_order_relaxed);
+    atomic_store_explicit(&freed_ring[slot % HUGE_FREED_RING], (uintptr_t)addr,
+                          memory_order_relaxed);
+    atomic_fetch_sub_explicit(&mapped_bytes, h->size, memory_order_relaxed);
     header_put(h);
     os_unmap(addr, size);
 }
@@ -117,6 +131,7 @@ bool huge_resize(huge_t *h, size_t size)
     /* Beyond the user address space nothing can grow (and the slot walk
      * below must stay short). */
     if (len < size || len == 0 || a + len < a || ((a + len - 1) >> PM_ADDR_BITS)) return false;
+    if (h->guard) return false; /* secure mode: the guard page stays put */
     bool ok = true;
     if (len < h->size) {
         uintptr_t old_last = slot_end(a, h->size), new_last = slot_end(a, len);
@@ -165,3 +180,11 @@ size_t huge_resident(void)
 
 void huge_prefork(void) { pthread_mutex_lock(&huge_lock); }
 void huge_postfork(void) { pthread_mutex_unlock(&huge_lock); }
+
+bool huge_recently_freed(const void *p)
+{
+    for (unsigned i = 0; i < HUGE_FREED_RING; i++)
+        if (atomic_load_explicit(&freed_ring[i], memory_order_relaxed) == (uintptr_t)p)
+            return true;
+    return false;
+}

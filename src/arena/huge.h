@@ -13,7 +13,8 @@
 
 typedef struct huge {
     void *addr;        /* start of the mapping = the user's pointer */
-    size_t size;       /* mapped bytes, a page multiple = usable size */
+    size_t size;       /* usable bytes, a page multiple */
+    size_t guard;      /* bytes of the guard page after it (secure mode), or 0 */
     struct huge *next; /* free-header list, or live list */
     struct huge *prev; /* live list */
 } huge_t;
@@ -22,6 +23,12 @@ void *huge_alloc(size_t size, size_t align);
 void huge_free(huge_t *h);
 /* Changes the usable size in place (page granular). False if it cannot. */
 bool huge_resize(huge_t *h, size_t size);
+/* True if p was a huge object freed recently (the last HUGE_FREED_RING
+ * frees): lets a second free of an unmapped huge block be named a double
+ * free rather than an invalid pointer. */
+#define HUGE_FREED_RING 64
+bool huge_recently_freed(const void *p);
+
 /* Bytes currently mapped by huge objects; their count. */
 size_t huge_mapped(void);
 size_t huge_count(void);

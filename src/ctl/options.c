@@ -18,6 +18,9 @@ bool opt_abort_conf = false;
 bool opt_confirm_conf = false;
 unsigned opt_dirty_decay_ms = 250;
 bool opt_background_thread = false;
+bool opt_secure = false;
+bool opt_junk = false;
+bool opt_zero_on_free = false;
 unsigned opt_hugepages = HUGEPAGES_OFF;
 bool opt_stats_print = false;
 char opt_stats_print_opts[OPT_STR_MAX + 1] = "";
@@ -35,6 +38,13 @@ static const opt_desc_t options[] = {
      "a background thread purges on schedule, also when the program is idle", NULL},
     {"hugepages", OPT_ENUM, &opt_hugepages, 0, 2, "off, thp (madvise chunks) or hugetlb",
      hugepages_names},
+    {"secure", OPT_BOOL, &opt_secure, 0, 1,
+     "no thread caches; freed blocks filled and checked on reuse; random block order; guard "
+     "pages after huge objects",
+     NULL},
+    {"junk", OPT_BOOL, &opt_junk, 0, 1, "fill new blocks with 0xa5 and freed ones with 0x5a",
+     NULL},
+    {"zero_on_free", OPT_BOOL, &opt_zero_on_free, 0, 1, "fill freed blocks with zeroes", NULL},
     {"stats_print", OPT_BOOL, &opt_stats_print, 0, 1, "print statistics to stderr at exit", NULL},
     {"stats_print_opts", OPT_STR, opt_stats_print_opts, 0, OPT_STR_MAX,
      "sable_malloc_stats_print letters for stats_print (J: JSON; g m a b l: leave out)", NULL},

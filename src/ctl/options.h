@@ -17,6 +17,9 @@ extern bool opt_abort_conf;    /* abort on a bad SABLE_CONF instead of warning *
 extern bool opt_confirm_conf;  /* print the options in force at start-up */
 extern unsigned opt_dirty_decay_ms; /* free memory is returned after this long */
 extern bool opt_background_thread;  /* a thread purges on schedule */
+extern bool opt_secure;       /* checked, uncached allocation (see docs/security.md) */
+extern bool opt_junk;         /* fill new blocks with 0xa5, freed ones with 0x5a */
+extern bool opt_zero_on_free; /* fill freed blocks with zeroes */
 
 typedef enum { HUGEPAGES_OFF, HUGEPAGES_THP, HUGEPAGES_HUGETLB } hugepages_mode_t;
 extern unsigned opt_hugepages; /* a hugepages_mode_t */

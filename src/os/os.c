@@ -129,6 +129,14 @@ void *os_map_aligned_hugetlb(size_t size, size_t align)
 #endif
 }
 
+bool os_guard(void *addr, size_t size)
+{
+    int saved = errno;
+    int rc = mprotect(addr, size, PROT_NONE);
+    errno = saved;
+    return rc == 0;
+}
+
 bool os_advise_hugepage(void *addr, size_t size)
 {
 #ifdef MADV_HUGEPAGE

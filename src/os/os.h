@@ -36,6 +36,8 @@ void *os_map_aligned(size_t size, size_t align);
 /* Like os_map_aligned, backed by 2 MiB huge pages from the kernel's
  * reserved pool (MAP_HUGETLB). NULL when none are reserved or free. */
 void *os_map_aligned_hugetlb(size_t size, size_t align);
+/* Makes a page-aligned range inaccessible (a guard page). */
+bool os_guard(void *addr, size_t size);
 /* Asks for transparent huge pages on a range (MADV_HUGEPAGE). */
 bool os_advise_hugepage(void *addr, size_t size);
 #define OS_HUGE_PAGE ((size_t)2 << 20)

@@ -28,6 +28,12 @@ static _Atomic int init_state; /* 0 not yet, 1 done, -1 failed */
 static _Atomic int atfork_done;
 static pthread_key_t exit_key;
 
+/* Threads without a cache (tcache:false, secure, junk, zero_on_free) still
+ * spread over the arenas: theirs is kept here. Threads whose cache was torn
+ * down use arena 0. */
+static __thread unsigned direct_arena __attribute__((tls_model(SABLE_TLS_MODEL)));
+static __thread uint64_t direct_rng __attribute__((tls_model(SABLE_TLS_MODEL)));
+
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static tcache_t *pool;
 static tcache_t *live;               /* every live cache (pool_lock) */
@@ -54,8 +60,22 @@ static void compute_caps(void)
             cap = cap < 1 ? 1 : cap > 4 ? 4 : cap;
         }
         bin_cap[c] = (uint16_t)cap;
-        total_slots += 2 * cap; /* the local and the remote stack */
+        /* the local and the remote stack, each followed by two guard slots
+         * that are never written: the double-free check reads up to two
+         * slots past a stack's bottom, and must find NULL there (a stale
+         * entry of a neighbouring stack could be a recycled block of this
+         * class). */
+        total_slots += 2 * (cap + 2);
     }
+}
+
+static _Noreturn void double_free(void *p) { sable_fatal("free(): double free of %p", p); }
+
+/* The fast path's double-free compares, repeated where a slow path pushes. */
+static void check_not_cached(void *const *cur, void *const *empty, void *p)
+{
+    for (int i = 0; i < 2 && cur + i < empty; i++)
+        if (cur[i] == p) double_free(p);
 }
 
 /* Takes up to n blocks of class sc from arena a into out. Large classes are
@@ -86,17 +106,14 @@ static void counts_add(tcache_counts_t *dst, const tcache_counts_t *src)
     dst->big_free_bytes += __atomic_load_n(&src->big_free_bytes, __ATOMIC_RELAXED);
 }
 
-/* Operations of threads without a cache (torn down, or tcache:false) are
- * counted in arena 0's "exited" totals under the pool lock: they take the
- * arena's locks anyway. */
+/* Operations of threads without a cache (torn down, tcache:false, the fill
+ * modes) are counted in arena 0's "exited" totals, atomically: no lock of
+ * its own on every operation. */
 static void count_uncached(unsigned sc, uint64_t nalloc, uint64_t nfree)
 {
-    pthread_mutex_lock(&pool_lock);
-    if (sc < SC_NCACHED) {
-        exited[0].nalloc[sc] += nalloc;
-        exited[0].nfree[sc] += nfree;
-    }
-    pthread_mutex_unlock(&pool_lock);
+    if (sc >= SC_NCACHED) return;
+    __atomic_fetch_add(&exited[0].nalloc[sc], nalloc, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&exited[0].nfree[sc], nfree, __ATOMIC_RELAXED);
 }
 
 static void thread_exit(void *arg);
@@ -164,7 +181,12 @@ bool tcache_global_init(void)
 static tcache_t *thread_init(void)
 {
     if (!tcache_global_init()) return NULL;
-    if (!opt_tcache) {
+    if (!opt_tcache || arena_free_fill() >= 0) {
+        unsigned i = atomic_fetch_add_explicit(&next_arena, 1, memory_order_relaxed);
+        direct_arena = i % arena_count();
+        /* Per-thread seed for the secure mode's block order: the address of
+         * a thread-local and the clock differ between threads and runs. */
+        direct_rng = (uint64_t)(uintptr_t)&direct_rng ^ os_now_ns() ^ ((uint64_t)i << 32);
         tcache_tls = &tcache_dead;
         return &tcache_dead;
     }
@@ -182,11 +204,13 @@ static tcache_t *thread_init(void)
         tc->full[c] = slot;
         slot += bin_cap[c];
         tc->empty[c] = tc->cur[c] = slot;
+        slot += 2; /* guard slots, NULL forever */
     }
     for (unsigned c = 0; c < SC_NCACHED; c++) {
         tc->rfull[c] = slot;
         slot += bin_cap[c];
         tc->rempty[c] = tc->rcur[c] = slot;
+        slot += 2;
     }
     unsigned i = atomic_fetch_add_explicit(&next_arena, 1, memory_order_relaxed);
     tc->arena = arena_get(i % arena_count());
@@ -240,14 +264,54 @@ static void thread_exit(void *arg)
     pthread_mutex_unlock(&pool_lock);
 }
 
+/* ---- uncached operation, with the checks of the fill modes ----
+ * Every free small block holds arena_free_fill()'s byte: freeing writes it,
+ * handing the block out again checks that nothing wrote to the block in
+ * between (a write through a dangling pointer), then junk fills it. */
+
+static uint64_t next_random(void)
+{
+    uint64_t x = direct_rng; /* xorshift64 */
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return direct_rng = x ? x : 0x9e3779b97f4a7c15u;
+}
+
+static void *alloc_uncached(unsigned sc)
+{
+    arena_t *a = arena_get(direct_arena);
+    int fill = arena_free_fill();
+    void *p;
+    if (sc < SC_NSMALL && opt_secure) {
+        p = arena_bin_alloc_random(a, sc, next_random());
+    } else if (!fill_blocks(a, sc, &p, 1)) {
+        p = NULL;
+    }
+    if (p == NULL || sc >= SC_NSMALL || fill < 0) return p;
+    const unsigned char *b = p;
+    for (size_t i = 0; i < sc_size(sc); i++)
+        if (b[i] != (unsigned char)fill) sable_fatal("heap corruption detected at %p", p);
+    if (opt_junk) memset(p, 0xa5, sc_size(sc));
+    return p;
+}
+
+static void free_uncached(tcache_t *tc, void *p, unsigned sc)
+{
+    int fill = arena_free_fill();
+    if (fill >= 0 && sc < SC_NSMALL) memset(p, fill, sc_size(sc));
+    flush_blocks(sc, &p, 1);
+    if (tc) count_uncached(sc, 0, 1);
+}
+
 void *tcache_alloc_slow(tcache_t *tc, unsigned sc)
 {
     /* Failure sets errno here so that the malloc fast path can return the
      * cache's answer as it is. */
     if (tc->state == TCACHE_BOOT && (tc = thread_init()) == NULL) goto oom;
     if (tc->state == TCACHE_DEAD) {
-        void *p;
-        if (!fill_blocks(arena_get(0), sc, &p, 1)) goto oom;
+        void *p = alloc_uncached(sc);
+        if (p == NULL) goto oom;
         count_uncached(sc, 1, 0);
         return p;
     }
@@ -272,14 +336,14 @@ void tcache_free_slow(tcache_t *tc, void *p, unsigned sc)
 {
     if (tc->state == TCACHE_BOOT) tc = thread_init();
     if (tc == NULL || tc->state == TCACHE_DEAD) {
-        flush_blocks(sc, &p, 1);
-        if (tc) count_uncached(sc, 0, 1);
+        free_uncached(tc, p, sc);
         return;
     }
     if (chunk_of(p)->arena != tc->arena) {
         tcache_free_remote_slow(tc, p, sc);
         return;
     }
+    check_not_cached(tc->cur[sc], tc->empty[sc], p);
     if (tc->cur[sc] == tc->full[sc]) {
         /* Return the older half (the bottom of the stack); keep the blocks
          * freed most recently, they are the warmest in cache. */
@@ -300,14 +364,14 @@ void tcache_free_remote_slow(tcache_t *tc, void *p, unsigned sc)
 {
     if (tc->state == TCACHE_BOOT) tc = thread_init();
     if (tc == NULL || tc->state == TCACHE_DEAD) {
-        flush_blocks(sc, &p, 1);
-        if (tc) count_uncached(sc, 0, 1);
+        free_uncached(tc, p, sc);
         return;
     }
     if (chunk_of(p)->arena == tc->arena) {
         tcache_free_slow(tc, p, sc);
         return;
     }
+    check_not_cached(tc->rcur[sc], tc->rempty[sc], p);
     if (tc->rcur[sc] == tc->rfull[sc]) {
         unsigned n = (unsigned)(tc->rempty[sc] - tc->rfull[sc]);
         flush_blocks(sc, tc->rfull[sc], n);
@@ -323,7 +387,7 @@ arena_t *tcache_arena(void)
     tcache_t *tc = tcache_tls;
     if (tc->state == TCACHE_BOOT) tc = thread_init();
     if (tc == NULL) return NULL;
-    return tc->state == TCACHE_LIVE ? tc->arena : arena_get(0);
+    return tc->state == TCACHE_LIVE ? tc->arena : arena_get(direct_arena);
 }
 
 void tcache_flush(void)

@@ -123,7 +123,11 @@ SABLE_INLINE void tcache_free(void *p, unsigned sc)
     void **cur;
     if (likely(chunk_of(p)->arena == tc->arena)) {
         cur = tc->cur[sc];
-        if (unlikely(cur == tc->full[sc])) {
+        /* A block on top of its stack, or one below, is being freed twice:
+         * the common double frees, caught for two compares. The slots read
+         * are live entries of this stack or, past its bottom, the stack's
+         * two guard slots, which are always NULL. */
+        if (unlikely(cur == tc->full[sc]) || unlikely(cur[0] == p) || unlikely(cur[1] == p)) {
             tcache_free_slow(tc, p, sc);
             return;
         }
@@ -132,7 +136,7 @@ SABLE_INLINE void tcache_free(void *p, unsigned sc)
         /* The boot and dead caches have no arena: they always land here,
          * with empty-and-full remote stacks, and take the slow path. */
         cur = tc->rcur[sc];
-        if (unlikely(cur == tc->rfull[sc])) {
+        if (unlikely(cur == tc->rfull[sc]) || unlikely(cur[0] == p) || unlikely(cur[1] == p)) {
             tcache_free_remote_slow(tc, p, sc);
             return;
         }
