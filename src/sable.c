@@ -36,7 +36,7 @@ static void *alloc_big_aligned(size_t n, size_t align)
         /* The alignment may not fit in a chunk: a huge mapping can take it. */
         if (align <= UNIT_SIZE) return enomem();
     }
-    p = huge_alloc(n, align);
+    p = huge_alloc(n, align, false);
     if (p == NULL) return enomem();
     tcache_count_big(api_usable_size(p), 0);
     return p;
@@ -191,7 +191,7 @@ void *api_calloc(size_t count, size_t size)
     if (n > SC_LARGE_MAX) {
         /* Huge objects are fresh mappings: already zero. */
         if (n > PTRDIFF_MAX) return enomem();
-        void *p = huge_alloc(n, 0);
+        void *p = huge_alloc(n, 0, true);
         if (p == NULL) return enomem();
         tcache_count_big(api_usable_size(p), 0);
         return p;

@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "arena/huge.h"
 #include "arena/meta.h"
 #include "ctl/options.h"
 
@@ -362,9 +363,19 @@ void *arena_bin_alloc_random(arena_t *a, unsigned sc, uint64_t rnd)
     run_t *r = bin_slab(a, b, sc);
     void *p = NULL;
     if (r) {
-        /* The first free block at or after a random index, wrapping. */
-        unsigned nregs = sc_nregs(sc), i = (unsigned)(rnd % nregs);
-        while (!(r->free_bits[i >> 6] >> (i & 63) & 1)) i = i + 1 == nregs ? 0 : i + 1;
+        /* The first free block at or after a random index, wrapping: a word
+         * at a time (bits past nregs are never set). */
+        unsigned nregs = sc_nregs(sc), start = (unsigned)(rnd % nregs), i = nregs;
+        unsigned w0 = start >> 6, nw = (nregs + 63) / 64;
+        uint64_t first = r->free_bits[w0] & (~(uint64_t)0 << (start & 63));
+        if (first) {
+            i = w0 * 64 + (unsigned)__builtin_ctzll(first);
+        } else {
+            for (unsigned k = 1; k <= nw && i == nregs; k++) {
+                unsigned w = (w0 + k) % nw;
+                if (r->free_bits[w]) i = w * 64 + (unsigned)__builtin_ctzll(r->free_bits[w]);
+            }
+        }
         r->free_bits[i >> 6] &= ~((uint64_t)1 << (i & 63));
         r->nfree--;
         p = run_addr(chunk_of(r), r) + (size_t)i * sc_size(sc);
@@ -602,12 +613,22 @@ bool arena_purge(unsigned i, bool all)
 
 bool arena_purge_all(void)
 {
-    bool any = false;
+    bool any = huge_decay(os_now_ms(), true);
     for (unsigned i = 0; i < narenas; i++) any |= arena_purge(i, true);
     return any;
 }
 
+/* Ticks come from every slow path, and in the uncached modes from every
+ * operation: a thread reads the clock on one tick in 32 only. */
+static __thread unsigned tick_skip __attribute__((tls_model(SABLE_TLS_MODEL)));
+
 void arena_decay_tick(void)
+{
+    if (++tick_skip & 31) return;
+    arena_decay_due();
+}
+
+void arena_decay_due(void)
 {
     uint32_t now = os_now_ms();
     uint32_t due = atomic_load_explicit(&decay_due_ms, memory_order_relaxed);
@@ -617,6 +638,7 @@ void arena_decay_tick(void)
     if (!atomic_compare_exchange_strong(&decay_due_ms, &due, next)) return;
     atomic_store_explicit(&coarse_now_ms, now, memory_order_relaxed);
     for (unsigned i = 0; i < narenas; i++) decay_arena(&arenas[i], now, false, false);
+    huge_decay(now, false);
 }
 
 size_t arena_hugetlb_mapped(void)

@@ -115,6 +115,9 @@ void arena_stats_read(unsigned i, arena_stats_t *out);
 bool arena_purge(unsigned i, bool all);
 bool arena_purge_all(void);
 void arena_decay_tick(void);
+/* Runs a decay pass if one is due (the background thread's entry point:
+ * arena_decay_tick reads the clock on one call in 32 only). */
+void arena_decay_due(void);
 
 /* Huge-page backing of chunks (hugepages:thp|hugetlb): bytes of chunks
  * mapped from the hugetlb pool, and chunks that asked for it and fell back

@@ -24,6 +24,20 @@ static huge_t *live_headers;
 static size_t live_count;
 static _Atomic(uintptr_t) freed_ring[HUGE_FREED_RING];
 static _Atomic unsigned freed_next;
+
+/* Freed mappings kept for reuse (huge_lock): a program that allocates,
+ * touches and frees big blocks in a loop would otherwise pay an mmap, a page
+ * fault per page and an munmap every time. Bounded in count and bytes, and
+ * unmapped once older than dirty_decay_ms (huge_decay), like any other free
+ * memory. They are not in the page map: freeing one again is a double free. */
+#define CACHE_SLOTS 8
+#define CACHE_MAX_BYTES ((size_t)64 << 20)
+static struct {
+    void *addr;
+    size_t size;
+    uint32_t freed_ms;
+} cache[CACHE_SLOTS];
+static size_t cache_bytes;
 static _Atomic size_t mapped_bytes;
 
 static size_t page_round(size_t n)
@@ -73,7 +87,78 @@ static void live_unlink(huge_t *h)
     pthread_mutex_unlock(&huge_lock);
 }
 
-void *huge_alloc(size_t size, size_t align)
+/* A cached mapping of at least len bytes and at most twice that, cut down
+ * to len; NULL if there is none. */
+static void *cache_take(size_t len)
+{
+    void *p = NULL;
+    size_t have = 0;
+    pthread_mutex_lock(&huge_lock);
+    for (unsigned i = 0; i < CACHE_SLOTS; i++) {
+        if (cache[i].addr && cache[i].size >= len && cache[i].size / 2 <= len &&
+            (p == NULL || cache[i].size < have)) {
+            p = cache[i].addr;
+            have = cache[i].size;
+        }
+    }
+    for (unsigned i = 0; p && i < CACHE_SLOTS; i++) {
+        if (cache[i].addr == p) {
+            cache[i].addr = NULL;
+            cache_bytes -= have;
+        }
+    }
+    pthread_mutex_unlock(&huge_lock);
+    if (p && have > len) os_unmap((char *)p + len, have - len);
+    return p;
+}
+
+static bool cache_put(void *addr, size_t size)
+{
+    if (opt_dirty_decay_ms == 0 || size > CACHE_MAX_BYTES / 2) return false;
+    bool kept = false;
+    pthread_mutex_lock(&huge_lock);
+    for (unsigned i = 0; i < CACHE_SLOTS && !kept; i++) {
+        if (cache[i].addr == NULL && cache_bytes + size <= CACHE_MAX_BYTES) {
+            cache[i].addr = addr;
+            cache[i].size = size;
+            cache[i].freed_ms = os_now_ms();
+            cache_bytes += size;
+            kept = true;
+        }
+    }
+    pthread_mutex_unlock(&huge_lock);
+    return kept;
+}
+
+bool huge_decay(uint32_t now, bool all)
+{
+    void *drop[CACHE_SLOTS];
+    size_t size[CACHE_SLOTS];
+    unsigned n = 0;
+    pthread_mutex_lock(&huge_lock);
+    for (unsigned i = 0; i < CACHE_SLOTS; i++) {
+        if (cache[i].addr &&
+            (all || (int32_t)(now - cache[i].freed_ms) >= (int32_t)opt_dirty_decay_ms)) {
+            drop[n] = cache[i].addr;
+            size[n++] = cache[i].size;
+            cache_bytes -= cache[i].size;
+            cache[i].addr = NULL;
+        }
+    }
+    pthread_mutex_unlock(&huge_lock);
+    for (unsigned i = 0; i < n; i++) os_unmap(drop[i], size[i]);
+    return n > 0;
+}
+
+size_t huge_cached(void)
+{
+    pthread_mutex_lock(&huge_lock);
+    size_t b = cache_bytes;
+    pthread_mutex_unlock(&huge_lock);
+    return b;
+}
+
+void *huge_alloc(size_t size, size_t align, bool zeroed)
 {
     size_t len = page_round(size);
     if (len < size) return NULL;
@@ -81,9 +166,12 @@ void *huge_alloc(size_t size, size_t align)
     huge_t *h = header_get();
     if (h == NULL) return NULL;
     /* Secure mode: an inaccessible page after the object stops a linear
-     * overflow at its end. */
+     * overflow at its end. Cached mappings are slot-aligned (4 MiB), not
+     * zeroed and have no guard page. */
     size_t guard = opt_secure ? os_page_size() : 0;
-    void *p = len + guard < len ? NULL : os_map_aligned(len + guard, align);
+    void *p = NULL;
+    if (!zeroed && !guard && align == CHUNK_SIZE) p = cache_take(len);
+    if (p == NULL) p = len + guard < len ? NULL : os_map_aligned(len + guard, align);
     if (p && guard && !os_guard((char *)p + len, guard)) {
         os_unmap(p, len + guard);
         p = NULL;
@@ -114,8 +202,9 @@ void huge_free(huge_t *h)
     atomic_store_explicit(&freed_ring[slot % HUGE_FREED_RING], (uintptr_t)addr,
                           memory_order_relaxed);
     atomic_fetch_sub_explicit(&mapped_bytes, h->size, memory_order_relaxed);
+    bool guarded = h->guard != 0;
     header_put(h);
-    os_unmap(addr, size);
+    if (guarded || !cache_put(addr, size)) os_unmap(addr, size);
 }
 
 /* Slots [first, last] touched by the mapping [addr, addr+len). */
@@ -174,6 +263,8 @@ size_t huge_resident(void)
     size_t r = 0;
     pthread_mutex_lock(&huge_lock);
     for (huge_t *h = live_headers; h; h = h->next) r += os_resident(h->addr, h->size);
+    for (unsigned i = 0; i < CACHE_SLOTS; i++)
+        if (cache[i].addr) r += os_resident(cache[i].addr, cache[i].size);
     pthread_mutex_unlock(&huge_lock);
     return r;
 }

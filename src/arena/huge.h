@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct huge {
     void *addr;        /* start of the mapping = the user's pointer */
@@ -19,7 +20,10 @@ typedef struct huge {
     struct huge *prev; /* live list */
 } huge_t;
 
-void *huge_alloc(size_t size, size_t align);
+/* A huge object of at least size bytes aligned to align (rounded up to the
+ * 4 MiB slot). zeroed: the memory must read as zeroes (calloc), so a cached
+ * mapping is not reused. */
+void *huge_alloc(size_t size, size_t align, bool zeroed);
 void huge_free(huge_t *h);
 /* Changes the usable size in place (page granular). False if it cannot. */
 bool huge_resize(huge_t *h, size_t size);
@@ -28,6 +32,11 @@ bool huge_resize(huge_t *h, size_t size);
  * free rather than an invalid pointer. */
 #define HUGE_FREED_RING 64
 bool huge_recently_freed(const void *p);
+
+/* Unmaps cached free mappings older than dirty_decay_ms (all of them if
+ * `all`). True if any was. huge_cached: bytes in the cache. */
+bool huge_decay(uint32_t now, bool all);
+size_t huge_cached(void);
 
 /* Bytes currently mapped by huge objects; their count. */
 size_t huge_mapped(void);

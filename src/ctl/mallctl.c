@@ -179,7 +179,8 @@ void ctl_frag_read(const ctl_stats_t *s, ctl_frag_t *o)
     uint64_t rest = s->allocated - (s->allocated < s->huge_allocated ? s->allocated : s->huge_allocated);
     o->large_allocated = rest > o->small_allocated ? rest - o->small_allocated : 0;
     o->cached = s->tcache_bytes;
-    o->dirty = a.dirty;
+    /* Freed huge mappings kept for reuse count as dirty free memory. */
+    o->dirty = a.dirty + s->huge_cached;
     o->chunk_mapped = a.mapped;
     o->chunk_headers = a.mapped / CHUNK_SIZE * ((uint64_t)CHUNK_HEADER_UNITS << UNIT_SHIFT);
     uint64_t used = a.active + a.dirty + o->chunk_headers;
@@ -561,6 +562,7 @@ static const ctl_node_t frag_kids[] = {
 static const ctl_node_t huge_kids[] = {
     SNAP("allocated", huge_allocated),
     SNAP("nmaps", huge_count),
+    SNAP("cached", huge_cached),
 };
 static const ctl_node_t hugepages_kids[] = {
     VAL("mapped", T_SIZE, g_hugepages, G_HP_MAPPED),

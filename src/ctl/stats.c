@@ -40,10 +40,11 @@ const ctl_stats_t *ctl_stats_refresh(void)
     }
     snap.huge_allocated = huge_mapped();
     snap.huge_count = huge_count();
+    snap.huge_cached = huge_cached();
     snap.tcache_bytes = cached;
     snap.allocated = small + large + snap.huge_allocated - cached;
     snap.active = active + snap.huge_allocated;
-    snap.mapped = mapped + snap.huge_allocated;
+    snap.mapped = mapped + snap.huge_allocated + snap.huge_cached;
     snap.metadata = meta + meta_mapped();
     snap.resident = resident + huge_resident() + meta_mapped();
     snap.retained = 0;

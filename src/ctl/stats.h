@@ -38,6 +38,7 @@ typedef struct ctl_stats {
     uint64_t epoch;
     size_t allocated, active, mapped, resident, metadata, retained;
     size_t huge_allocated, huge_count;
+    size_t huge_cached; /* freed huge mappings kept for reuse (part of mapped) */
     size_t tcache_bytes;
     unsigned narenas;
     ctl_arena_stats_t *arenas; /* narenas entries, in metadata memory */

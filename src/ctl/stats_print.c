@@ -332,7 +332,7 @@ static void t_breakdown(out_t *o, const ctl_stats_t *s)
 {
     ctl_frag_t f;
     ctl_frag_read(s, &f);
-    uint64_t total = f.chunk_mapped + f.huge_allocated;
+    uint64_t total = f.chunk_mapped + f.huge_allocated + s->huge_cached;
     out_s(o, "\nWhere the mapped bytes go (the first lines answer \"why is RSS high\"):\n");
     t_line(o, "held by the program (allocated)", f.allocated, "");
     t_line(o, "  small blocks (16 B .. 16 KiB)", f.small_allocated, "");
@@ -343,8 +343,8 @@ static void t_breakdown(out_t *o, const ctl_stats_t *s)
     t_line(o, "free blocks in thread caches", f.cached, "release: thread.tcache.flush, malloc_trim");
     t_line(o, "free space in slabs holding blocks", f.partial_slab,
            "fragmentation: see the size classes below");
-    t_line(o, "free runs not yet purged (dirty)", f.dirty,
-           "resident; release: arena.<i>.purge, malloc_trim");
+    t_line(o, "free memory not yet returned (dirty)", f.dirty,
+           "free runs and cached huge mappings; release: arena.<i>.purge, malloc_trim");
     t_line(o, "free runs purged or never used (clean)", f.clean, "mapped, not resident");
     t_line(o, "chunk headers", f.chunk_headers, "resident only as far as used");
     t_line(o, "= mapped", total, "");

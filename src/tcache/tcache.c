@@ -135,7 +135,7 @@ static void *bg_main(void *arg)
     for (;;) {
         unsigned ms = opt_dirty_decay_ms / 4;
         os_sleep_ms(ms < 10 ? 10 : ms > 1000 ? 1000 : ms);
-        arena_decay_tick();
+        arena_decay_due();
     }
     return NULL;
 }
@@ -289,9 +289,11 @@ static void *alloc_uncached(unsigned sc)
         p = NULL;
     }
     if (p == NULL || sc >= SC_NSMALL || fill < 0) return p;
-    const unsigned char *b = p;
-    for (size_t i = 0; i < sc_size(sc); i++)
-        if (b[i] != (unsigned char)fill) sable_fatal("heap corruption detected at %p", p);
+    /* Blocks are multiples of 16 bytes and 16-aligned: compare by words. */
+    uint64_t want = 0x0101010101010101u * (unsigned char)fill;
+    const uint64_t *w = p;
+    for (size_t i = 0; i < sc_size(sc) / 8; i++)
+        if (w[i] != want) sable_fatal("heap corruption detected at %p", p);
     if (opt_junk) memset(p, 0xa5, sc_size(sc));
     return p;
 }

@@ -46,7 +46,7 @@ Test(stats_print, text_answers_where_memory_goes)
     cr_assert_not_null(strstr(s, "--- End sable statistics ---\n"));
     const char *must[] = {"Version: " SABLE_VERSION_STRING, "Options: narenas:", "allocated",
                           "resident", "mapped", "metadata", "thread caches",
-                          "free space in slabs holding blocks", "free runs not yet purged",
+                          "free space in slabs holding blocks", "free memory not yet returned",
                           "Small size classes", "Large and huge", "Arena 0:"};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
         cr_assert_not_null(strstr(s, must[i]), "missing '%s'", must[i]);
