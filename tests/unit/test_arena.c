@@ -139,7 +139,7 @@ Test(arena, large_runs_grow_in_place_into_free_neighbours)
 Test(arena, huge_mappings_are_registered_and_resized)
 {
     size_t n = (size_t)5 << 20;
-    char *p = huge_alloc(n, 0);
+    char *p = huge_alloc(n, 0, false);
     cr_assert_not_null(p);
     cr_assert_eq((uintptr_t)p % CHUNK_SIZE, 0);
     uintptr_t e = pm_lookup((uintptr_t)p);
