@@ -1,9 +1,13 @@
-/* src/tcache/tcache.c — thread set-up and tear-down, cache refill and flush,
- * process-wide initialisation and fork handling.
+/* src/tcache/tcache.c — thread set-up and tear-down, cache refill and flush
+ * (local and remote stacks), the uncached path of the secure and fill modes,
+ * per-thread counters for stats, the background purger, process-wide
+ * initialisation and fork handling.
  *
  * Locking: the caches themselves are thread-private. pool_lock guards the
- * list of recycled caches; init_lock serialises process set-up. fork takes
- * pool_lock, then every arena's locks, then the huge and metadata locks.
+ * lists of recycled and live caches and the fork hooks; init_lock serialises
+ * process set-up. fork takes, in this order: the hooks' locks (the control
+ * layer's), pool_lock, each arena's bin locks and arena lock, the huge lock,
+ * the page-map lock, the metadata lock.
  */
 #include "tcache/tcache.h"
 
