@@ -6,6 +6,7 @@
  */
 #include "sable.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "api.h"
@@ -165,6 +166,19 @@ static size_t expected_usable(size_t n, size_t align)
     return (n + ps - 1) & ~(ps - 1);
 }
 
+/* Could a request of `size` bytes (aligned to `align`, or to any power of
+ * two: free_sized is also called on memalign'd blocks with the size that was
+ * asked for) have produced this block? */
+static bool size_fits_block(size_t size, size_t align, const ptr_info_t *in)
+{
+    if (expected_usable(size, align) == in->usable) return true;
+    /* large aligned requests may have gone huge */
+    if (in->kind == PTR_HUGE) return size <= in->usable;
+    for (size_t a = 2 * SC_QUANTUM; a <= CHUNK_SIZE; a <<= 1)
+        if (expected_usable(size, a) == in->usable) return true;
+    return false;
+}
+
 /* Sized deallocation: the size must be one that gives this block (its
  * class, or its page-rounded size for huge blocks). A mismatch means the
  * program frees something other than it thinks (a type confusion, a
@@ -174,9 +188,7 @@ void api_free_sized(void *p, size_t size, size_t align, const char *fn)
     if (p == NULL) return;
     ptr_info_t in = classify(p, pm_lookup((uintptr_t)p));
     if (in.kind == PTR_INVALID) invalid_pointer(fn, p);
-    if (size > PTRDIFF_MAX || (expected_usable(size, align) != in.usable &&
-                               /* large aligned requests may have gone huge */
-                               !(in.kind == PTR_HUGE && size <= in.usable)))
+    if (size > PTRDIFF_MAX || !size_fits_block(size, align, &in))
         sable_fatal("%s(): wrong size %zu for the block of %zu bytes at %p", fn, size,
                     in.usable, p);
     api_free_named(p, fn);
