@@ -100,14 +100,21 @@ static void flush_blocks(unsigned sc, void *const *ptrs, unsigned n)
     for (unsigned i = 0; i < n; i++) arena_large_free(ptrs[i]);
 }
 
+/* dst may be the shared "exited" totals, which uncached operations update
+ * atomically without the pool lock: add atomically (a stats path, rare). */
+static void add_counter(uint64_t *dst, const uint64_t *src)
+{
+    __atomic_fetch_add(dst, __atomic_load_n(src, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+}
+
 static void counts_add(tcache_counts_t *dst, const tcache_counts_t *src)
 {
     for (unsigned c = 0; c < SC_NCACHED; c++) {
-        dst->nalloc[c] += __atomic_load_n(&src->nalloc[c], __ATOMIC_RELAXED);
-        dst->nfree[c] += __atomic_load_n(&src->nfree[c], __ATOMIC_RELAXED);
+        add_counter(&dst->nalloc[c], &src->nalloc[c]);
+        add_counter(&dst->nfree[c], &src->nfree[c]);
     }
-    dst->big_alloc_bytes += __atomic_load_n(&src->big_alloc_bytes, __ATOMIC_RELAXED);
-    dst->big_free_bytes += __atomic_load_n(&src->big_free_bytes, __ATOMIC_RELAXED);
+    add_counter(&dst->big_alloc_bytes, &src->big_alloc_bytes);
+    add_counter(&dst->big_free_bytes, &src->big_free_bytes);
 }
 
 /* Operations of threads without a cache (torn down, tcache:false, the fill
@@ -410,10 +417,8 @@ void tcache_count_big(size_t alloc_bytes, size_t free_bytes)
         tc->counts.big_alloc_bytes += alloc_bytes;
         tc->counts.big_free_bytes += free_bytes;
     } else if (tc) {
-        pthread_mutex_lock(&pool_lock);
-        exited[0].big_alloc_bytes += alloc_bytes;
-        exited[0].big_free_bytes += free_bytes;
-        pthread_mutex_unlock(&pool_lock);
+        __atomic_fetch_add(&exited[0].big_alloc_bytes, alloc_bytes, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&exited[0].big_free_bytes, free_bytes, __ATOMIC_RELAXED);
     }
 }
 
