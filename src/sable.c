@@ -77,12 +77,9 @@ static ptr_info_t classify(const void *p, uintptr_t e)
     uint32_t w = c->map[chunk_unit_of(p)];
     in.chunk = c;
     in.run = chunk_run_of_word(c, w);
-    if (MAP_KIND(w) == MAP_SLAB) {
-        unsigned sc = MAP_CLASS(w);
-        if (sc_is_block_start(sc, map_run_offset(w, p))) {
-            in.kind = PTR_SMALL;
-            in.usable = sc_size(sc);
-        }
+    if (map_slab_block(w, p)) {
+        in.kind = PTR_SMALL;
+        in.usable = sc_size(MAP_CLASS(w));
     } else if (MAP_KIND(w) == MAP_LARGE && map_run_offset(w, p) == 0) {
         in.kind = PTR_LARGE;
         in.usable = (size_t)in.run->nunits << UNIT_SHIFT;
@@ -146,6 +143,20 @@ size_t api_usable_size(const void *p)
     return in.usable;
 }
 
+/* The small class that serves n bytes aligned to `align` (16 < align <=
+ * UNIT_SIZE), or SC_NSMALL if none does. A slab block is aligned to its
+ * size's largest power-of-two factor (slabs start on units): the first class
+ * that is a multiple of the alignment. Power-of-two classes exist up to
+ * SC_SMALL_MAX. */
+static unsigned aligned_small_class(size_t n, size_t align)
+{
+    size_t m = n < align ? align : n;
+    if (m > SC_SMALL_MAX) return SC_NSMALL;
+    unsigned c = sc_of_small(m);
+    while (sc_size(c) & (align - 1)) c++;
+    return c;
+}
+
 /* The usable size sable gives a request of n bytes aligned to `align`
  * (0: unaligned), mirroring api_malloc and api_aligned. */
 static size_t expected_usable(size_t n, size_t align)
@@ -155,10 +166,8 @@ static size_t expected_usable(size_t n, size_t align)
         if (n <= SC_LARGE_MAX) return sc_size(sc_of(n));
         return (n + ps - 1) & ~(ps - 1);
     }
-    size_t m = n < align ? align : n;
-    if (align <= UNIT_SIZE && m <= SC_SMALL_MAX) {
-        unsigned c = sc_of_small(m);
-        while (sc_size(c) & (align - 1)) c++;
+    if (align <= UNIT_SIZE) {
+        unsigned c = aligned_small_class(n, align);
         if (c < SC_NSMALL) return sc_size(c);
     }
     size_t big = n <= SC_SMALL_MAX ? SC_SMALL_MAX + 1 : n;
@@ -273,17 +282,10 @@ void *api_aligned(size_t align, size_t n)
     if (align <= SC_QUANTUM) return api_malloc(n);
     if (n > PTRDIFF_MAX) return enomem();
     if (align <= UNIT_SIZE) {
-        /* A slab block is aligned to its size's largest power-of-two factor
-         * (slabs start on units): take the first class that is a multiple
-         * of the alignment. Power-of-two classes exist up to SC_SMALL_MAX. */
-        size_t m = n < align ? align : n;
-        if (m <= SC_SMALL_MAX) {
-            unsigned c = sc_of_small(m);
-            while (sc_size(c) & (align - 1)) c++;
-            if (c < SC_NSMALL) {
-                void *p = tcache_alloc(c);
-                return p ? p : enomem();
-            }
+        unsigned c = aligned_small_class(n, align);
+        if (c < SC_NSMALL) {
+            void *p = tcache_alloc(c);
+            return p ? p : enomem();
         }
     }
     return alloc_big_aligned(n <= SC_SMALL_MAX ? SC_SMALL_MAX + 1 : n, align);

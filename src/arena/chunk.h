@@ -71,6 +71,14 @@ static inline uint32_t map_run_offset(uint32_t w, const void *p)
     return (uint32_t)((uintptr_t)p & (UNIT_SIZE - 1)) | (w & MAP_BACK_MASK);
 }
 
+/* True if w, p's unit's word, is a slab's and p starts one of its blocks:
+ * the one test that makes p a small block (kind bits zero, then one multiply
+ * and one compare). */
+static inline bool map_slab_block(uint32_t w, const void *p)
+{
+    return (w & MAP_KIND_MASK) == 0 && sc_is_block_start(MAP_CLASS(w), map_run_offset(w, p));
+}
+
 struct arena;
 
 /* A run descriptor: 64 bytes, one per run, in the chunk header.

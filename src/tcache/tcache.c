@@ -345,6 +345,28 @@ oom:
     return NULL;
 }
 
+/* Pushes p onto one of its class's stacks (local or remote) after the
+ * slow path's double-free check. A full stack is flushed first: the local one
+ * keeps its most recent half (warm blocks, about to be reused), the remote
+ * one is emptied (its blocks are never reused by this thread). */
+static void stack_push(tcache_t *tc, void ***cur, void **full, void **empty, void *p,
+                       unsigned sc, bool keep_half)
+{
+    check_not_cached(*cur, empty, p);
+    if (*cur == full) {
+        unsigned cap = (unsigned)(empty - full);
+        unsigned n = keep_half ? cap - cap / 2 : cap;
+        flush_blocks(sc, empty - n, n);
+        memmove(full + n, full, (cap - n) * sizeof(void *));
+        *cur = full + n;
+        bg_maybe_start();
+    }
+    *--*cur = p;
+    tc->counts.nfree[sc]++;
+}
+
+/* The fast path's stack was full, held p already, or this thread has no
+ * cache yet (the boot and dead caches land here for every free). */
 void tcache_free_slow(tcache_t *tc, void *p, unsigned sc)
 {
     if (tc->state == TCACHE_BOOT) tc = thread_init();
@@ -352,47 +374,10 @@ void tcache_free_slow(tcache_t *tc, void *p, unsigned sc)
         free_uncached(tc, p, sc);
         return;
     }
-    if (chunk_of(p)->arena != tc->arena) {
-        tcache_free_remote_slow(tc, p, sc);
-        return;
-    }
-    check_not_cached(tc->cur[sc], tc->empty[sc], p);
-    if (tc->cur[sc] == tc->full[sc]) {
-        /* Return the older half (the bottom of the stack); keep the blocks
-         * freed most recently, they are the warmest in cache. */
-        unsigned cap = (unsigned)(tc->empty[sc] - tc->full[sc]);
-        unsigned n = cap - cap / 2;
-        flush_blocks(sc, tc->empty[sc] - n, n);
-        memmove(tc->full[sc] + n, tc->full[sc], (cap - n) * sizeof(void *));
-        tc->cur[sc] = tc->full[sc] + n;
-        bg_maybe_start();
-    }
-    *--tc->cur[sc] = p;
-    tc->counts.nfree[sc]++;
-}
-
-/* A remote stack is full (or this thread has no cache yet): the whole
- * stack goes back to the owning arenas, which are usually one. */
-void tcache_free_remote_slow(tcache_t *tc, void *p, unsigned sc)
-{
-    if (tc->state == TCACHE_BOOT) tc = thread_init();
-    if (tc == NULL || tc->state == TCACHE_DEAD) {
-        free_uncached(tc, p, sc);
-        return;
-    }
-    if (chunk_of(p)->arena == tc->arena) {
-        tcache_free_slow(tc, p, sc);
-        return;
-    }
-    check_not_cached(tc->rcur[sc], tc->rempty[sc], p);
-    if (tc->rcur[sc] == tc->rfull[sc]) {
-        unsigned n = (unsigned)(tc->rempty[sc] - tc->rfull[sc]);
-        flush_blocks(sc, tc->rfull[sc], n);
-        tc->rcur[sc] = tc->rempty[sc];
-        bg_maybe_start();
-    }
-    *--tc->rcur[sc] = p;
-    tc->counts.nfree[sc]++;
+    if (chunk_of(p)->arena == tc->arena)
+        stack_push(tc, &tc->cur[sc], tc->full[sc], tc->empty[sc], p, sc, true);
+    else
+        stack_push(tc, &tc->rcur[sc], tc->rfull[sc], tc->rempty[sc], p, sc, false);
 }
 
 arena_t *tcache_arena(void)

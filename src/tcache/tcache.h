@@ -74,7 +74,6 @@ extern __thread tcache_t *tcache_tls __attribute__((tls_model(SABLE_TLS_MODEL)))
 
 void *tcache_alloc_slow(tcache_t *tc, unsigned sc) SABLE_NOINLINE;
 void tcache_free_slow(tcache_t *tc, void *p, unsigned sc) SABLE_NOINLINE;
-void tcache_free_remote_slow(tcache_t *tc, void *p, unsigned sc) SABLE_NOINLINE;
 
 /* Process-wide set-up (idempotent); false if it failed (out of memory). */
 bool tcache_global_init(void);
@@ -137,7 +136,7 @@ SABLE_INLINE void tcache_free(void *p, unsigned sc)
          * with empty-and-full remote stacks, and take the slow path. */
         cur = tc->rcur[sc];
         if (unlikely(cur == tc->rfull[sc]) || unlikely(cur[0] == p) || unlikely(cur[1] == p)) {
-            tcache_free_remote_slow(tc, p, sc);
+            tcache_free_slow(tc, p, sc);
             return;
         }
         tc->rcur[sc] = cur - 1;
