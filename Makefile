@@ -8,7 +8,9 @@ QUICK   ?=
 BENCH_ARGS ?=
 
 # Sanitizer builds of the prefixed API (no preload: a sanitizer owns malloc).
-SAN_OPTS = -Dpreload=false -Dbench=false -Db_lundef=false --buildtype=debugoptimized
+# They are also debug builds: the lock-order witness (src/os/lock.h) checks
+# every acquire of the unit, api and stress tiers.
+SAN_OPTS = -Dpreload=false -Dbench=false -Db_lundef=false --buildtype=debugoptimized -Ddebug_checks=true
 
 FUZZ_SECONDS ?= 60
 

@@ -15,7 +15,7 @@
  */
 #include <stddef.h>
 
-#include "api.h"
+#include "api/api.h"
 
 #define EXPORT __attribute__((visibility("default")))
 

@@ -10,7 +10,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 
-#include "api.h"
+#include "api/api.h"
 #include "ctl/mallctl.h"
 
 #define EXPORT __attribute__((visibility("default")))

@@ -1,4 +1,4 @@
-/* src/arena — the only state shared between threads.
+/* src/arena/arena.h — the only state shared between threads.
  *
  * An arena owns chunks. Inside them it keeps free runs (by size bucket), slabs
  * for each small class (a bin per class), and large runs. Threads reach an
@@ -20,6 +20,7 @@
 
 #include "arena/chunk.h"
 #include "arena/pagemap.h"
+#include "os/lock.h"
 #include "os/os.h"
 
 #define ARENA_MAX 256
@@ -51,6 +52,25 @@ typedef struct arena {
     bin_t bins[SC_NSMALL];
 } arena_t;
 
+/* Lock order (os/lock.h): inside one arena its bin locks by class, then its
+ * arena lock; arenas by index. One rank, ordered by these keys. */
+_Static_assert(SC_NSMALL < 63, "bin keys stay below the arena lock's key");
+static inline void arena_lock(arena_t *a) { lock_take(&a->lock, LOCK_ARENA, a->index * 64 + 63); }
+static inline bool arena_trylock(arena_t *a)
+{
+    return lock_try(&a->lock, LOCK_ARENA, a->index * 64 + 63);
+}
+static inline void arena_unlock(arena_t *a) { lock_drop(&a->lock); }
+static inline void bin_lock(arena_t *a, unsigned sc)
+{
+    lock_take(&a->bins[sc].lock, LOCK_ARENA, a->index * 64 + sc);
+}
+static inline bool bin_trylock(arena_t *a, unsigned sc)
+{
+    return lock_try(&a->bins[sc].lock, LOCK_ARENA, a->index * 64 + sc);
+}
+static inline void bin_unlock(arena_t *a, unsigned sc) { lock_drop(&a->bins[sc].lock); }
+
 /* Creates n arenas (n >= 1, capped at ARENA_MAX). False if out of memory. */
 bool arena_boot(unsigned n);
 unsigned arena_count(void);
@@ -71,8 +91,24 @@ int arena_free_fill(void);
 /* Returns n blocks of class sc, from any arenas. Aborts on a double free. */
 void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n);
 
+/* What thread caches and uncached operations use, for any cached class
+ * sc < SC_NCACHED: small classes go to the bins, large ones to large runs
+ * (taken one at a time: speculative large runs would cost memory). */
+unsigned arena_cache_fill(arena_t *a, unsigned sc, void **out, unsigned n);
+void arena_cache_flush(unsigned sc, void *const *ptrs, unsigned n);
+
+/* True if a large run of class size `size` aligned to `align` (a power of
+ * two) fits in a chunk (else only a huge mapping can take the alignment). */
+static inline bool arena_large_fits(size_t size, size_t align)
+{
+    size_t units = size >> UNIT_SHIFT;
+    size_t align_units = align > UNIT_SIZE ? align >> UNIT_SHIFT : 1;
+    return align_units <= CHUNK_USABLE_UNITS && units + align_units - 1 <= CHUNK_USABLE_UNITS;
+}
+
 /* A large object of class size `size` (SC_SMALL_MAX < size <= SC_LARGE_MAX)
- * aligned to `align` (a power of two). NULL when out of memory. */
+ * aligned to `align` (a power of two). NULL when out of memory or when
+ * arena_large_fits says no. */
 void *arena_large_alloc(arena_t *a, size_t size, size_t align);
 /* Frees the large run starting at p (a pointer in a chunk); aborts with a
  * double-free message if p no longer starts a large run (checked under the

@@ -7,6 +7,7 @@
  * are cleared before the range is unmapped, so a reused range is never seen
  * with a stale entry. */
 #include "arena/huge.h"
+#include "os/lock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,7 +16,7 @@
 #include "arena/chunk.h"
 #include "arena/meta.h"
 #include "arena/pagemap.h"
-#include "ctl/options.h"
+#include "options/options.h"
 #include "os/os.h"
 
 static pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -48,43 +49,43 @@ static size_t page_round(size_t n)
 
 static huge_t *header_get(void)
 {
-    pthread_mutex_lock(&huge_lock);
+    lock_take(&huge_lock, LOCK_HUGE, 0);
     huge_t *h = free_headers;
     if (h) free_headers = h->next;
-    pthread_mutex_unlock(&huge_lock);
+    lock_drop(&huge_lock);
     return h ? h : meta_alloc(sizeof *h);
 }
 
 static void header_put(huge_t *h)
 {
-    pthread_mutex_lock(&huge_lock);
+    lock_take(&huge_lock, LOCK_HUGE, 0);
     h->addr = NULL;
     h->next = free_headers;
     free_headers = h;
-    pthread_mutex_unlock(&huge_lock);
+    lock_drop(&huge_lock);
 }
 
 static void live_link(huge_t *h)
 {
-    pthread_mutex_lock(&huge_lock);
+    lock_take(&huge_lock, LOCK_HUGE, 0);
     h->prev = NULL;
     h->next = live_headers;
     if (live_headers) live_headers->prev = h;
     live_headers = h;
     live_count++;
-    pthread_mutex_unlock(&huge_lock);
+    lock_drop(&huge_lock);
 }
 
 static void live_unlink(huge_t *h)
 {
-    pthread_mutex_lock(&huge_lock);
+    lock_take(&huge_lock, LOCK_HUGE, 0);
     if (h->prev)
         h->prev->next = h->next;
     else
         live_headers = h->next;
     if (h->next) h->next->prev = h->prev;
     live_count--;
-    pthread_mutex_unlock(&huge_lock);
+    lock_drop(&huge_lock);
 }
 
 /* A cached mapping of at least len bytes and at most twice that, cut down
@@ -93,7 +94,7 @@ static void *cache_take(size_t len)
 {
     void *p = NULL;
     size_t have = 0;
-    pthread_mutex_lock(&huge_lock);
+    lock_take(&huge_lock, LOCK_HUGE, 0);
     for (unsigned i = 0; i < CACHE_SLOTS; i++) {
         if (cache[i].addr && cache[i].size >= len && cache[i].size / 2 <= len &&
             (p == NULL || cache[i].size < have)) {
@@ -107,7 +108,7 @@ static void *cache_take(size_t len)
             cache_bytes -= have;
         }
     }
-    pthread_mutex_unlock(&huge_lock);
+    lock_drop(&huge_lock);
     if (p && have > len) os_unmap((char *)p + len, have - len);
     return p;
 }
@@ -116,7 +117,7 @@ static bool cache_put(void *addr, size_t size)
 {
     if (opt_dirty_decay_ms == 0 || size > CACHE_MAX_BYTES / 2) return false;
     bool kept = false;
-    pthread_mutex_lock(&huge_lock);
+    lock_take(&huge_lock, LOCK_HUGE, 0);
     for (unsigned i = 0; i < CACHE_SLOTS && !kept; i++) {
         if (cache[i].addr == NULL && cache_bytes + size <= CACHE_MAX_BYTES) {
             cache[i].addr = addr;
@@ -126,7 +127,7 @@ static bool cache_put(void *addr, size_t size)
             kept = true;
         }
     }
-    pthread_mutex_unlock(&huge_lock);
+    lock_drop(&huge_lock);
     return kept;
 }
 
@@ -135,7 +136,7 @@ bool huge_decay(uint32_t now, bool all)
     void *drop[CACHE_SLOTS];
     size_t size[CACHE_SLOTS];
     unsigned n = 0;
-    pthread_mutex_lock(&huge_lock);
+    lock_take(&huge_lock, LOCK_HUGE, 0);
     for (unsigned i = 0; i < CACHE_SLOTS; i++) {
         if (cache[i].addr &&
             (all || (int32_t)(now - cache[i].freed_ms) >= (int32_t)opt_dirty_decay_ms)) {
@@ -145,16 +146,16 @@ bool huge_decay(uint32_t now, bool all)
             cache[i].addr = NULL;
         }
     }
-    pthread_mutex_unlock(&huge_lock);
+    lock_drop(&huge_lock);
     for (unsigned i = 0; i < n; i++) os_unmap(drop[i], size[i]);
     return n > 0;
 }
 
 size_t huge_cached(void)
 {
-    pthread_mutex_lock(&huge_lock);
+    lock_take(&huge_lock, LOCK_HUGE, 0);
     size_t b = cache_bytes;
-    pthread_mutex_unlock(&huge_lock);
+    lock_drop(&huge_lock);
     return b;
 }
 
@@ -251,9 +252,9 @@ size_t huge_mapped(void) { return atomic_load_explicit(&mapped_bytes, memory_ord
 
 size_t huge_count(void)
 {
-    pthread_mutex_lock(&huge_lock);
+    lock_take(&huge_lock, LOCK_HUGE, 0);
     size_t n = live_count;
-    pthread_mutex_unlock(&huge_lock);
+    lock_drop(&huge_lock);
     return n;
 }
 
@@ -261,16 +262,16 @@ size_t huge_count(void)
 size_t huge_resident(void)
 {
     size_t r = 0;
-    pthread_mutex_lock(&huge_lock);
+    lock_take(&huge_lock, LOCK_HUGE, 0);
     for (huge_t *h = live_headers; h; h = h->next) r += os_resident(h->addr, h->size);
     for (unsigned i = 0; i < CACHE_SLOTS; i++)
         if (cache[i].addr) r += os_resident(cache[i].addr, cache[i].size);
-    pthread_mutex_unlock(&huge_lock);
+    lock_drop(&huge_lock);
     return r;
 }
 
-void huge_prefork(void) { pthread_mutex_lock(&huge_lock); }
-void huge_postfork(void) { pthread_mutex_unlock(&huge_lock); }
+void huge_prefork(void) { lock_take(&huge_lock, LOCK_HUGE, 0); }
+void huge_postfork(void) { lock_drop(&huge_lock); }
 
 bool huge_recently_freed(const void *p)
 {

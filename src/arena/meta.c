@@ -1,6 +1,7 @@
 /* src/arena/meta.c — bump allocation of metadata from dedicated mappings.
  * Locking: one mutex around the bump pointer; callers never hold it long. */
 #include "arena/meta.h"
+#include "os/lock.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -16,13 +17,13 @@ static size_t meta_total;
 void *meta_alloc(size_t size)
 {
     size = (size + 63) & ~(size_t)63;
-    pthread_mutex_lock(&meta_lock);
+    lock_take(&meta_lock, LOCK_META, 0);
     if ((size_t)(meta_end - meta_cur) < size) {
         size_t block = size > META_BLOCK ? size : META_BLOCK;
         block = (block + os_page_size() - 1) & ~(os_page_size() - 1);
         char *p = os_map_aligned(block, os_page_size());
         if (p == NULL) {
-            pthread_mutex_unlock(&meta_lock);
+            lock_drop(&meta_lock);
             return NULL;
         }
         meta_total += block;
@@ -31,17 +32,17 @@ void *meta_alloc(size_t size)
     }
     void *r = meta_cur;
     meta_cur += size;
-    pthread_mutex_unlock(&meta_lock);
+    lock_drop(&meta_lock);
     return r;
 }
 
 size_t meta_mapped(void)
 {
-    pthread_mutex_lock(&meta_lock);
+    lock_take(&meta_lock, LOCK_META, 0);
     size_t t = meta_total;
-    pthread_mutex_unlock(&meta_lock);
+    lock_drop(&meta_lock);
     return t;
 }
 
-void meta_prefork(void) { pthread_mutex_lock(&meta_lock); }
-void meta_postfork(void) { pthread_mutex_unlock(&meta_lock); }
+void meta_prefork(void) { lock_take(&meta_lock, LOCK_META, 0); }
+void meta_postfork(void) { lock_drop(&meta_lock); }

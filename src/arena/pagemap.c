@@ -3,6 +3,7 @@
  * slot (the arena that mapped the chunk, the huge allocator) and written with
  * release stores. */
 #include "arena/pagemap.h"
+#include "os/lock.h"
 
 #include <pthread.h>
 
@@ -18,13 +19,13 @@ static pm_entry_t *leaf_for(uintptr_t p)
     _Atomic(pm_entry_t *) *slot = &pm_root[p >> (PM_SLOT_SHIFT + PM_LEAF_BITS)];
     pm_entry_t *leaf = atomic_load_explicit(slot, memory_order_acquire);
     if (leaf) return leaf;
-    pthread_mutex_lock(&pm_lock);
+    lock_take(&pm_lock, LOCK_PAGEMAP, 0);
     leaf = atomic_load_explicit(slot, memory_order_relaxed);
     if (!leaf) {
         leaf = meta_alloc(PM_LEAF_LEN * sizeof(pm_entry_t));
         if (leaf) atomic_store_explicit(slot, leaf, memory_order_release);
     }
-    pthread_mutex_unlock(&pm_lock);
+    lock_drop(&pm_lock);
     return leaf;
 }
 
@@ -56,5 +57,5 @@ bool pm_range_free(uintptr_t addr, size_t size)
     return true;
 }
 
-void pm_prefork(void) { pthread_mutex_lock(&pm_lock); }
-void pm_postfork(void) { pthread_mutex_unlock(&pm_lock); }
+void pm_prefork(void) { lock_take(&pm_lock, LOCK_PAGEMAP, 0); }
+void pm_postfork(void) { lock_drop(&pm_lock); }

@@ -30,9 +30,11 @@
 
 #include "arena/arena.h"
 #include "arena/chunk.h"
-#include "ctl/options.h"
+#include "options/options.h"
 #include "sable.h"
 #include "sizeclass/sizeclass.h"
+#include "process/process.h"
+#include "process/threads.h"
 #include "tcache/tcache.h"
 
 #define CTL_MAX_DEPTH 8 /* components of the longest name */
@@ -66,12 +68,12 @@ static void ctl_postfork_child(void)
 }
 static void ctl_fork_register(void)
 {
-    tcache_fork_hook(ctl_prefork, ctl_postfork_parent, ctl_postfork_child);
+    process_fork_hook(ctl_prefork, ctl_postfork_parent, ctl_postfork_child);
 }
 
 const ctl_stats_t *ctl_begin(bool refresh)
 {
-    if (!tcache_global_init()) return NULL;
+    if (!process_init()) return NULL;
     /* Before the first lock is taken: pthread_once makes every other caller
      * wait until the hook is in place. */
     pthread_once(&ctl_fork_once, ctl_fork_register);
@@ -329,7 +331,7 @@ static int g_thread(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
 {
     (void)x;
     uint64_t a, d;
-    tcache_stats_thread(&a, &d);
+    thread_stats_self(&a, &d);
     v->n = arg ? d : a;
     return 0;
 }
@@ -436,7 +438,7 @@ static int a_tcache_flush(ctl_ctx_t *x, void *oldp, size_t *oldlenp, void *newp,
     (void)x;
     int err = no_value(oldp, oldlenp, newp, newlen);
     if (err) return err;
-    tcache_flush();
+    thread_flush();
     return 0;
 }
 
@@ -446,7 +448,7 @@ static int a_tcache_flush(ctl_ctx_t *x, void *oldp, size_t *oldlenp, void *newp,
 static int a_thread_arena(ctl_ctx_t *x, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
 {
     (void)x;
-    arena_t *a = tcache_arena();
+    arena_t *a = thread_arena();
     if (a == NULL) return EAGAIN;
     unsigned cur = a->index;
     if (newp != NULL || newlen != 0) {
@@ -674,7 +676,7 @@ static int invoke(const ctl_node_t *n, ctl_ctx_t *x, void *oldp, size_t *oldlenp
 
 int sable_mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
 {
-    if (!tcache_global_init()) return EAGAIN;
+    if (!process_init()) return EAGAIN;
     ctl_ctx_t x = {.nidx = 0};
     size_t mib[CTL_MAX_DEPTH], depth;
     const ctl_node_t *n;
@@ -688,7 +690,7 @@ int sable_mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, siz
 int sable_mallctlnametomib(const char *name, size_t *mibp, size_t *miblenp)
 {
     if (mibp == NULL || miblenp == NULL) return EINVAL;
-    if (!tcache_global_init()) return EAGAIN;
+    if (!process_init()) return EAGAIN;
     ctl_ctx_t x = {.nidx = 0};
     const ctl_node_t *n;
     size_t depth;
@@ -701,7 +703,7 @@ int sable_mallctlbymib(const size_t *mib, size_t miblen, void *oldp, size_t *old
                        size_t newlen)
 {
     if (mib == NULL && miblen != 0) return EINVAL;
-    if (!tcache_global_init()) return EAGAIN;
+    if (!process_init()) return EAGAIN;
     ctl_ctx_t x = {.nidx = 0};
     const ctl_node_t *n = &root;
     for (size_t d = 0; d < miblen; d++) {

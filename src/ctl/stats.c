@@ -7,13 +7,15 @@
 
 #include "arena/huge.h"
 #include "arena/meta.h"
+#include "process/process.h"
+#include "process/threads.h"
 
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 static ctl_stats_t snap;
 
 const ctl_stats_t *ctl_stats_refresh(void)
 {
-    if (!tcache_global_init()) return NULL;
+    if (!process_init()) return NULL;
     pthread_mutex_lock(&ctl_lock);
     unsigned n = arena_count();
     if (snap.arenas == NULL) {
@@ -29,7 +31,7 @@ const ctl_stats_t *ctl_stats_refresh(void)
     for (unsigned i = 0; i < n; i++) {
         ctl_arena_stats_t *as = &snap.arenas[i];
         arena_stats_read(i, &as->a);
-        tcache_stats_sum((int)i, &as->req, &as->tcache_bytes);
+        threads_stats_sum((int)i, &as->req, &as->tcache_bytes);
         small += as->a.small_allocated;
         large += as->a.large_allocated;
         active += as->a.active;

@@ -19,7 +19,8 @@
 #include <string.h>
 
 #include "ctl/mallctl.h"
-#include "ctl/options.h"
+#include "process/process.h"
+#include "options/options.h"
 #include "sable.h"
 #include "sizeclass/sizeclass.h"
 
@@ -663,7 +664,7 @@ static void print_at_exit(void) { sable_malloc_stats_print(NULL, NULL, opt_stats
 
 void ctl_stats_print_init(void)
 {
-    if (!tcache_global_init() || !opt_stats_print) return;
+    if (!process_init() || !opt_stats_print) return;
     if (atomic_exchange(&print_registered, 1)) return;
     /* atexit handlers run in the thread that calls exit(), whichever it is,
      * after the program's own handlers registered later than this one. */

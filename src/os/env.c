@@ -3,6 +3,8 @@
  * sable reads SABLE_CONF during its first allocation, which can happen inside
  * the dynamic loader or libc's own start-up, before getenv is safe to call
  * and while any allocation would recurse. `environ` itself is set up by then.
+ *
+ * Locking: none; environ is read, never written.
  */
 #include "os/os.h"
 

@@ -23,13 +23,12 @@ static size_t class_size(unsigned c)
     return base + (base >> SC_GROUP_SHIFT) * (i + 1);
 }
 
-/* The same arithmetic the library's sc_of_arith uses, checked against sizes. */
+/* The library's arithmetic (sc_class_above_linear, geometry.h), checked
+ * here against the class sizes for every request size. */
 static unsigned arith_class(size_t n)
 {
     if (n <= SC_LINEAR_MAX) return n == 0 ? 0 : (unsigned)((n - 1) >> SC_QUANTUM_SHIFT);
-    unsigned lg = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
-    return SC_LINEAR_COUNT + ((lg - 7) << SC_GROUP_SHIFT) +
-           (unsigned)((n - 1 - ((size_t)1 << lg)) >> (lg - SC_GROUP_SHIFT));
+    return sc_class_above_linear(n);
 }
 
 static void fail(const char *what, size_t v)

@@ -42,4 +42,17 @@
 #define SC_CACHED_MAX (256u << 10)
 #define SC_NCACHED (SC_NSMALL + 4 * 4)
 
+/* The class formula above the linear classes, the one place it is written:
+ * the generator builds and checks the lookup table with it, and the library
+ * uses it for sizes above the table. n > SC_LINEAR_MAX. With lg = log2 of
+ * the doubling n - 1 falls in, the class is the linear count, plus 4 per
+ * doubling above 128, plus which quarter of the doubling n - 1 is in. */
+static inline unsigned sc_class_above_linear(unsigned long long n)
+{
+    unsigned lg = 63u - (unsigned)__builtin_clzll(n - 1);
+    return SC_LINEAR_COUNT + ((lg - 7) << SC_GROUP_SHIFT) +
+           (unsigned)((n - 1 - (1ull << lg)) >> (lg - SC_GROUP_SHIFT));
+}
+_Static_assert(SC_LINEAR_MAX == 1u << 7, "the formula's 7 is log2(SC_LINEAR_MAX)");
+
 #endif

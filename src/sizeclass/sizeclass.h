@@ -6,6 +6,8 @@
  * at most 15 bytes for requests up to 128 B, and less than 20 % of the block
  * (one quarter of the request) above; tests/unit checks every size up to
  * SC_LARGE_MAX.
+ *
+ * Locking: none; everything here is constant.
  */
 #ifndef SABLE_SIZECLASS_H
 #define SABLE_SIZECLASS_H
@@ -30,9 +32,7 @@ static inline unsigned sc_of_small(size_t n)
 static inline unsigned sc_of(size_t n)
 {
     if (n <= SC_SMALL_MAX) return sc_of_small(n);
-    unsigned lg = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
-    return SC_LINEAR_COUNT + ((lg - 7) << SC_GROUP_SHIFT) +
-           (unsigned)((n - 1 - ((size_t)1 << lg)) >> (lg - SC_GROUP_SHIFT));
+    return sc_class_above_linear(n);
 }
 
 static inline size_t sc_size(unsigned c) { return sc_size_table[c]; }
@@ -52,8 +52,5 @@ static inline int sc_is_block_start(unsigned c, uint32_t off)
 {
     return (uint64_t)off * sc_divtest_table[c] < sc_divtest_table[c];
 }
-
-/* Name for logs and stats: the class's size in bytes. */
-size_t sc_usable(size_t n);
 
 #endif

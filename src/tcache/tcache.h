@@ -1,4 +1,4 @@
-/* src/tcache — everything thread-local.
+/* src/tcache/tcache.h — per-thread stacks of cached blocks.
  *
  * Each thread reaches its cache with one initial-exec TLS load. A cache keeps,
  * per class up to SC_CACHED_MAX (all small classes and large ones up to
@@ -26,10 +26,18 @@
  * arena's memory into another's threads.
  *
  * The TLS pointer starts at a static cache whose bins are all empty and full
- * at once (three NULLs), so a thread's first malloc and first free fall into
- * the slow path, which sets the thread up: no "initialised?" test on the fast
- * path. After the thread's cache is torn down the pointer moves to a second
- * such cache marked dead, whose slow paths go straight to the arenas.
+ * at once (three NULLs), so a thread's first malloc and first free miss, and
+ * the caller's miss path (src/api) has the thread set up (src/process): no
+ * "initialised?" test on the fast path. After the thread's cache is torn down
+ * the pointer moves to a second such cache marked dead, whose misses go
+ * straight to the arenas.
+ *
+ * This layer knows nothing of threads' lives, of the process or of options:
+ * the process layer creates, recycles and tears down caches with the
+ * functions below, and decides which threads have one.
+ *
+ * Locking: none. A cache is private to its thread; other threads read its
+ * counters and stack depths racily, for stats only (tcache_cached_bytes).
  */
 #ifndef SABLE_TCACHE_H
 #define SABLE_TCACHE_H
@@ -39,6 +47,7 @@
 #include <stdint.h>
 
 #include "arena/arena.h"
+#include "arena/lookup.h"
 #include "os/os.h"
 #include "sizeclass/sizeclass.h"
 
@@ -55,6 +64,9 @@ typedef struct tcache_counts {
     uint64_t big_free_bytes;
 } tcache_counts_t;
 
+/* Fields are private to the owning thread except where noted. The links
+ * and `state` belong to the process layer (src/process/threads.c), which
+ * guards the lists with its pool lock. */
 typedef struct tcache {
     void **cur[SC_NCACHED];   /* top of each stack: the next block to hand out */
     void **empty[SC_NCACHED]; /* one past the bottom: cur == empty means no blocks */
@@ -71,78 +83,71 @@ typedef struct tcache {
 } tcache_t;
 
 extern __thread tcache_t *tcache_tls __attribute__((tls_model(SABLE_TLS_MODEL)));
+/* The static caches every bin of which is empty and full at once. */
+extern tcache_t tcache_boot, tcache_dead;
 
-void *tcache_alloc_slow(tcache_t *tc, unsigned sc) SABLE_NOINLINE;
-void tcache_free_slow(tcache_t *tc, void *p, unsigned sc) SABLE_NOINLINE;
+/* Computes the stacks' capacities (once, before any cache is made). */
+void tcache_boot_caps(void);
+/* Bytes a cache needs (tcache_t and its stacks' storage). */
+size_t tcache_bytes(void);
+/* Lays out the stacks of zeroed or recycled memory tc for arena a, empty,
+ * with zero counters; tc becomes LIVE (not yet this thread's). */
+void tcache_init(tcache_t *tc, arena_t *a);
 
-/* Process-wide set-up (idempotent); false if it failed (out of memory). */
-bool tcache_global_init(void);
+/* The miss paths, called when tcache_pop or tcache_push returned false on
+ * a LIVE cache. tcache_refill takes a batch of blocks of class sc from the
+ * arena and pops one (NULL when out of memory); tcache_push_slow repeats the
+ * double-free check, flushes a full stack (the local one keeps its warm
+ * half, the remote one is emptied) and pushes p. */
+void *tcache_refill(tcache_t *tc, unsigned sc) SABLE_NOINLINE;
+void tcache_push_slow(tcache_t *tc, void *p, unsigned sc) SABLE_NOINLINE;
 
-/* The arena a thread allocates large objects from (sets the thread up). */
-arena_t *tcache_arena(void);
+/* Returns every cached block of tc to the arenas. */
+void tcache_flush_all(tcache_t *tc);
 
-/* Returns every cached block of the calling thread to the arenas. */
-void tcache_flush(void);
+/* Bytes of blocks sitting in tc's stacks (racy read: stats only). */
+size_t tcache_cached_bytes(const tcache_t *tc);
 
-/* fork: modules above (ctl) hand their locks' handlers to the allocator's
- * own pthread_atfork handlers, so that every lock is taken in one fixed
- * order: hooks (in registration order), the cache pool, each arena, huge
- * objects, the page map, metadata. A hook's prefork runs before the
- * allocator's locks are taken; its postfork functions after they are
- * released. At most 4 hooks. */
-void tcache_fork_hook(void (*prefork)(void), void (*postfork_parent)(void),
-                      void (*postfork_child)(void));
-
-/* Counts an allocation / free served outside the caches (large with
- * alignment, above SC_CACHED_MAX, huge) for the calling thread. */
-void tcache_count_big(size_t alloc_bytes, size_t free_bytes);
-
-/* Stats. tcache_stats_thread: the calling thread's bytes allocated and
- * freed. tcache_stats_sum: counts summed over every thread that ever ran
- * (live caches plus those merged at thread exit), and the bytes sitting in
- * live caches; arena_index selects the caches of one arena (or -1: all). */
-void tcache_stats_thread(uint64_t *allocated, uint64_t *deallocated);
-void tcache_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_bytes);
-
-/* sc < SC_NCACHED. Sets errno to ENOMEM when it returns NULL. */
-SABLE_INLINE void *tcache_alloc(unsigned sc)
+/* Pops a block of class sc < SC_NCACHED into *out; false when the stack is
+ * empty (or the thread has no cache yet, or no longer). */
+SABLE_INLINE bool tcache_pop(unsigned sc, void **out)
 {
     tcache_t *tc = tcache_tls;
     void **cur = tc->cur[sc];
-    if (unlikely(cur == tc->empty[sc])) return tcache_alloc_slow(tc, sc);
+    if (unlikely(cur == tc->empty[sc])) return false;
     tc->cur[sc] = cur + 1;
     tc->counts.nalloc[sc]++;
-    return *cur;
+    *out = *cur;
+    return true;
 }
 
-/* p: a valid block of class sc < SC_NCACHED (a block start, checked). */
-SABLE_INLINE void tcache_free(void *p, unsigned sc)
+/* Pushes p, a valid block of class sc < SC_NCACHED (a block start, checked),
+ * onto its stack; false when the stack is full, p looks freed twice, or the
+ * thread has no cache. */
+SABLE_INLINE bool tcache_push(void *p, unsigned sc)
 {
     tcache_t *tc = tcache_tls;
     void **cur;
-    if (likely(chunk_of(p)->arena == tc->arena)) {
+    if (likely(arena_owner(p) == tc->arena)) {
         cur = tc->cur[sc];
         /* A block on top of its stack, or one below, is being freed twice:
          * the common double frees, caught for two compares. The slots read
          * are live entries of this stack or, past its bottom, the stack's
          * two guard slots, which are always NULL. */
-        if (unlikely(cur == tc->full[sc]) || unlikely(cur[0] == p) || unlikely(cur[1] == p)) {
-            tcache_free_slow(tc, p, sc);
-            return;
-        }
+        if (unlikely(cur == tc->full[sc]) || unlikely(cur[0] == p) || unlikely(cur[1] == p))
+            return false;
         tc->cur[sc] = cur - 1;
     } else {
         /* The boot and dead caches have no arena: they always land here,
-         * with empty-and-full remote stacks, and take the slow path. */
+         * with empty-and-full remote stacks, and miss. */
         cur = tc->rcur[sc];
-        if (unlikely(cur == tc->rfull[sc]) || unlikely(cur[0] == p) || unlikely(cur[1] == p)) {
-            tcache_free_slow(tc, p, sc);
-            return;
-        }
+        if (unlikely(cur == tc->rfull[sc]) || unlikely(cur[0] == p) || unlikely(cur[1] == p))
+            return false;
         tc->rcur[sc] = cur - 1;
     }
     cur[-1] = p;
     tc->counts.nfree[sc]++;
+    return true;
 }
 
 #endif

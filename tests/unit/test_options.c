@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 
-#include "ctl/options.h"
+#include "options/options.h"
 
 Test(options, valid_entries_are_applied)
 {

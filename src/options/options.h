@@ -1,11 +1,15 @@
-/* src/ctl/options.h — options, read once from SABLE_CONF at start-up.
+/* src/options/options.h — options, read once from SABLE_CONF at start-up.
  *
  * SABLE_CONF="key:value,key:value". Every key is the leaf of an opt.* name.
  * An unknown key or a bad value prints one warning naming it and is ignored;
  * the allocator then runs on the default for that option.
+ *
+ * Locking: the variables are written once, during process set-up (before
+ * any other thread can be inside the allocator) and by opt_parse in tests;
+ * every layer reads them without locks.
  */
-#ifndef SABLE_CTL_OPTIONS_H
-#define SABLE_CTL_OPTIONS_H
+#ifndef SABLE_OPTIONS_H
+#define SABLE_OPTIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,7 +31,7 @@ extern bool opt_stats_print;   /* print stats to stderr at exit */
 #define OPT_STR_MAX 31         /* longest value of a string option */
 extern char opt_stats_print_opts[OPT_STR_MAX + 1]; /* stats_print's opts letters */
 
-/* The option table (src/ctl/options.c), also read by mallctl's opt.* names
+/* The option table (src/options/options.c), also read by mallctl's opt.* names
  * and stats printing. OPT_UINT and OPT_ENUM variables are unsigned, OPT_BOOL
  * bool, OPT_STR a char array of max + 1 bytes. */
 typedef enum { OPT_BOOL, OPT_UINT, OPT_ENUM, OPT_STR } opt_type_t;

@@ -1,10 +1,10 @@
-/* src/ctl/options.c — the option table and the SABLE_CONF parser.
+/* src/options/options.c — the option table and the SABLE_CONF parser.
  *
  * One row per option: adding an option is one line here plus its variable.
  * Parsing works on the environment string in place, with fixed buffers and
  * no allocation: it runs inside the allocator's first call.
  */
-#include "ctl/options.h"
+#include "options/options.h"
 
 #include <stdint.h>
 #include <string.h>

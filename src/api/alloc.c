@@ -1,0 +1,231 @@
+/* src/api/alloc.c — the malloc family's slow paths: cache misses, big and
+ * aligned allocation by route, calloc, realloc, trim.
+ *
+ * This layer owns the contract: size limits, errno, alignment dispatch and
+ * realloc semantics. Below it, the process layer sets threads up, and
+ * tcache and arena deal only in classes, runs and mappings.
+ *
+ * Locking: none of its own.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/route.h"
+#include "arena/huge.h"
+#include "process/process.h"
+#include "process/threads.h"
+#include "uncached/uncached.h"
+
+static void *enomem(void)
+{
+    errno = ENOMEM;
+    return NULL;
+}
+
+/* ---- cache misses ---- */
+
+/* The cache's stack of class sc was empty, or the thread has no cache yet
+ * (the boot cache), or none any more (the dead cache). */
+void *api_alloc_miss(unsigned sc)
+{
+    tcache_t *tc = thread_cache();
+    void *p = NULL;
+    if (tc == NULL) return enomem();
+    if (tc->state == TCACHE_LIVE) {
+        p = tcache_refill(tc, sc);
+        process_background_poll();
+    } else if ((p = uncached_alloc(sc)) != NULL) {
+        thread_count_uncached(sc, 1, 0);
+    }
+    return p ? p : enomem();
+}
+
+/* The stack was full, held p already, or the thread has no cache (the boot
+ * and dead caches miss on every free). */
+void api_free_miss(void *p, unsigned sc)
+{
+    tcache_t *tc = thread_cache();
+    if (tc == NULL || tc->state != TCACHE_LIVE) {
+        uncached_free(p, sc);
+        if (tc) thread_count_uncached(sc, 0, 1);
+        return;
+    }
+    tcache_push_slow(tc, p, sc);
+    process_background_poll();
+}
+
+/* ---- allocation by route ---- */
+
+/* Serves n bytes aligned to `align` by their route. */
+static SABLE_NOINLINE void *alloc_routed(size_t n, size_t align, bool zeroed)
+{
+    route_t r = route(n, align);
+    void *p = NULL;
+    switch (r.path) {
+    case ROUTE_CACHED:
+        p = api_alloc_class(r.sc);
+        if (p && zeroed) memset(p, 0, n);
+        return p;
+    case ROUTE_LARGE: {
+        arena_t *a = thread_arena();
+        if (a) p = arena_large_alloc(a, r.usable, align);
+        if (p && zeroed) memset(p, 0, n);
+        break;
+    }
+    case ROUTE_HUGE: p = huge_alloc(n, align, zeroed); break; /* fresh mappings are zero */
+    case ROUTE_TOO_BIG: break;
+    }
+    if (p == NULL) return enomem();
+    thread_count_big(r.usable, 0);
+    return p;
+}
+
+/* The cached case (the common one) costs the class computation and a pop,
+ * with no frame. */
+void *api_alloc_big(size_t n)
+{
+    if (likely(route_cached(n))) return api_alloc_class(sc_of(n));
+    return alloc_routed(n, 0, false);
+}
+
+/* align: a power of two. */
+void *api_aligned(size_t align, size_t n)
+{
+    if (align <= SC_QUANTUM) return api_malloc(n);
+    return alloc_routed(n, align, false);
+}
+
+/* ---- calloc / realloc ---- */
+
+void *api_calloc(size_t count, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) return enomem();
+    if (likely(route_cached(n))) {
+        void *p = api_alloc_class(sc_of(n));
+        if (p) memset(p, 0, n);
+        return p;
+    }
+    return alloc_routed(n, 0, true);
+}
+
+void *api_realloc(void *p, size_t n)
+{
+    if (p == NULL) return api_malloc(n);
+    if (n == 0) {
+        /* glibc's behaviour: free and return NULL, errno untouched. */
+        api_free_named(p, "realloc");
+        return NULL;
+    }
+    ptr_info_t in = arena_lookup(p);
+    if (in.kind == PTR_INVALID) api_invalid_pointer("realloc", p);
+    if (n > PTRDIFF_MAX) return enomem();
+
+    size_t old = in.usable;
+    switch (in.kind) {
+    case PTR_SMALL:
+        /* In place only within the same class: a smaller class moves (and
+         * gives the memory back), so that a block's usable size is always
+         * what its last requested size maps to (sized frees rely on it). */
+        if (n <= SC_SMALL_MAX && sc_size(sc_of_small(n)) == old) return p;
+        break;
+    case PTR_LARGE:
+        if (n > SC_SMALL_MAX && n <= SC_LARGE_MAX) {
+            size_t size = sc_size(sc_of(n));
+            if (size == old) return p;
+            if (arena_large_resize(in.chunk, in.run, size)) {
+                thread_count_big(size, old);
+                return p;
+            }
+        }
+        break;
+    case PTR_HUGE:
+        if (n > SC_LARGE_MAX && huge_resize(in.huge, n)) {
+            thread_count_big(in.huge->size, old);
+            return p;
+        }
+        break;
+    case PTR_INVALID: break;
+    }
+    void *q = api_malloc(n);
+    if (q == NULL) return NULL;
+    memcpy(q, p, old < n ? old : n);
+    api_free_named(p, "realloc");
+    return q;
+}
+
+void *api_reallocarray(void *p, size_t count, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) return enomem();
+    return api_realloc(p, n);
+}
+
+/* ---- aligned allocation ---- */
+
+static int is_pow2(size_t x) { return x && !(x & (x - 1)); }
+
+int api_posix_memalign(void **memptr, size_t align, size_t n)
+{
+    if (!is_pow2(align) || align % sizeof(void *) != 0) return EINVAL;
+    int saved = errno;
+    void *p = api_aligned(align, n);
+    if (p == NULL) {
+        errno = saved;
+        return ENOMEM;
+    }
+    *memptr = p;
+    return 0;
+}
+
+void *api_aligned_alloc(size_t align, size_t n)
+{
+    if (!is_pow2(align)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return api_aligned(align, n);
+}
+
+void *api_memalign(size_t align, size_t n)
+{
+    if (align > SIZE_MAX / 2 + 1) {
+        errno = EINVAL;
+        return NULL;
+    }
+    /* glibc rounds a non-power-of-two alignment up. */
+    if (!is_pow2(align)) {
+        size_t a = SC_QUANTUM;
+        while (a < align) a <<= 1;
+        align = a;
+    }
+    return api_aligned(align, n);
+}
+
+void *api_valloc(size_t n)
+{
+    api_init();
+    return api_aligned(os_page_size(), n);
+}
+
+void *api_pvalloc(size_t n)
+{
+    api_init();
+    size_t ps = os_page_size();
+    if (n > PTRDIFF_MAX) return enomem();
+    size_t rounded = n == 0 ? ps : (n + ps - 1) & ~(ps - 1);
+    return api_aligned(ps, rounded);
+}
+
+/* ---- trim and init ---- */
+
+int api_trim(size_t pad)
+{
+    (void)pad;
+    if (!process_init()) return 0;
+    thread_flush();
+    return arena_purge_all() ? 1 : 0;
+}
+
+void api_init(void) { process_init(); }

@@ -1,0 +1,96 @@
+/* src/api/api.h — the malloc family's logic, shared by the prefixed API
+ * (src/api/sable.c) and the unprefixed one (preload/preload.c).
+ *
+ * The fast paths are always_inline so each exported entry point is one
+ * function with no extra call: malloc of a small size is a class lookup and a
+ * cache pop; free of a small block is a pointer lookup (arena/lookup.h), a
+ * check that the pointer is the start of a block, and a cache push. A miss
+ * of either goes to this layer's out-of-line paths (alloc.c), which set the
+ * thread up when it has no cache yet; everything else is in alloc.c and
+ * check.c.
+ */
+#ifndef SABLE_API_H
+#define SABLE_API_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena/lookup.h"
+#include "os/os.h"
+#include "sizeclass/sizeclass.h"
+#include "tcache/tcache.h"
+
+/* Slow paths (alloc.c, check.c). `fn` names the public function for
+ * messages. */
+SABLE_HIDDEN void *api_alloc_miss(unsigned sc) SABLE_NOINLINE;
+SABLE_HIDDEN void api_free_miss(void *p, unsigned sc) SABLE_NOINLINE;
+SABLE_HIDDEN void *api_alloc_big(size_t n) SABLE_NOINLINE;
+SABLE_HIDDEN void api_free_slow(void *p, const char *fn) SABLE_NOINLINE;
+SABLE_HIDDEN void *api_calloc(size_t count, size_t size);
+SABLE_HIDDEN void *api_realloc(void *p, size_t n);
+SABLE_HIDDEN void *api_reallocarray(void *p, size_t count, size_t size);
+SABLE_HIDDEN void *api_aligned(size_t align, size_t n);
+SABLE_HIDDEN int api_posix_memalign(void **memptr, size_t align, size_t n);
+SABLE_HIDDEN void *api_aligned_alloc(size_t align, size_t n);
+SABLE_HIDDEN void *api_memalign(size_t align, size_t n);
+SABLE_HIDDEN void *api_valloc(size_t n);
+SABLE_HIDDEN void *api_pvalloc(size_t n);
+SABLE_HIDDEN size_t api_usable_size(const void *p);
+SABLE_HIDDEN void api_free_sized(void *p, size_t size, size_t align, const char *fn);
+SABLE_HIDDEN _Noreturn void api_invalid_pointer(const char *fn, const void *p) SABLE_COLD;
+SABLE_HIDDEN int api_trim(size_t pad);
+SABLE_HIDDEN void api_init(void);
+
+/* A block of cached class sc; sets errno to ENOMEM when it returns NULL. */
+SABLE_INLINE void *api_alloc_class(unsigned sc)
+{
+    void *p;
+    if (likely(tcache_pop(sc, &p))) return p;
+    return api_alloc_miss(sc);
+}
+
+/* Frees p, a checked block start of cached class sc. */
+SABLE_INLINE void api_free_class(void *p, unsigned sc)
+{
+    if (likely(tcache_push(p, sc))) return;
+    api_free_miss(p, sc);
+}
+
+SABLE_INLINE void *api_malloc(size_t n)
+{
+    if (likely(n <= SC_SMALL_MAX)) return api_alloc_class(sc_of_small(n));
+    return api_alloc_big(n);
+}
+
+/* A cached block is recognised without leaving the inline path; everything
+ * else (NULL, huge, uncached large, invalid) goes to the slow path, which
+ * diagnoses it. */
+SABLE_INLINE void api_free_named(void *p, const char *fn)
+{
+    unsigned sc;
+    if (likely(arena_cached_block(p, &sc))) {
+        api_free_class(p, sc);
+        return;
+    }
+    api_free_slow(p, fn);
+}
+
+SABLE_INLINE void api_free(void *p) { api_free_named(p, "free"); }
+
+/* Sized free (free_sized, C++ sized delete): the free fast path plus one
+ * check that the size maps to the block's class. Anything else, including a
+ * mismatch, goes to api_free_sized, which checks fully and names both
+ * sizes. */
+SABLE_INLINE void api_free_sized_fast(void *p, size_t size, const char *fn)
+{
+    unsigned sc;
+    if (likely(size <= SC_SMALL_MAX) && likely(arena_small_block(p, &sc)) &&
+        likely(sc_of_small(size) == sc)) {
+        api_free_class(p, sc);
+        return;
+    }
+    api_free_sized(p, size, 0, fn);
+}
+
+#endif

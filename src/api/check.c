@@ -1,0 +1,76 @@
+/* src/api/check.c — frees that leave the inline path, and the diagnosis of
+ * pointers sable did not hand out: invalid and double frees, wrong sizes
+ * given to sized frees, malloc_usable_size.
+ *
+ * Locking: none of its own; a free that reaches an arena is checked again
+ * there under the owner's lock.
+ */
+#include <stdbool.h>
+
+#include "api/api.h"
+#include "api/route.h"
+#include "arena/huge.h"
+#include "process/threads.h"
+
+void api_invalid_pointer(const char *fn, const void *p)
+{
+    if (arena_looks_freed(p)) sable_fatal("%s(): double free of %p", fn, p);
+    sable_fatal("%s(): invalid pointer %p", fn, p);
+}
+
+void api_free_slow(void *p, const char *fn)
+{
+    if (p == NULL) return;
+    ptr_info_t in = arena_lookup(p);
+    switch (in.kind) {
+    case PTR_SMALL: api_free_class(p, in.sc); return;
+    case PTR_LARGE:
+        if (in.sc < SC_NCACHED) {
+            api_free_class(p, in.sc);
+        } else {
+            thread_count_big(0, in.usable);
+            arena_large_free(p);
+        }
+        return;
+    case PTR_HUGE:
+        thread_count_big(0, in.usable);
+        huge_free(in.huge);
+        return;
+    case PTR_INVALID: break;
+    }
+    api_invalid_pointer(fn, p);
+}
+
+size_t api_usable_size(const void *p)
+{
+    if (p == NULL) return 0;
+    ptr_info_t in = arena_lookup(p);
+    if (in.kind == PTR_INVALID) api_invalid_pointer("malloc_usable_size", p);
+    return in.usable;
+}
+
+/* Could a request of `size` bytes (aligned to `align`, or to any power of
+ * two: free_sized is also called on memalign'd blocks with the size that was
+ * asked for) have produced this block? The route says what it would get. */
+static bool size_fits_block(size_t size, size_t align, const ptr_info_t *in)
+{
+    if (route(size, align).usable == in->usable) return true;
+    for (size_t a = 2 * SC_QUANTUM; a <= CHUNK_SIZE; a <<= 1)
+        if (route(size, a).usable == in->usable) return true;
+    return false;
+}
+
+/* Sized deallocation: the size must be one that gives this block (its
+ * class, or its page-rounded size for huge blocks). A mismatch means the
+ * program frees something other than it thinks (a type confusion, a
+ * truncated size): abort before the heap is touched. */
+void api_free_sized(void *p, size_t size, size_t align, const char *fn)
+{
+    if (p == NULL) return;
+    ptr_info_t in = arena_lookup(p);
+    if (in.kind == PTR_INVALID) api_invalid_pointer(fn, p);
+    if (size > PTRDIFF_MAX || !size_fits_block(size, align, &in))
+        sable_fatal("%s(): wrong size %zu for the block of %zu bytes at %p", fn, size,
+                    in.usable, p);
+    api_free_named(p, fn);
+}

@@ -1,0 +1,192 @@
+/* src/arena/bin.c — slabs and the bins that hold them: filling a thread
+ * cache from the slabs of one class, flushing blocks back into them, and the
+ * secure mode's random block choice.
+ *
+ * A bin's current slab is the one blocks are taken from; other slabs with
+ * free blocks are on its nonfull list; a full slab is on no list. Free
+ * blocks are bits in the slab's descriptor, never links in the blocks.
+ *
+ * Locking: the bin lock guards its slabs, their bitmaps and the bin's
+ * counters; a new or emptied slab takes the arena lock inside it (order: bin,
+ * then arena).
+ */
+#include <string.h>
+
+#include "arena/purge.h"
+#include "arena/run.h"
+#include "lib/list.h"
+
+DLIST_DEFINE(slab_list, run_t, next, prev)
+
+static void slab_init_bits(run_t *r, unsigned nregs)
+{
+    for (unsigned w = 0; w < SC_SLAB_MAXREGS / 64; w++) {
+        unsigned lo = w * 64;
+        if (nregs >= lo + 64)
+            r->free_bits[w] = ~(uint64_t)0;
+        else if (nregs > lo)
+            r->free_bits[w] = ((uint64_t)1 << (nregs - lo)) - 1;
+        else
+            r->free_bits[w] = 0;
+    }
+    r->nfree = (uint16_t)nregs;
+}
+
+/* Called with the bin lock held. */
+static run_t *slab_new(arena_t *a, bin_t *b, unsigned sc)
+{
+    arena_lock(a);
+    run_t *r = run_alloc(a, sc_slab_units(sc), 1, MAP_SLAB, sc);
+    arena_unlock(a);
+    if (r == NULL) return NULL;
+    slab_init_bits(r, sc_nregs(sc));
+    /* With fills on (secure, junk, zero_on_free) every free block holds the
+     * fill, so that reuse can check it: a new slab's memory, which may be an
+     * old run's, starts filled. */
+    int fill = arena_free_fill();
+    if (fill >= 0) memset(run_addr(chunk_of(r), r), fill, (size_t)r->nunits << UNIT_SHIFT);
+    /* For a slab, `dirty` means "blocks were freed since the last in-slab
+     * purge" and `aux` when: its free pages may hold stale data. */
+    r->dirty = 1;
+    r->aux = arena_coarse_now_ms();
+    b->nslabs++;
+    return r;
+}
+
+static void slab_release(arena_t *a, bin_t *b, chunk_t *c, run_t *r)
+{
+    b->nslabs--;
+    arena_lock(a);
+    run_free(a, c, r);
+    arena_unlock(a);
+}
+
+/* The bin's current slab, made to have a free block: the next nonfull slab
+ * or a new one. NULL when out of memory. Bin lock held. */
+static run_t *bin_slab(arena_t *a, bin_t *b, unsigned sc)
+{
+    run_t *r = b->cur;
+    if (r != NULL && r->nfree != 0) return r;
+    /* A full current slab goes on no list: the flush that frees its first
+     * block puts it back on the nonfull list. */
+    r = b->nonfull;
+    if (r)
+        slab_list_remove(&b->nonfull, r);
+    else if ((r = slab_new(a, b, sc)) == NULL)
+        return NULL;
+    b->cur = r;
+    return r;
+}
+
+unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n)
+{
+    bin_t *b = &a->bins[sc];
+    size_t size = sc_size(sc);
+    unsigned got = 0;
+    bin_lock(a, sc);
+    while (got < n) {
+        run_t *r = bin_slab(a, b, sc);
+        if (r == NULL) break;
+        char *base = run_addr(chunk_of(r), r);
+        for (unsigned w = 0; w < SC_SLAB_MAXREGS / 64 && got < n; w++) {
+            uint64_t bits = r->free_bits[w];
+            while (bits && got < n) {
+                unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
+                bits &= bits - 1;
+                out[got++] = base + (size_t)i * size;
+                r->nfree--;
+            }
+            r->free_bits[w] = bits;
+        }
+    }
+    b->curregs += got;
+    b->nmalloc += got;
+    b->nfills++;
+    lock_drop(&b->lock);
+    arena_decay_tick();
+    return got;
+}
+
+void *arena_bin_alloc_random(arena_t *a, unsigned sc, uint64_t rnd)
+{
+    bin_t *b = &a->bins[sc];
+    bin_lock(a, sc);
+    run_t *r = bin_slab(a, b, sc);
+    void *p = NULL;
+    if (r) {
+        /* The first free block at or after a random index, wrapping: a word
+         * at a time (bits past nregs are never set). */
+        unsigned nregs = sc_nregs(sc), start = (unsigned)(rnd % nregs), i = nregs;
+        unsigned w0 = start >> 6, nw = (nregs + 63) / 64;
+        uint64_t first = r->free_bits[w0] & (~(uint64_t)0 << (start & 63));
+        if (first) {
+            i = w0 * 64 + (unsigned)__builtin_ctzll(first);
+        } else {
+            for (unsigned k = 1; k <= nw && i == nregs; k++) {
+                unsigned w = (w0 + k) % nw;
+                if (r->free_bits[w]) i = w * 64 + (unsigned)__builtin_ctzll(r->free_bits[w]);
+            }
+        }
+        r->free_bits[i >> 6] &= ~((uint64_t)1 << (i & 63));
+        r->nfree--;
+        p = run_addr(chunk_of(r), r) + (size_t)i * sc_size(sc);
+        b->curregs++;
+        b->nmalloc++;
+        b->nfills++;
+    }
+    lock_drop(&b->lock);
+    arena_decay_tick();
+    return p;
+}
+
+/* Per-block work is what a cross-thread free costs in the end, so it is
+ * kept short: the block's offset comes from its unit's map word (no
+ * descriptor arithmetic), and the bin's counters are updated once per run of
+ * blocks that share a bin. */
+void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
+{
+    unsigned nregs = sc_nregs(sc);
+    uint32_t now = arena_coarse_now_ms();
+    bin_t *b = NULL;
+    unsigned freed = 0;
+    for (unsigned i = 0; i < n; i++) {
+        void *p = ptrs[i];
+        chunk_t *c = chunk_of(p);
+        arena_t *a = c->arena;
+        if (&a->bins[sc] != b) {
+            if (b) {
+                b->curregs -= freed;
+                b->ndalloc += freed;
+                lock_drop(&b->lock);
+            }
+            b = &a->bins[sc];
+            freed = 0;
+            bin_lock(a, sc);
+            b->nflushes++;
+        }
+        uint32_t w = c->map[chunk_unit_of(p)];
+        run_t *r = chunk_run_of_word(c, w);
+        uint32_t idx = sc_block_index(sc, map_run_offset(w, p));
+        uint64_t bit = (uint64_t)1 << (idx & 63);
+        if (r->free_bits[idx >> 6] & bit) sable_fatal("free(): double free of %p", p);
+        r->free_bits[idx >> 6] |= bit;
+        r->nfree++;
+        r->dirty = 1;
+        r->aux = now;
+        freed++;
+        if (r == b->cur) continue;
+        if (r->nfree == nregs) {
+            slab_list_remove(&b->nonfull, r);
+            slab_release(a, b, c, r);
+        } else if (r->nfree == 1) {
+            slab_list_push(&b->nonfull, r);
+        }
+    }
+    if (b) {
+        b->curregs -= freed;
+        b->ndalloc += freed;
+        lock_drop(&b->lock);
+        arena_decay_tick();
+    }
+}
+

@@ -1,0 +1,92 @@
+/* src/arena/large.c — large objects (SC_SMALL_MAX < size <= SC_LARGE_MAX):
+ * one run each, allocated with alignment by splitting off a head run, freed
+ * by merging, resized in place into a free right neighbour or by splitting.
+ *
+ * Locking: the arena lock, taken here around every run operation. A free
+ * checks again under it that p still starts a large run, so two racing
+ * frees of one block are diagnosed, never both applied.
+ */
+#include "arena/purge.h"
+#include "arena/run.h"
+
+
+void *arena_large_alloc(arena_t *a, size_t size, size_t align)
+{
+    /* In size_t: an alignment of 2^44 or more would truncate in 32 bits and
+     * pass as "no alignment" (found by the call-sequence fuzzer). One that
+     * cannot fit in a chunk returns NULL; the caller tries a huge mapping. */
+    if (!arena_large_fits(size, align)) return NULL;
+    size_t units = size >> UNIT_SHIFT;
+    size_t align_units = align > UNIT_SIZE ? align >> UNIT_SHIFT : 1;
+    arena_lock(a);
+    run_t *r = run_alloc(a, (unsigned)units, (unsigned)align_units, MAP_LARGE, sc_of(size));
+    if (r) {
+        a->large_allocated += size;
+        a->nlarge++;
+        a->nlarge_malloc++;
+    }
+    arena_unlock(a);
+    arena_decay_tick();
+    return r ? run_addr(chunk_of(r), r) : NULL;
+}
+
+void arena_large_free(void *p)
+{
+    chunk_t *c = chunk_of(p);
+    arena_t *a = c->arena;
+    arena_lock(a);
+    uint32_t w = c->map[chunk_unit_of(p)];
+    if (MAP_KIND(w) != MAP_LARGE || map_run_offset(w, p) != 0)
+        sable_fatal("free(): double free of %p", p);
+    run_t *r = chunk_run_of_word(c, w);
+    a->large_allocated -= (size_t)r->nunits << UNIT_SHIFT;
+    a->nlarge--;
+    a->nlarge_dalloc++;
+    run_free(a, c, r);
+    arena_unlock(a);
+    arena_decay_tick();
+}
+
+bool arena_large_resize(chunk_t *c, run_t *r, size_t size)
+{
+    arena_t *a = c->arena;
+    unsigned units = (unsigned)(size >> UNIT_SHIFT);
+    bool ok = true;
+    arena_lock(a);
+    unsigned old = r->nunits;
+    if (units < old) {
+        run_t *tail = run_split(c, r, units);
+        c->nfree_units -= tail->nunits; /* run_free adds them back */
+        run_free(a, c, tail);
+    } else if (units > old) {
+        unsigned end = r->first + old;
+        uint32_t w = end < CHUNK_UNITS ? c->map[end] : 0;
+        run_t *n = MAP_KIND(w) == MAP_FREE ? chunk_run_of_word(c, w) : NULL;
+        if (n && old + n->nunits >= units) {
+            unsigned take = units - old;
+            runs_remove(a, n);
+            if (n->nunits > take) {
+                n->first = (uint16_t)(n->first + take);
+                n->nunits = (uint16_t)(n->nunits - take);
+                if (n->dirty > n->nunits) n->dirty = n->nunits;
+                chunk_map_free_edges(c, n);
+                runs_insert(a, n);
+            } else {
+                chunk_desc_free(c, n);
+            }
+            c->nfree_units -= take;
+            r->nunits = (uint16_t)units;
+        } else {
+            ok = false;
+        }
+    }
+    if (ok) {
+        a->large_allocated += ((size_t)r->nunits << UNIT_SHIFT);
+        a->large_allocated -= ((size_t)old << UNIT_SHIFT);
+        r->sc = (uint8_t)sc_of(size);
+        chunk_map_run(c, r);
+    }
+    arena_unlock(a);
+    return ok;
+}
+

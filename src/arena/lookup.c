@@ -1,0 +1,20 @@
+/* src/arena/lookup.c — the out-of-line pointer lookup of lookup.h.
+ * Locking: none (see lookup.h). */
+#include "arena/lookup.h"
+
+bool arena_looks_freed(const void *p)
+{
+    uintptr_t e = pm_lookup((uintptr_t)p);
+    if (e == 0) return huge_recently_freed(p);
+    if (e & PM_HUGE_TAG) return false;
+    chunk_t *c = (chunk_t *)e;
+    uint32_t w = c->map[chunk_unit_of(p)];
+    if (MAP_KIND(w) == MAP_FREE) return ((uintptr_t)p & (UNIT_SIZE - 1)) == 0;
+    if (MAP_KIND(w) != MAP_SLAB) return false;
+    unsigned sc = MAP_CLASS(w);
+    uint32_t off = map_run_offset(w, p);
+    if (!sc_is_block_start(sc, off)) return false;
+    uint32_t idx = sc_block_index(sc, off);
+    run_t *r = chunk_run_of_word(c, w);
+    return (r->free_bits[idx >> 6] >> (idx & 63)) & 1;
+}

@@ -1,0 +1,196 @@
+/* src/arena/run.c — chunks and the runs inside them: mapping and unmapping
+ * chunks, splitting, allocating and freeing runs with merging.
+ *
+ * Locking: see run.h (the arena lock). The hugetlb counters are atomics.
+ */
+#include "arena/run.h"
+
+#include "arena/pagemap.h"
+#include "lib/list.h"
+#include "options/options.h"
+
+static _Atomic size_t hugetlb_mapped;
+static _Atomic uint64_t hugetlb_fallbacks;
+
+DLIST_DEFINE(run_list, run_t, next, prev)
+DLIST_DEFINE(chunk_list, chunk_t, next, prev)
+
+static unsigned bucket_of(unsigned units) { return 31u - (unsigned)__builtin_clz(units); }
+
+void runs_insert(arena_t *a, run_t *r) { run_list_push(&a->runs[bucket_of(r->nunits)], r); }
+void runs_remove(arena_t *a, run_t *r) { run_list_remove(&a->runs[bucket_of(r->nunits)], r); }
+
+/* ---- chunks ---- */
+
+/* Maps a chunk with the backing opt_hugepages asks for. hugetlb falls back
+ * to normal pages (warned once, counted) when the kernel's pool is empty:
+ * never MAP_NORESERVE, whose failure mode is SIGBUS on first touch. */
+static chunk_t *chunk_map(bool *hugetlb)
+{
+    *hugetlb = false;
+    if (opt_hugepages == HUGEPAGES_HUGETLB) {
+        chunk_t *c = os_map_aligned_hugetlb(CHUNK_SIZE, CHUNK_SIZE);
+        if (c) {
+            *hugetlb = true;
+            atomic_fetch_add_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
+            return c;
+        }
+        if (atomic_fetch_add_explicit(&hugetlb_fallbacks, 1, memory_order_relaxed) == 0)
+            os_warn("hugepages:hugetlb: no huge pages available, using normal pages");
+    }
+    chunk_t *c = os_map_aligned(CHUNK_SIZE, CHUNK_SIZE);
+    if (c && opt_hugepages == HUGEPAGES_THP) os_advise_hugepage(c, CHUNK_SIZE);
+    return c;
+}
+
+static run_t *chunk_new(arena_t *a)
+{
+    bool hugetlb;
+    chunk_t *c = chunk_map(&hugetlb);
+    if (c == NULL) return NULL;
+    run_t *r = chunk_init(c, a);
+    c->hugetlb = hugetlb;
+    if (!pm_set((uintptr_t)c, CHUNK_SIZE, (uintptr_t)c)) {
+        if (hugetlb) atomic_fetch_sub_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
+        os_unmap(c, CHUNK_SIZE);
+        return NULL;
+    }
+    chunk_list_push(&a->chunks, c);
+    a->nchunks++;
+    runs_insert(a, r);
+    return r;
+}
+
+static void chunk_release(arena_t *a, chunk_t *c)
+{
+    chunk_list_remove(&a->chunks, c);
+    a->nchunks--;
+    pm_set((uintptr_t)c, CHUNK_SIZE, 0);
+    if (c->hugetlb) atomic_fetch_sub_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
+    os_unmap(c, CHUNK_SIZE);
+}
+
+/* ---- runs (arena lock held) ---- */
+
+/* Splits free run r after its first n units; the tail becomes a free run
+ * (edges mapped, not on a list). r's edges are the caller's to map: it is
+ * either handed out (fully mapped) or stays free (see run_alloc). */
+run_t *run_split(chunk_t *c, run_t *r, unsigned n)
+{
+    run_t *t = chunk_desc_alloc(c);
+    t->first = (uint16_t)(r->first + n);
+    t->nunits = (uint16_t)(r->nunits - n);
+    t->kind = MAP_FREE;
+    t->dirty = r->dirty < t->nunits ? r->dirty : t->nunits;
+    r->nunits = (uint16_t)n;
+    if (r->dirty > n) r->dirty = n;
+    chunk_map_free_edges(c, t);
+    return t;
+}
+
+/* Takes a run of `units` units whose address is a multiple of align_units
+ * units, marks it `kind`/`sc` and maps it. NULL when no memory is left. */
+run_t *run_alloc(arena_t *a, unsigned units, unsigned align_units, unsigned kind,
+                 unsigned sc)
+{
+    unsigned need = units + align_units - 1;
+    run_t *r = NULL;
+    for (unsigned b = bucket_of(need); b < ARENA_RUN_BUCKETS && !r; b++) {
+        unsigned scanned = 0;
+        for (run_t *x = a->runs[b]; x && scanned < 16; x = x->next, scanned++) {
+            if (x->nunits >= need) {
+                r = x;
+                break;
+            }
+        }
+    }
+    if (r == NULL && (r = chunk_new(a)) == NULL) return NULL;
+
+    chunk_t *c = chunk_of(r);
+    if (c == a->spare) a->spare = NULL;
+    runs_remove(a, r);
+    c->nfree_units -= units;
+    if (align_units > 1) {
+        uintptr_t addr = (uintptr_t)run_addr(c, r);
+        uintptr_t mask = ((uintptr_t)align_units << UNIT_SHIFT) - 1;
+        unsigned head = (unsigned)((((addr + mask) & ~mask) - addr) >> UNIT_SHIFT);
+        if (head) {
+            run_t *rest = run_split(c, r, head);
+            chunk_map_free_edges(c, r);
+            runs_insert(a, r);
+            r = rest;
+        }
+    }
+    if (r->nunits > units) runs_insert(a, run_split(c, r, units));
+    r->kind = (uint8_t)kind;
+    r->sc = (uint8_t)sc;
+    chunk_map_run(c, r);
+    return r;
+}
+
+/* The older of two dirty times (wrap-safe). */
+static uint32_t older(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0 ? a : b; }
+
+/* Returns run r to the free lists, merging with free neighbours. Only r's
+ * own units and the merged run's edges are rewritten. A free run's `aux`
+ * holds the time (ms) its oldest dirty part was freed. */
+void run_free(arena_t *a, chunk_t *c, run_t *r)
+{
+    c->nfree_units += r->nunits;
+    r->kind = MAP_FREE;
+    r->sc = 0;
+    r->dirty = r->nunits;
+    r->aux = os_now_ms();
+    unsigned desc = (unsigned)(r - c->runs);
+    for (unsigned u = r->first; u < r->first + r->nunits; u++)
+        c->map[u] = MAP_WORD(MAP_FREE, 0, 0, desc);
+    if (r->first > CHUNK_HEADER_UNITS) {
+        uint32_t w = c->map[r->first - 1];
+        if (MAP_KIND(w) == MAP_FREE) {
+            run_t *l = chunk_run_of_word(c, w);
+            runs_remove(a, l);
+            l->nunits = (uint16_t)(l->nunits + r->nunits);
+            l->aux = l->dirty ? older(l->aux, r->aux) : r->aux;
+            l->dirty += r->dirty;
+            chunk_desc_free(c, r);
+            r = l;
+        }
+    }
+    unsigned end = r->first + r->nunits;
+    if (end < CHUNK_UNITS) {
+        uint32_t w = c->map[end];
+        if (MAP_KIND(w) == MAP_FREE) {
+            run_t *n = chunk_run_of_word(c, w);
+            runs_remove(a, n);
+            r->nunits = (uint16_t)(r->nunits + n->nunits);
+            if (n->dirty) r->aux = older(r->aux, n->aux);
+            r->dirty += n->dirty;
+            chunk_desc_free(c, n);
+        }
+    }
+    chunk_map_free_edges(c, r);
+    if (opt_dirty_decay_ms == 0) run_purge(a, c, r);
+
+    if (r->nunits == CHUNK_USABLE_UNITS) {
+        if (a->spare == NULL) {
+            a->spare = c;
+        } else {
+            /* The run's descriptor lives in the chunk: nothing to free. */
+            chunk_release(a, c);
+            return;
+        }
+    }
+    runs_insert(a, r);
+}
+
+
+size_t arena_hugetlb_mapped(void)
+{
+    return atomic_load_explicit(&hugetlb_mapped, memory_order_relaxed);
+}
+
+uint64_t arena_hugetlb_fallbacks(void)
+{
+    return atomic_load_explicit(&hugetlb_fallbacks, memory_order_relaxed);
+}
+

@@ -1,0 +1,38 @@
+/* src/process/process.h — the process as the allocator sees it: one-time
+ * set-up, fork, and the background purger.
+ *
+ * This layer sits above the thread caches and the arenas and coordinates
+ * them; nothing below calls into it. The control layer (src/ctl), above it,
+ * joins fork through process_fork_hook.
+ *
+ * Locking: init_lock serialises set-up (init.c). fork takes every lock of
+ * the allocator in the one order written in fork.c.
+ */
+#ifndef SABLE_PROCESS_H
+#define SABLE_PROCESS_H
+
+#include <stdbool.h>
+
+/* Process-wide set-up (idempotent, thread-safe): os facts, options, thread
+ * cache capacities, arenas, the thread exit key, the fork handlers. False
+ * if it failed (out of memory); a later call tries again. */
+bool process_init(void);
+
+/* fork: layers above (ctl) hand their locks' handlers to the allocator's
+ * own pthread_atfork handlers, so that every lock is taken in one fixed
+ * order: hooks (in registration order), then the allocator's (fork.c). A
+ * hook's prefork runs before the allocator's locks are taken; its postfork
+ * functions after they are released. At most 4 hooks. */
+void process_fork_hook(void (*prefork)(void), void (*postfork_parent)(void),
+                       void (*postfork_child)(void));
+
+/* Registers the fork handlers (init.c calls it once, outside init_lock:
+ * pthread_atfork may allocate). */
+void process_fork_register(void);
+
+/* The background purger (background_thread:true): started lazily from a
+ * slow path, never from a constructor; a forked child starts its own. */
+void process_background_poll(void);
+void process_background_forked(void);
+
+#endif

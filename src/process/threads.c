@@ -1,0 +1,170 @@
+/* src/process/threads.c — thread set-up and tear-down, the pool of caches,
+ * and the counters of threads summed for stats (see threads.h). */
+#include "process/threads.h"
+#include "os/lock.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "arena/meta.h"
+#include "lib/list.h"
+#include "options/options.h"
+#include "process/process.h"
+#include "uncached/uncached.h"
+
+static pthread_key_t exit_key;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static tcache_t *pool;          /* recycled caches, by next_free (pool_lock) */
+static tcache_t *live;          /* every live cache (pool_lock) */
+static tcache_counts_t *exited; /* per arena: counts of finished threads */
+static _Atomic unsigned next_seq;
+
+DLIST_DEFINE(live_list, tcache_t, next_live, prev_live)
+
+static void thread_exit(void *arg);
+
+/* Idempotent: a set-up that failed half-way is retried from where it
+ * stopped. */
+bool threads_boot(void)
+{
+    static bool key_made;
+    if (!key_made && pthread_key_create(&exit_key, thread_exit) != 0) return false;
+    key_made = true;
+    if (exited == NULL) exited = meta_alloc(arena_count() * sizeof *exited);
+    return exited != NULL;
+}
+
+tcache_t *thread_setup(void)
+{
+    if (!process_init()) return NULL;
+    unsigned seq = atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed);
+    if (!opt_tcache || arena_free_fill() >= 0) {
+        uncached_thread_init(seq);
+        tcache_tls = &tcache_dead;
+        return &tcache_dead;
+    }
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    tcache_t *tc = pool;
+    if (tc) pool = tc->next_free;
+    lock_drop(&pool_lock);
+    if (tc == NULL && (tc = meta_alloc(tcache_bytes())) == NULL) return NULL;
+    tcache_init(tc, arena_get(seq % arena_count()));
+    atomic_fetch_add_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
+    tc->next_free = NULL;
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    live_list_push(&live, tc);
+    lock_drop(&pool_lock);
+    /* Publish before pthread_setspecific: it may call calloc (keys >= 32),
+     * which must find this cache instead of setting up another. */
+    tcache_tls = tc;
+    pthread_setspecific(exit_key, tc);
+    return tc;
+}
+
+/* dst may be the shared "exited" totals, which uncached operations update
+ * atomically without the pool lock: add atomically (a stats path, rare). */
+static void add_counter(uint64_t *dst, const uint64_t *src)
+{
+    __atomic_fetch_add(dst, __atomic_load_n(src, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+}
+
+static void counts_add(tcache_counts_t *dst, const tcache_counts_t *src)
+{
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        add_counter(&dst->nalloc[c], &src->nalloc[c]);
+        add_counter(&dst->nfree[c], &src->nfree[c]);
+    }
+    add_counter(&dst->big_alloc_bytes, &src->big_alloc_bytes);
+    add_counter(&dst->big_free_bytes, &src->big_free_bytes);
+}
+
+static void thread_exit(void *arg)
+{
+    tcache_t *tc = arg;
+    if (tc == NULL || tc->state != TCACHE_LIVE) return;
+    tcache_flush_all(tc);
+    /* From here on this thread's frees (from later TLS destructors) go
+     * straight to the arenas and never build a new cache. */
+    tcache_tls = &tcache_dead;
+    atomic_fetch_sub_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
+    tc->state = TCACHE_DEAD;
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    live_list_remove(&live, tc);
+    counts_add(&exited[tc->arena->index], &tc->counts);
+    tc->next_free = pool;
+    pool = tc;
+    lock_drop(&pool_lock);
+}
+
+void thread_flush(void)
+{
+    tcache_t *tc = tcache_tls;
+    if (tc->state == TCACHE_LIVE) tcache_flush_all(tc);
+}
+
+arena_t *thread_arena(void)
+{
+    tcache_t *tc = thread_cache();
+    if (tc == NULL) return NULL;
+    return tc->state == TCACHE_LIVE ? tc->arena : uncached_arena();
+}
+
+/* Operations of threads without a cache (torn down, tcache:false, the fill
+ * modes) are counted in arena 0's "exited" totals, atomically: no lock of
+ * its own on every operation. */
+void thread_count_uncached(unsigned sc, uint64_t nalloc, uint64_t nfree)
+{
+    if (sc >= SC_NCACHED) return;
+    __atomic_fetch_add(&exited[0].nalloc[sc], nalloc, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&exited[0].nfree[sc], nfree, __ATOMIC_RELAXED);
+}
+
+void thread_count_big(size_t alloc_bytes, size_t free_bytes)
+{
+    tcache_t *tc = thread_cache();
+    if (tc && tc->state == TCACHE_LIVE) {
+        tc->counts.big_alloc_bytes += alloc_bytes;
+        tc->counts.big_free_bytes += free_bytes;
+    } else if (tc) {
+        __atomic_fetch_add(&exited[0].big_alloc_bytes, alloc_bytes, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&exited[0].big_free_bytes, free_bytes, __ATOMIC_RELAXED);
+    }
+}
+
+static uint64_t counted_bytes(const uint64_t *per_class, uint64_t big)
+{
+    uint64_t b = big;
+    for (unsigned c = 0; c < SC_NCACHED; c++) b += per_class[c] * sc_size(c);
+    return b;
+}
+
+void thread_stats_self(uint64_t *allocated, uint64_t *deallocated)
+{
+    tcache_t *tc = tcache_tls;
+    if (tc->state != TCACHE_LIVE) {
+        *allocated = *deallocated = 0;
+        return;
+    }
+    *allocated = counted_bytes(tc->counts.nalloc, tc->counts.big_alloc_bytes);
+    *deallocated = counted_bytes(tc->counts.nfree, tc->counts.big_free_bytes);
+}
+
+void threads_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_bytes)
+{
+    memset(sum, 0, sizeof *sum);
+    *cached_bytes = 0;
+    if (!process_init()) return;
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    for (unsigned i = 0; i < arena_count(); i++)
+        if (arena_index < 0 || (unsigned)arena_index == i) counts_add(sum, &exited[i]);
+    for (tcache_t *tc = live; tc; tc = tc->next_live) {
+        if (arena_index >= 0 && tc->arena->index != (unsigned)arena_index) continue;
+        counts_add(sum, &tc->counts);
+        *cached_bytes += tcache_cached_bytes(tc);
+    }
+    lock_drop(&pool_lock);
+}
+
+void threads_prefork(void) { lock_take(&pool_lock, LOCK_POOL, 0); }
+void threads_postfork(void) { lock_drop(&pool_lock); }

@@ -1,0 +1,61 @@
+/* src/process/threads.h — the life of a thread in the allocator.
+ *
+ * A thread starts on the static boot cache. Its first miss sets it up:
+ * either a cache of its own (recycled from the pool of finished threads'
+ * caches, or new metadata memory), attached to an arena chosen round-robin,
+ * or, when caches are off (tcache:false or a fill mode), the dead cache and
+ * the uncached path. A pthread key's destructor tears the cache down at
+ * thread exit: its blocks go back to the arenas, its counters are added to
+ * its arena's totals of finished threads, and the memory goes to the pool.
+ * Frees from later TLS destructors see the dead cache and never build a new
+ * one.
+ *
+ * Locking: pool_lock guards the pool, the list of live caches and the
+ * totals of finished threads (which uncached operations also update
+ * atomically, without it).
+ */
+#ifndef SABLE_PROCESS_THREADS_H
+#define SABLE_PROCESS_THREADS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcache/tcache.h"
+
+/* Once, from process_init (nothing allocated from the heap). */
+bool threads_boot(void);
+
+/* The calling thread's cache, set up first (thread_setup) if the thread has none yet
+ * (BOOT): a LIVE cache, or the DEAD one for threads without a cache. NULL
+ * if set-up failed (out of memory). */
+tcache_t *thread_setup(void) SABLE_NOINLINE;
+static inline tcache_t *thread_cache(void)
+{
+    tcache_t *tc = tcache_tls;
+    return unlikely(tc->state == TCACHE_BOOT) ? thread_setup() : tc;
+}
+
+/* Returns every block cached by the calling thread to the arenas. */
+void thread_flush(void);
+
+/* The arena the calling thread allocates large objects from. */
+arena_t *thread_arena(void);
+
+/* Counts an operation served outside the calling thread's cache: big
+ * (large with alignment, above SC_CACHED_MAX, huge) or uncached. */
+void thread_count_big(size_t alloc_bytes, size_t free_bytes);
+void thread_count_uncached(unsigned sc, uint64_t nalloc, uint64_t nfree);
+
+/* Stats. thread_stats_self: the calling thread's bytes allocated and freed.
+ * threads_stats_sum: counts summed over every thread that ever ran (live
+ * caches plus those merged at thread exit) and the bytes sitting in live
+ * caches; arena_index selects the caches of one arena (or -1: all). */
+void thread_stats_self(uint64_t *allocated, uint64_t *deallocated);
+void threads_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_bytes);
+
+/* fork: pool_lock. */
+void threads_prefork(void);
+void threads_postfork(void);
+
+#endif

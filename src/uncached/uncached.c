@@ -1,0 +1,58 @@
+/* src/uncached/uncached.c — allocation without a thread cache, with the
+ * checks of the fill modes (see uncached.h). */
+#include "uncached/uncached.h"
+
+#include <string.h>
+
+#include "options/options.h"
+
+/* Threads without a cache still spread over the arenas: theirs is kept
+ * here. Threads whose cache was torn down keep 0 (arena 0). */
+static __thread unsigned direct_arena __attribute__((tls_model(SABLE_TLS_MODEL)));
+static __thread uint64_t direct_rng __attribute__((tls_model(SABLE_TLS_MODEL)));
+
+void uncached_thread_init(unsigned seq)
+{
+    direct_arena = seq % arena_count();
+    /* Per-thread seed for the secure mode's block order: the address of a
+     * thread-local and the clock differ between threads and runs. */
+    direct_rng = (uint64_t)(uintptr_t)&direct_rng ^ os_now_ns() ^ ((uint64_t)seq << 32);
+}
+
+arena_t *uncached_arena(void) { return arena_get(direct_arena); }
+
+static uint64_t next_random(void)
+{
+    uint64_t x = direct_rng; /* xorshift64 */
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return direct_rng = x ? x : 0x9e3779b97f4a7c15u;
+}
+
+void *uncached_alloc(unsigned sc)
+{
+    arena_t *a = uncached_arena();
+    int fill = arena_free_fill();
+    void *p;
+    if (sc < SC_NSMALL && opt_secure) {
+        p = arena_bin_alloc_random(a, sc, next_random());
+    } else if (!arena_cache_fill(a, sc, &p, 1)) {
+        p = NULL;
+    }
+    if (p == NULL || sc >= SC_NSMALL || fill < 0) return p;
+    /* Blocks are multiples of 16 bytes and 16-aligned: compare by words. */
+    uint64_t want = 0x0101010101010101u * (unsigned char)fill;
+    const uint64_t *w = p;
+    for (size_t i = 0; i < sc_size(sc) / 8; i++)
+        if (w[i] != want) sable_fatal("heap corruption detected at %p", p);
+    if (opt_junk) memset(p, 0xa5, sc_size(sc));
+    return p;
+}
+
+void uncached_free(void *p, unsigned sc)
+{
+    int fill = arena_free_fill();
+    if (fill >= 0 && sc < SC_NSMALL) memset(p, fill, sc_size(sc));
+    arena_cache_flush(sc, &p, 1);
+}

@@ -1,0 +1,32 @@
+/* src/uncached/uncached.h — allocation without a thread cache.
+ *
+ * Serves threads that have no cache: those whose cache was torn down (frees
+ * from late TLS destructors), and every thread when tcache:false or one of
+ * the fill modes (secure, junk, zero_on_free) is on. Each operation goes to
+ * the arena directly. With a fill mode every free small block holds
+ * arena_free_fill()'s byte: freeing writes it, and handing the block out
+ * again checks that nothing wrote to it in between (a write through a
+ * dangling pointer), then junk fills it. secure:true also picks blocks at
+ * random positions of their slab.
+ *
+ * Locking: none of its own; per-thread state is thread-local.
+ */
+#ifndef SABLE_UNCACHED_H
+#define SABLE_UNCACHED_H
+
+#include <stdint.h>
+
+#include "arena/arena.h"
+
+/* Sets up the calling thread: `seq` spreads threads over the arenas and
+ * seeds the random block order. */
+void uncached_thread_init(unsigned seq);
+
+/* The arena the calling thread uses without a cache. */
+arena_t *uncached_arena(void);
+
+/* A block of cached class sc (NULL when out of memory), and its free. */
+void *uncached_alloc(unsigned sc);
+void uncached_free(void *p, unsigned sc);
+
+#endif

@@ -1,0 +1,119 @@
+/* design_figures — the figures of docs/design.md, computed from the code.
+ *
+ *   design-figures DOC           fails (exit 1) if DOC's generated section
+ *                                differs from what the code gives now
+ *   design-figures DOC --write   rewrites that section
+ *
+ * The section sits between the markers below; everything in it comes from
+ * the constants and tables the allocator itself uses, so the design page
+ * cannot drift from the code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena/arena.h"
+#include "arena/chunk.h"
+#include "arena/pagemap.h"
+#include "sizeclass/sizeclass.h"
+#include "tcache/tcache.h"
+
+#define BEGIN "<!-- design-figures:begin -->\n"
+#define END "<!-- design-figures:end -->\n"
+
+static size_t put(char *buf, size_t at, size_t cap, const char *fmt, size_t a, size_t b)
+{
+    int n = snprintf(buf + at, cap - at, fmt, a, b);
+    return n < 0 ? at : at + (size_t)n;
+}
+
+static double mib(size_t bytes) { return (double)bytes / (1 << 20); }
+
+static size_t figures(char *buf, size_t cap)
+{
+    size_t n = 0;
+    unsigned min_units = 255, max_units = 0;
+    for (unsigned c = 0; c < SC_NSMALL; c++) {
+        if (sc_slab_units(c) < min_units) min_units = sc_slab_units(c);
+        if (sc_slab_units(c) > max_units) max_units = sc_slab_units(c);
+    }
+    /* A full cache: every local stack full (the remote stacks hold as much
+     * again at most, blocks of other arenas). */
+    tcache_boot_caps();
+    size_t local = 0, small_blocks_min = (size_t)-1, small_blocks_max = 0;
+    static void *slots[1 << 16];
+    tcache_t *tc = (tcache_t *)slots;
+    if (tcache_bytes() > sizeof slots) return 0;
+    tcache_init(tc, NULL);
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        size_t cap = (size_t)(tc->empty[c] - tc->full[c]);
+        local += cap * sc_size(c);
+        if (c < SC_NSMALL && cap < small_blocks_min) small_blocks_min = cap;
+        if (c < SC_NSMALL && cap > small_blocks_max) small_blocks_max = cap;
+    }
+    n = put(buf, n, cap, "| figure | value |\n|---|---|\n", 0, 0);
+    n = put(buf, n, cap, "| unit | %zu B |\n", UNIT_SIZE, 0);
+    n = put(buf, n, cap, "| chunk | %zu MiB: %zu units |\n", CHUNK_SIZE >> 20, CHUNK_UNITS);
+    n = put(buf, n, cap, "| chunk header | %zu units; %zu usable units |\n", CHUNK_HEADER_UNITS,
+            CHUNK_USABLE_UNITS);
+    n = put(buf, n, cap, "| run descriptor | %zu B |\n", sizeof(run_t), 0);
+    n = put(buf, n, cap, "| small classes | %zu, from 16 B to %zu B |\n", SC_NSMALL, SC_SMALL_MAX);
+    n = put(buf, n, cap, "| large classes | %zu, up to %zu KiB |\n", SC_NCLASSES - SC_NSMALL,
+            SC_LARGE_MAX >> 10);
+    n = put(buf, n, cap, "| classes held by thread caches | %zu, up to %zu KiB |\n", SC_NCACHED,
+            SC_CACHED_MAX >> 10);
+    n = put(buf, n, cap, "| slab size | %zu to %zu units |\n", min_units, max_units);
+    n = put(buf, n, cap, "| blocks per small class's stack | %zu to %zu |\n", small_blocks_min,
+            small_blocks_max);
+    int k = snprintf(buf + n, cap - n,
+                     "| bytes of blocks in a full cache | %.1f MiB local, as much again in remote "
+                     "stacks |\n| a cache's own memory (stacks) | %zu KiB |\n",
+                     mib(local), tcache_bytes() >> 10);
+    if (k > 0) n += (size_t)k;
+    n = put(buf, n, cap, "| page map | root of %zu entries, leaves of %zu entries |\n",
+            PM_ROOT_LEN, PM_LEAF_LEN);
+    n = put(buf, n, cap, "| chunk bitmap | %zu KiB of .bss |\n",
+            sizeof(uint64_t) * PM_CHUNK_WORDS >> 10, 0);
+    n = put(buf, n, cap, "| arenas at most | %zu |\n", ARENA_MAX, 0);
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: design-figures DOC [--write]\n");
+        return 2;
+    }
+    bool write = argc > 2 && strcmp(argv[2], "--write") == 0;
+    static char doc[1 << 20], want[1 << 14], out[1 << 20];
+    FILE *f = fopen(argv[1], "r");
+    if (!f) {
+        perror(argv[1]);
+        return 2;
+    }
+    size_t len = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[len] = '\0';
+    char *b = strstr(doc, BEGIN), *e = b ? strstr(b, END) : NULL;
+    if (!b || !e) {
+        fprintf(stderr, "%s: no generated section (markers %s)\n", argv[1], "design-figures");
+        return 2;
+    }
+    size_t wl = figures(want, sizeof want);
+    if (wl == 0) return 2;
+    char *have = b + strlen(BEGIN);
+    if ((size_t)(e - have) == wl && memcmp(have, want, wl) == 0) return 0;
+    if (!write) {
+        fprintf(stderr, "%s is out of date; run: build/tests/design-figures %s --write\n", argv[1],
+                argv[1]);
+        fprintf(stderr, "expected:\n%s", want);
+        return 1;
+    }
+    size_t head = (size_t)(have - doc);
+    memcpy(out, doc, head);
+    memcpy(out + head, want, wl);
+    strcpy(out + head + wl, e);
+    f = fopen(argv[1], "w");
+    if (!f || fputs(out, f) < 0 || fclose(f) != 0) return 2;
+    return 0;
+}
