@@ -218,8 +218,8 @@ bool huge_resize(huge_t *h, size_t size)
 {
     size_t len = page_round(size);
     uintptr_t a = (uintptr_t)h->addr;
-    /* Beyond the user address space nothing can grow (and the slot walk
-     * below must stay short). */
+    /* Beyond the page map (48 bits, every address the kernel hands out)
+     * nothing can grow, and the slot walk below must stay short. */
     if (len < size || len == 0 || a + len < a || ((a + len - 1) >> PM_ADDR_BITS)) return false;
     if (h->guard) return false; /* secure mode: the guard page stays put */
     bool ok = true;

@@ -1,4 +1,6 @@
 /* src/arena/pagemap.c — leaves of the ownership map, created on first use.
+ * Invariant: a range reaching past PM_ADDR_BITS is refused as a whole
+ * (nothing set), so the map never holds an entry it cannot look up.
  * Locking: leaf creation takes pm_lock; entries are owned by whoever owns the
  * slot (the arena that mapped the chunk, the huge allocator) and written with
  * release stores. */
@@ -31,9 +33,9 @@ static pm_entry_t *leaf_for(uintptr_t p)
 
 bool pm_set(uintptr_t addr, size_t size, uintptr_t value)
 {
+    if (size == 0 || addr + size - 1 < addr || ((addr + size - 1) >> PM_ADDR_BITS)) return false;
     uintptr_t first = addr >> PM_SLOT_SHIFT;
     uintptr_t last = (addr + size - 1) >> PM_SLOT_SHIFT;
-    if ((addr + size - 1) >> PM_ADDR_BITS) return false;
     for (uintptr_t s = first; s <= last; s++)
         if (!leaf_for(s << PM_SLOT_SHIFT)) return false;
     bool chunk = value != 0 && (value & PM_HUGE_TAG) == 0;
@@ -51,7 +53,8 @@ bool pm_set(uintptr_t addr, size_t size, uintptr_t value)
 
 bool pm_range_free(uintptr_t addr, size_t size)
 {
-    if (addr + size < addr || ((addr + size - 1) >> PM_ADDR_BITS)) return false;
+    if (size == 0) return (addr >> PM_ADDR_BITS) == 0;
+    if (addr + size - 1 < addr || ((addr + size - 1) >> PM_ADDR_BITS)) return false;
     for (uintptr_t s = addr >> PM_SLOT_SHIFT; s <= (addr + size - 1) >> PM_SLOT_SHIFT; s++)
         if (pm_lookup(s << PM_SLOT_SHIFT) != 0) return false;
     return true;

@@ -1,21 +1,29 @@
 /* src/arena/pagemap.h — which chunk-sized slots of the address space are ours.
  *
- * One entry per 4 MiB slot of the 47-bit user address space, in two levels:
- * a static root of PM_ROOT_LEN pointers and leaves of PM_LEAF_LEN entries
- * allocated on first use (each leaf covers 32 GiB). An entry is 0 (not ours),
- * a chunk_t pointer (slot is a chunk; 4 MiB aligned), or a huge_t pointer with
- * bit 0 set (slot is covered by a huge mapping). Lookups are lock-free: leaves
- * are never freed and entries are written with release stores before the
- * memory is handed out, so any pointer sable returned resolves on any thread.
+ * One entry per 4 MiB slot of a 48-bit address space (OS_ADDR_BITS_MAX: the
+ * widest user address any supported kernel hands out, see os.h), in two
+ * levels: a static root of PM_ROOT_LEN pointers and leaves of PM_LEAF_LEN
+ * entries allocated on first use (each leaf covers 32 GiB). An entry is 0
+ * (not ours), a chunk_t pointer (slot is a chunk; 4 MiB aligned), or a huge_t
+ * pointer with bit 0 set (slot is covered by a huge mapping). Lookups are
+ * lock-free: leaves are never freed and entries are written with release
+ * stores before the memory is handed out, so any pointer sable returned
+ * resolves on any thread.
  *
- *   p: | 17 unused | 12 root index | 13 leaf index | 22 offset in slot |
+ *   p: | 16 unused | 13 root index | 13 leaf index | 22 offset in slot |
+ *
+ * A pointer with any of the 16 top bits set (beyond the map, or carrying a
+ * tag in its top byte) is never ours: pm_lookup returns 0, pm_is_chunk false,
+ * pm_set and pm_range_free refuse it. The map is sized for 48 bits whatever
+ * the kernel's width (os_addr_bits, 47 on x86_64): the root is 64 KiB and the
+ * bitmap below 8 MiB of .bss, whose untouched pages cost nothing.
  *
  * free() asks a narrower question on its fast path, "is p in a chunk?", and
- * answers it from a flat bitmap with one bit per slot (4 MiB of .bss, of
- * which only the words covering sable's chunks are ever touched): one load
- * and a bit test instead of two dependent loads. The bit is set when a chunk
- * is registered and cleared when it is released; huge mappings have no bit
- * and go through the two-level map on the slow path.
+ * answers it from a flat bitmap with one bit per slot (of which only the
+ * words covering sable's chunks are ever touched): one load and a bit test
+ * instead of two dependent loads. The bit is set when a chunk is registered
+ * and cleared when it is released; huge mappings have no bit and go through
+ * the two-level map on the slow path.
  */
 #ifndef SABLE_ARENA_PAGEMAP_H
 #define SABLE_ARENA_PAGEMAP_H
@@ -25,8 +33,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "os/os.h"
+
 #define PM_SLOT_SHIFT 22
-#define PM_ADDR_BITS 47
+#define PM_ADDR_BITS OS_ADDR_BITS_MAX
 #define PM_LEAF_BITS 13
 #define PM_ROOT_BITS (PM_ADDR_BITS - PM_SLOT_SHIFT - PM_LEAF_BITS)
 #define PM_ROOT_LEN ((size_t)1 << PM_ROOT_BITS)

@@ -22,12 +22,15 @@ static _Atomic uint32_t decay_due_ms; /* when the next decay pass is due */
 
 /* Purging a free run gives its pages back to the kernel (MADV_DONTNEED:
  * they read as zero and stop counting as resident). With huge pages only
- * whole 2 MiB pages inside the run are purged, so that khugepaged does not
- * re-inflate a half-purged huge page and a hugetlb page is never split. */
+ * whole huge pages inside the run are purged, so that khugepaged does not
+ * re-inflate a half-purged huge page and a hugetlb page is never split.
+ * Huge pages larger than a chunk (16 KiB and 64 KiB kernels) never back
+ * one: whole pages are purged then. */
 bool run_purge(arena_t *a, chunk_t *c, run_t *r)
 {
     if (r->dirty == 0) return false;
-    size_t g = opt_hugepages != HUGEPAGES_OFF ? OS_HUGE_PAGE : os_page_size();
+    size_t hp = os_huge_page_size();
+    size_t g = opt_hugepages != HUGEPAGES_OFF && hp <= CHUNK_SIZE ? hp : os_page_size();
     uintptr_t start = (uintptr_t)run_addr(c, r);
     uintptr_t lo = (start + g - 1) & ~(g - 1);
     uintptr_t hi = (start + ((size_t)r->nunits << UNIT_SHIFT)) & ~(g - 1);
@@ -69,19 +72,25 @@ static bool slab_purge(bin_t *b, chunk_t *c, run_t *r, unsigned sc)
     if (opt_hugepages != HUGEPAGES_OFF || r->nfree * size < ps || arena_free_fill() > 0)
         return false;
     char *base = run_addr(c, r);
-    size_t bytes = (size_t)r->nunits << UNIT_SHIFT, from = bytes, purged = 0;
-    for (size_t off = 0; off <= bytes; off += ps) {
+    size_t bytes = (size_t)r->nunits << UNIT_SHIFT, purged = 0;
+    /* Whole pages inside the slab only, [lo, end) in slab offsets: with
+     * 16 KiB or 64 KiB pages a slab need not start or end on a page. */
+    size_t lo = (size_t)(-(uintptr_t)base & (ps - 1));
+    size_t end = lo >= bytes ? lo : lo + ((bytes - lo) & ~(ps - 1)), from = end;
+    for (size_t off = lo; off <= end; off += ps) {
         bool free_page = false;
-        if (off < bytes) {
+        if (off < end) {
             unsigned first = (unsigned)(off / size), last = (unsigned)((off + ps - 1) / size);
             if (last >= nregs) last = nregs - 1;
             free_page = first >= nregs || blocks_free(r, first, last);
         }
-        if (free_page && from == bytes) from = off;
-        if (!free_page && from != bytes) {
-            if (os_purge(base + from, off - from)) purged += off - from;
-            b->npurged_slabs++;
-            from = bytes;
+        if (free_page && from == end) from = off;
+        if (!free_page && from != end) {
+            if (os_purge(base + from, off - from)) {
+                purged += off - from;
+                b->npurged_slabs++;
+            }
+            from = end;
         }
     }
     b->purged += purged;

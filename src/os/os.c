@@ -1,11 +1,16 @@
-/* src/os/os.c — memory mapping, time, CPU count and the fatal-error path.
+/* src/os/os.c — memory mapping, machine facts, time, and the fatal-error path.
  *
  * Every function here is a thin wrapper around one system call with its
- * fallback written next to it. No locks: the kernel serialises what needs it.
+ * fallback written next to it, and every failed call is counted by kind
+ * (see os.h). Invariants: no heap, no stdio, errno preserved. Locking: none;
+ * the machine facts are written once by os_init before other threads run,
+ * the hint cursor and the counters are atomics, and the kernel serialises
+ * the rest.
  */
 #include "os/os.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -13,48 +18,332 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
+#ifndef GRND_NONBLOCK
+#define GRND_NONBLOCK 1
+#endif
+
+/* The architecture's default user address width: what mmap(NULL) can
+ * return. Elsewhere the kernel's own mappings tell (see detect_addr_bits). */
+#if defined(__x86_64__)
+#define ARCH_ADDR_BITS 47
+#elif defined(__aarch64__)
+#define ARCH_ADDR_BITS 48
+#else
+#define ARCH_ADDR_BITS 0
+#endif
 
 static size_t page_size = 4096;
+static size_t huge_page_size = (size_t)2 << 20;
+static unsigned addr_bits = ARCH_ADDR_BITS;
+static unsigned ncpus;
+/* Set when the address width is beyond the page map: every mapping fails. */
+static bool maps_refused;
+/* The hint region's end (0: no hints) and the cursor into it. */
+static uintptr_t hint_end;
+static _Atomic uintptr_t hint_cursor;
+static atomic_bool inited;
 
-void os_init(void)
+/* ---- failure accounting ---- */
+
+static _Atomic uint64_t err_count[OS_ERR_NKINDS];
+static _Atomic int err_last[OS_ERR_NKINDS];
+static atomic_bool err_warned[OS_ERR_NKINDS];
+
+static const char *const err_names[OS_ERR_NKINDS] = {
+    [OS_ERR_MAP] = "map",         [OS_ERR_UNMAP] = "unmap",
+    [OS_ERR_PURGE] = "purge",     [OS_ERR_ADVISE] = "advise",
+    [OS_ERR_GUARD] = "guard",     [OS_ERR_RESIDENT] = "resident",
+    [OS_ERR_EXTEND] = "extend",   [OS_ERR_HUGETLB] = "hugetlb",
+    [OS_ERR_HINT_MISS] = "hint_miss",
+};
+
+uint64_t os_error_count(enum os_error_kind kind)
 {
+    if ((unsigned)kind >= OS_ERR_NKINDS) return 0;
+    return atomic_load_explicit(&err_count[kind], memory_order_relaxed);
+}
+
+int os_last_error(enum os_error_kind kind)
+{
+    if ((unsigned)kind >= OS_ERR_NKINDS) return 0;
+    return atomic_load_explicit(&err_last[kind], memory_order_relaxed);
+}
+
+const char *os_error_name(enum os_error_kind kind)
+{
+    return (unsigned)kind < OS_ERR_NKINDS ? err_names[kind] : NULL;
+}
+
+/* The symbolic name of the errno values these calls return (strerror may
+ * translate, and so allocate). */
+static const char *errno_name(int e)
+{
+    switch (e) {
+    case ENOMEM: return "ENOMEM";
+    case EINVAL: return "EINVAL";
+    case EEXIST: return "EEXIST";
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    case EAGAIN: return "EAGAIN";
+    case EFAULT: return "EFAULT";
+    case EBADF: return "EBADF";
+    case ENODEV: return "ENODEV";
+    case ENOSYS: return "ENOSYS";
+    case EOVERFLOW: return "EOVERFLOW";
+    default: return "error";
+    }
+}
+
+/* Counts a failure of `kind` whose errno is e. True if it is the first one
+ * to report: not `quiet` (an expected answer, see os.h) and the kind has
+ * not warned yet. */
+static bool count_failure(enum os_error_kind kind, int e, bool quiet)
+{
+    atomic_fetch_add_explicit(&err_count[kind], 1, memory_order_relaxed);
+    atomic_store_explicit(&err_last[kind], e, memory_order_relaxed);
+    return !quiet && !atomic_exchange_explicit(&err_warned[kind], true, memory_order_relaxed);
+}
+
+/* The warning names the call as it was made: call(addr, size, flag). */
+static void record_failure(enum os_error_kind kind, int e, bool quiet, const char *call,
+                           const char *flag, const void *addr, size_t size)
+{
+    if (count_failure(kind, e, quiet))
+        os_warn("%s(%p, %zu%s%s) failed: %s (errno %d); further %s failures are only counted",
+                call, addr, size, flag[0] ? ", " : "", flag, errno_name(e), e, err_names[kind]);
+}
+
+/* ---- reading small kernel files without stdio ---- */
+
+/* Reads at most cap-1 bytes of a small file with open/read/close and
+ * NUL-terminates them. Returns the length, or -1. */
+static ssize_t read_small_file(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t n = 0;
+    while (n + 1 < cap) {
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    return (ssize_t)n;
+}
+
+static bool is_pow2(uint64_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+static unsigned bit_length(uint64_t x) { return x ? 64u - (unsigned)__builtin_clzll(x) : 0; }
+
+/* ---- machine facts ---- */
+
+static size_t detect_huge_page_size(void)
+{
+    char buf[32];
+    uint64_t v = 0;
+    if (read_small_file("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", buf, sizeof buf) > 0)
+        for (const char *c = buf; *c >= '0' && *c <= '9' && v < ((uint64_t)1 << 40); c++)
+            v = v * 10 + (uint64_t)(*c - '0');
+    /* The file is missing without THP; a page-table page of 8-byte entries
+     * maps page_size/8 pages, which is the PMD size either way. */
+    if (!is_pow2(v) || v <= page_size || v > ((uint64_t)1 << 40))
+        v = (uint64_t)page_size * (page_size / 8);
+    return (size_t)v;
+}
+
+/* The last byte of the main thread's stack ("[stack]" in /proc/self/maps),
+ * or 0 if the file cannot be read. The kernel puts that stack at the top of
+ * its default mmap window, which is what mmap(NULL) can return; the highest
+ * mapping would not do, since a program may have mapped above the window
+ * with a hint of its own. Read in pieces, without stdio: the file may be
+ * long. */
+static uintptr_t main_stack_top(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    static const char tag[] = "[stack]";
+    enum { TAGLEN = sizeof tag - 1 };
+    char buf[1024], tail[TAGLEN];
+    uintptr_t top = 0, end = 0;
+    unsigned ntail = 0;
+    enum { START, END, REST } state = START;
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        for (ssize_t i = 0; i < r; i++) {
+            char c = buf[i];
+            if (c == '\n') {
+                if (ntail == TAGLEN && memcmp(tail, tag, TAGLEN) == 0 && end != 0) top = end - 1;
+                state = START;
+                end = 0;
+                ntail = 0;
+                continue;
+            }
+            /* The line's last TAGLEN characters. */
+            if (ntail == TAGLEN) memmove(tail, tail + 1, TAGLEN - 1);
+            tail[ntail == TAGLEN ? TAGLEN - 1 : ntail++] = c;
+            if (state == START) {
+                if (c == '-') state = END;
+            } else if (state == END) {
+                int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+                if (d < 0)
+                    state = REST;
+                else
+                    end = end << 4 | (uintptr_t)d;
+            }
+        }
+    }
+    close(fd);
+    return top;
+}
+
+/* The width the kernel can hand out: the architecture's window, widened if
+ * the stack lies above it (then the kernel's window is wider than sable
+ * knows). Without /proc, this thread's stack is the floor: thread stacks
+ * are mmap'd inside the same window. *seen is the width the stack shows,
+ * which may be narrower than the architecture's (39-bit AArch64 kernels). */
+static unsigned detect_addr_bits(unsigned *seen)
+{
+    char probe;
+    uintptr_t top = main_stack_top();
+    if (top == 0) top = (uintptr_t)&probe;
+    *seen = bit_length(top);
+    return *seen > ARCH_ADDR_BITS ? *seen : ARCH_ADDR_BITS;
+}
+
+/* CPUs in a list like "0-3,8-11" (sysfs's online mask). */
+static unsigned count_cpu_list(const char *s)
+{
+    unsigned n = 0;
+    while (*s >= '0' && *s <= '9') {
+        unsigned lo = 0, hi;
+        while (*s >= '0' && *s <= '9') lo = lo * 10 + (unsigned)(*s++ - '0');
+        hi = lo;
+        if (*s == '-') {
+            hi = 0;
+            for (s++; *s >= '0' && *s <= '9';) hi = hi * 10 + (unsigned)(*s++ - '0');
+        }
+        if (hi >= lo) n += hi - lo + 1;
+        if (*s == ',') s++;
+    }
+    return n;
+}
+
+/* The affinity mask is asked for in growing sizes: the kernel refuses
+ * (EINVAL) a mask smaller than its CPU count, and glibc's fixed cpu_set_t
+ * holds 1024. A static buffer, not CPU_ALLOC: this runs inside malloc.
+ * The fallback reads sysfs directly (sysconf may use stdio, which
+ * allocates). */
+#define CPU_MAX 16384
+static unsigned long cpu_mask[CPU_MAX / (8 * sizeof(unsigned long))];
+
+static unsigned detect_ncpus(void)
+{
+    for (size_t n = 1024; n <= CPU_MAX; n *= 2) {
+        size_t bytes = CPU_ALLOC_SIZE(n);
+        if (sched_getaffinity(0, bytes, (cpu_set_t *)cpu_mask) == 0) {
+            int c = CPU_COUNT_S(bytes, (cpu_set_t *)cpu_mask);
+            if (c > 0) return (unsigned)c;
+            break;
+        }
+        if (errno != EINVAL) break;
+    }
+    char buf[4096];
+    unsigned c = 0;
+    if (read_small_file("/sys/devices/system/cpu/online", buf, sizeof buf) > 0)
+        c = count_cpu_list(buf);
+    return c > 0 ? c : 1;
+}
+
+/* A per-process random value without allocating: getrandom if the kernel
+ * has it (non-blocking: early in boot the pool may not be ready), mixed with
+ * the clock, a stack address (ASLR) and the pid. */
+static uint64_t process_seed(void)
+{
+    uint64_t r = 0;
+    char probe;
+#ifdef SYS_getrandom
+    if (syscall(SYS_getrandom, &r, sizeof r, GRND_NONBLOCK) != (long)sizeof r) r = 0;
+#endif
+    r ^= os_now_ns() ^ ((uint64_t)(uintptr_t)&probe << 16) ^ ((uint64_t)getpid() << 40);
+    return r;
+}
+
+bool os_set_addr_bits(unsigned bits)
+{
+    addr_bits = bits;
+    maps_refused = bits > OS_ADDR_BITS_MAX;
+    if (maps_refused)
+        os_warn("the kernel hands out %d-bit addresses, the page map holds %d: every allocation "
+                "will fail",
+                (int)bits, OS_ADDR_BITS_MAX);
+    return !maps_refused;
+}
+
+bool os_init(void)
+{
+    if (atomic_load_explicit(&inited, memory_order_acquire)) return !maps_refused;
+    int saved = errno;
     long ps = sysconf(_SC_PAGESIZE);
-    if (ps > 0) page_size = (size_t)ps;
+    if (ps > 0 && is_pow2((uint64_t)ps)) page_size = (size_t)ps;
+    huge_page_size = detect_huge_page_size();
+    ncpus = detect_ncpus();
+    unsigned seen;
+    bool ok = os_set_addr_bits(detect_addr_bits(&seen));
+    /* Hints must lie inside what the kernel showed of its window (a 39-bit
+     * AArch64 kernel has none of the region). */
+    hint_end = os_hint_end(seen);
+    atomic_store_explicit(&hint_cursor, os_hint_start(process_seed()), memory_order_relaxed);
+    errno = saved;
+    atomic_store_explicit(&inited, true, memory_order_release);
+    return ok;
 }
 
 size_t os_page_size(void) { return page_size; }
+size_t os_huge_page_size(void) { return huge_page_size; }
+unsigned os_addr_bits(void) { return addr_bits; }
 
 unsigned os_ncpus(void)
 {
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        int n = CPU_COUNT(&set);
-        if (n > 0) return (unsigned)n;
+    if (ncpus == 0) {
+        int saved = errno;
+        ncpus = detect_ncpus();
+        errno = saved;
     }
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (unsigned)n : 1;
+    return ncpus;
 }
 
-/* mmap preserving errno: the allocator's callers decide what errno to set. */
-static void *map_raw(void *hint, size_t size, int extra_flags)
+/* ---- mapping ---- */
+
+/* mmap preserving errno; a failure is recorded under `kind`. */
+static void *map_raw(void *hint, size_t size, int extra_flags, enum os_error_kind kind)
 {
     int saved = errno;
     void *p = mmap(hint, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags,
                    -1, 0);
+    if (p == MAP_FAILED) {
+        record_failure(kind, errno, errno == ENOMEM, "mmap",
+                       kind == OS_ERR_HUGETLB ? "MAP_HUGETLB" : "", hint, size);
+        p = NULL;
+    }
     errno = saved;
-    return p == MAP_FAILED ? NULL : p;
+    return p;
 }
 
 static void unmap_raw(void *addr, size_t size)
 {
     int saved = errno;
-    munmap(addr, size);
+    if (munmap(addr, size) != 0) record_failure(OS_ERR_UNMAP, errno, false, "munmap", "", addr, size);
     errno = saved;
 }
 
@@ -67,47 +356,92 @@ void os_lock_init(pthread_mutex_t *m)
 #endif
 }
 
-/* Where the next aligned mapping is asked for. The kernel places mappings
- * top-down from the stack and rarely at an aligned address, so aligned
- * mappings are requested upward from a hint in a region the kernel does not
- * use by itself (from 2 TiB); a taken or refused hint falls back to
- * over-allocating and trimming. */
-#define HINT_BASE ((uintptr_t)2 << 40)
-#define HINT_END ((uintptr_t)1 << 46)
-static _Atomic uintptr_t aligned_hint = HINT_BASE;
+/* ---- hints ---- */
 
-static void *map_at_hint(size_t size, size_t align, int flags)
+/* The region ends at 64 TiB, below where programs and the kernel's top-down
+ * mappings live on 47- and 48-bit systems, or at half a narrower address
+ * space; under 46 bits the region would crowd the kernel's own mappings. */
+uintptr_t os_hint_end(unsigned bits)
 {
-    uintptr_t h = atomic_load_explicit(&aligned_hint, memory_order_relaxed);
-    h = (h + align - 1) & ~(uintptr_t)(align - 1);
-    if (h + size < h || h + size > HINT_END) return NULL;
-    void *p = map_raw((void *)h, size, flags);
-    if (p == NULL) return NULL;
-    if ((uintptr_t)p == h) {
-        atomic_compare_exchange_strong(&aligned_hint, &(uintptr_t){
-            atomic_load_explicit(&aligned_hint, memory_order_relaxed)}, h + size);
-        return p;
+    if (bits < 46 || bits > 63) return 0;
+    return (uintptr_t)1 << (bits - 1 < 46 ? bits - 1 : 46);
+}
+
+/* splitmix64's finaliser: spreads a seed's entropy (often in its low or
+ * middle bits only) over all the bits taken below. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+uintptr_t os_hint_start(uint64_t seed)
+{
+    uint64_t steps = mix64(seed) & (((uint64_t)1 << OS_HINT_RANDOM_BITS) - 1);
+    return OS_HINT_BASE + (uintptr_t)steps * OS_HINT_STEP;
+}
+
+static uintptr_t align_up(uintptr_t x, size_t align) { return (x + align - 1) & ~(uintptr_t)(align - 1); }
+
+uintptr_t os_hint_place(uintptr_t cursor, size_t size, size_t align, uintptr_t end,
+                        uintptr_t *next)
+{
+    uintptr_t h = align_up(cursor, align);
+    if (h < cursor || h < OS_HINT_BASE || h > end || end - h < size) {
+        h = align_up(OS_HINT_BASE, align);
+        if (h < OS_HINT_BASE || h > end || end - h < size) return 0;
     }
+    *next = h + size;
+    return h;
+}
+
+/* One mmap at the next hint. The cursor moves past the range before the
+ * call, whether the kernel honours it or not, so that concurrent callers
+ * ask for different ranges and a taken range is tried once. NULL when the
+ * hint was not honoured (the caller over-maps instead); *failed when mmap
+ * itself failed (then over-mapping would fail too). */
+static void *map_at_hint(size_t size, size_t align, int flags, enum os_error_kind kind,
+                         bool *failed)
+{
+    *failed = false;
+    if (hint_end == 0 || size > OS_HINT_MAX_SIZE) return NULL;
+    uintptr_t cur = atomic_load_explicit(&hint_cursor, memory_order_relaxed), h, next;
+    do {
+        h = os_hint_place(cur, size, align, hint_end, &next);
+        if (h == 0) return NULL;
+    } while (!atomic_compare_exchange_weak_explicit(&hint_cursor, &cur, next, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    void *p = map_raw((void *)h, size, flags, kind);
+    if (p == NULL) {
+        *failed = true;
+        return NULL;
+    }
+    if ((uintptr_t)p == h) return p;
+    atomic_fetch_add_explicit(&err_count[OS_ERR_HINT_MISS], 1, memory_order_relaxed);
     if (((uintptr_t)p & (align - 1)) == 0) return p;
     unmap_raw(p, size);
-    /* The hint is taken: move past it so the next caller tries elsewhere. */
-    atomic_store_explicit(&aligned_hint, h + size, memory_order_relaxed);
     return NULL;
 }
 
-static void *map_aligned(size_t size, size_t align, int flags, size_t granule)
+static void *map_aligned(size_t size, size_t align, int flags, size_t granule,
+                         enum os_error_kind kind)
 {
+    if (unlikely(maps_refused)) return NULL;
     if (align < granule) align = granule;
-    if (align == granule) return map_raw(NULL, size, flags);
-    void *p = map_at_hint(size, align, flags);
-    if (p != NULL) return p;
+    if (align == granule) return map_raw(NULL, size, flags, kind);
+    bool failed;
+    void *p = map_at_hint(size, align, flags, kind, &failed);
+    if (p != NULL || failed) return p;
 
     if (size + align < size) return NULL;
     size_t span = size + align - granule;
-    p = map_raw(NULL, span, flags);
+    p = map_raw(NULL, span, flags, kind);
     if (p == NULL) return NULL;
     uintptr_t start = (uintptr_t)p;
-    uintptr_t aligned = (start + align - 1) & ~(uintptr_t)(align - 1);
+    uintptr_t aligned = align_up(start, align);
     size_t head = aligned - start;
     size_t tail = span - head - size;
     if (head) unmap_raw(p, head);
@@ -115,13 +449,23 @@ static void *map_aligned(size_t size, size_t align, int flags, size_t granule)
     return (void *)aligned;
 }
 
-void *os_map_aligned(size_t size, size_t align) { return map_aligned(size, align, 0, page_size); }
+void *os_map_aligned(size_t size, size_t align)
+{
+    return map_aligned(size, align, 0, page_size, OS_ERR_MAP);
+}
 
 void *os_map_aligned_hugetlb(size_t size, size_t align)
 {
 #if defined(MAP_HUGETLB) && defined(MAP_HUGE_SHIFT)
-    if (size % OS_HUGE_PAGE) return NULL;
-    return map_aligned(size, align, MAP_HUGETLB | (21 << MAP_HUGE_SHIFT), OS_HUGE_PAGE);
+    if (size % huge_page_size) {
+        if (count_failure(OS_ERR_HUGETLB, EINVAL, false))
+            os_warn("mmap(MAP_HUGETLB): %zu bytes is not a multiple of the %zu-byte huge page",
+                    size, huge_page_size);
+        return NULL;
+    }
+    int log2 = __builtin_ctzll((unsigned long long)huge_page_size);
+    return map_aligned(size, align, MAP_HUGETLB | (log2 << MAP_HUGE_SHIFT), huge_page_size,
+                       OS_ERR_HUGETLB);
 #else
     (void)size;
     (void)align;
@@ -133,6 +477,7 @@ bool os_guard(void *addr, size_t size)
 {
     int saved = errno;
     int rc = mprotect(addr, size, PROT_NONE);
+    if (rc != 0) record_failure(OS_ERR_GUARD, errno, false, "mprotect", "PROT_NONE", addr, size);
     errno = saved;
     return rc == 0;
 }
@@ -142,6 +487,7 @@ bool os_advise_hugepage(void *addr, size_t size)
 #ifdef MADV_HUGEPAGE
     int saved = errno;
     int rc = madvise(addr, size, MADV_HUGEPAGE);
+    if (rc != 0) record_failure(OS_ERR_ADVISE, errno, false, "madvise", "MADV_HUGEPAGE", addr, size);
     errno = saved;
     return rc == 0;
 #else
@@ -157,18 +503,31 @@ bool os_purge(void *addr, size_t size)
 {
     int saved = errno;
     int rc = madvise(addr, size, MADV_DONTNEED);
+    if (rc != 0) record_failure(OS_ERR_PURGE, errno, false, "madvise", "MADV_DONTNEED", addr, size);
     errno = saved;
     return rc == 0;
 }
 
 bool os_extend_inplace(void *addr, size_t old_size, size_t new_size)
 {
+    if (unlikely(maps_refused)) return false;
     char *want = (char *)addr + old_size;
     size_t extra = new_size - old_size;
-    void *p = map_raw(want, extra, MAP_FIXED_NOREPLACE);
+    int saved = errno;
+    void *p = mmap(want, extra, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED) {
+        /* EEXIST: something lives there already, the normal "no". */
+        if (errno != EEXIST)
+            record_failure(OS_ERR_EXTEND, errno, errno == ENOMEM, "mmap", "MAP_FIXED_NOREPLACE",
+                           want, extra);
+        errno = saved;
+        return false;
+    }
+    errno = saved;
     if (p == want) return true;
     /* Kernels before 4.17 ignore MAP_FIXED_NOREPLACE and treat it as a hint. */
-    if (p != NULL) unmap_raw(p, extra);
+    unmap_raw(p, extra);
     return false;
 }
 
@@ -179,7 +538,10 @@ size_t os_resident(void *addr, size_t size)
     int saved = errno;
     for (size_t off = 0; off < size; off += step) {
         size_t len = size - off < step ? size - off : step;
-        if (mincore((char *)addr + off, len, vec) != 0) continue;
+        if (mincore((char *)addr + off, len, vec) != 0) {
+            record_failure(OS_ERR_RESIDENT, errno, false, "mincore", "", (char *)addr + off, len);
+            continue;
+        }
         for (size_t i = 0; i < (len + page_size - 1) / page_size; i++)
             if (vec[i] & 1) resident += page_size;
     }

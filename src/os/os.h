@@ -1,10 +1,20 @@
-/* src/os — every system call sable makes, and nothing else.
+/* src/os/os.h — every system call sable makes, and nothing else.
  *
- * Owns: address-space reservation (naturally aligned), commit/purge, unmap,
- * page size and CPU count discovery, the monotonic clock, raw writes to
- * stderr, the one fatal-error path, and reading the environment without libc's
- * getenv. Nothing here allocates from the heap; failures come back as NULL or
- * false, never as a crash.
+ * Owns: address-space reservation (naturally aligned, at randomised hints),
+ * commit/purge, unmap, the facts of the machine (page size, huge page size,
+ * user address width, CPU count), the monotonic clock, raw writes to stderr,
+ * the one fatal-error path, reading the environment without libc's getenv,
+ * and the count of every failed system call by kind.
+ *
+ * Invariants: nothing here allocates from the heap or uses stdio (sable may
+ * be inside malloc); failures come back as NULL or false, never as a crash;
+ * every function leaves the caller's errno as it found it (the public layer
+ * decides errno, and free must never change it); the reason for a failure is
+ * kept in the error counters below instead.
+ *
+ * Locking: none. os_init runs once, before other threads use the allocator
+ * (sable calls it under its init lock); after it the machine facts are
+ * read-only, and the hint cursor and error counters are atomics.
  */
 #ifndef SABLE_OS_H
 #define SABLE_OS_H
@@ -21,35 +31,132 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* The system page size, read once at init (4 KiB, 16 KiB and 64 KiB kernels
- * all exist). os_init must run before any other os_ function. */
-void os_init(void);
+/* The widest user address the page map can describe (48 bits): x86_64
+ * hands out 47-bit user addresses, AArch64 48-bit ones by default. Wider
+ * kernels (x86 5-level paging, AArch64 52-bit VA) return addresses above the
+ * 47/48-bit default window only for mmap hints above it, which sable never
+ * passes, so 48 bits cover every address sable can be given. */
+#define OS_ADDR_BITS_MAX 48
+
+/* Reads the facts of the machine once: page size (sysconf), huge page size,
+ * user address width, CPU count, and the process's random hint start. Later
+ * calls return at once. os_init must run before any other os_ function that
+ * maps memory. Returns false, after one os_warn line, when the kernel's
+ * address width exceeds OS_ADDR_BITS_MAX: every os_map_* then returns NULL,
+ * so the allocator answers NULL/ENOMEM instead of handing out pointers its
+ * page map cannot hold. */
+bool os_init(void);
+
+/* The system page size (4 KiB, 16 KiB and 64 KiB kernels all exist). */
 size_t os_page_size(void);
 
-/* Number of CPUs this process may run on (sched_getaffinity), at least 1. */
+/* The transparent huge page (PMD) size: the kernel's
+ * transparent_hugepage/hpage_pmd_size, else what the page size implies
+ * (page_size * page_size / 8: 2 MiB for 4 KiB pages, 32 MiB for 16 KiB,
+ * 512 MiB for 64 KiB). A power of two, larger than the page size. */
+size_t os_huge_page_size(void);
+
+/* Bits of a user address the kernel may hand out without a high hint: the
+ * architecture's default window (x86_64 47, AArch64 48), widened if the main
+ * thread's stack (/proc/self/maps, else this thread's stack), which the
+ * kernel puts at the top of that window, lies higher; on other
+ * architectures the stack alone tells. 47 or 48 on x86_64 and AArch64. */
+unsigned os_addr_bits(void);
+
+/* For tests: applies the start-up width check as if the kernel handed out
+ * `bits`-bit addresses (warns and refuses mappings above OS_ADDR_BITS_MAX,
+ * re-enables them otherwise). Returns what os_init would have returned. */
+bool os_set_addr_bits(unsigned bits);
+
+/* Number of CPUs this process may run on (sched_getaffinity, with masks of
+ * up to 16384 CPUs), at least 1. Counted once, at os_init. */
 unsigned os_ncpus(void);
 
 /* Maps `size` bytes of fresh, zeroed, read-write memory whose start is a
  * multiple of `align` (a power of two, at least the page size). Returns NULL
  * when the kernel refuses (ENOMEM, RLIMIT_AS, map count). */
 void *os_map_aligned(size_t size, size_t align);
-/* Like os_map_aligned, backed by 2 MiB huge pages from the kernel's
- * reserved pool (MAP_HUGETLB). NULL when none are reserved or free. */
+/* Like os_map_aligned, backed by huge pages of os_huge_page_size() from the
+ * kernel's reserved pool (MAP_HUGETLB). NULL when none are reserved or free,
+ * or when size is not a multiple of the huge page size. */
 void *os_map_aligned_hugetlb(size_t size, size_t align);
 /* Makes a page-aligned range inaccessible (a guard page). */
 bool os_guard(void *addr, size_t size);
 /* Asks for transparent huge pages on a range (MADV_HUGEPAGE). */
 bool os_advise_hugepage(void *addr, size_t size);
-#define OS_HUGE_PAGE ((size_t)2 << 20)
 
 /* Unmaps a range obtained from os_map_aligned (or a page-aligned part of it). */
 void os_unmap(void *addr, size_t size);
 /* Tells the kernel the pages' contents are no longer needed; the range reads
- * as zeroes afterwards and stops counting as resident. Page-aligned input. */
+ * as zeroes afterwards and stops counting as resident. Page-aligned input.
+ * False (and counted) if the kernel refused: nothing was purged then. */
 bool os_purge(void *addr, size_t size);
 /* Tries to grow the mapping [addr, addr+old) to [addr, addr+new) in place.
  * Returns true when the bytes after it were free and are now mapped. */
 bool os_extend_inplace(void *addr, size_t old_size, size_t new_size);
+
+/* Mapping hints: aligned mappings are asked for at a cursor that walks up
+ * through [OS_HINT_BASE, end), a part of the address space the kernel does
+ * not fill by itself (it maps top-down from below the stack, and programs
+ * sit far above 64 TiB), so that one mmap usually returns an aligned range.
+ * The cursor starts at a random multiple of OS_HINT_STEP in the first
+ * 2^OS_HINT_RANDOM_BITS steps (4 TiB) above the base, different in every
+ * process, advances by each mapping's size, and wraps back to the base when
+ * a mapping would pass the end. A taken or refused hint falls back to
+ * over-mapping and trimming. No hints when the address space is too narrow
+ * (under 46 bits) or for mappings above OS_HINT_MAX_SIZE, which would use up
+ * the region quickly and make the addresses of later mappings guessable.
+ * The functions below are the cursor's pure arithmetic, exposed for tests. */
+#define OS_HINT_BASE ((uintptr_t)2 << 40)
+#define OS_HINT_STEP ((uintptr_t)4 << 20)
+#define OS_HINT_RANDOM_BITS 20
+#define OS_HINT_MAX_SIZE ((size_t)1 << 30)
+/* The end of the hint region for an address space of `bits` bits, or 0 when
+ * it is too narrow for hints. */
+uintptr_t os_hint_end(unsigned bits);
+/* The cursor's start for a process whose random seed is `seed`. */
+uintptr_t os_hint_start(uint64_t seed);
+/* Where a mapping of `size` bytes aligned to `align` is asked for when the
+ * cursor is at `cursor`: cursor rounded up to align, or the base rounded up
+ * when that would pass `end`. *next is the cursor after it. 0 (and *next
+ * untouched) when the mapping does not fit even from the base. */
+uintptr_t os_hint_place(uintptr_t cursor, size_t size, size_t align, uintptr_t end,
+                        uintptr_t *next);
+
+/* Failed system calls, counted by kind (atomically; for stats). Each kind
+ * warns once, with the call and errno, on its first unexpected failure;
+ * later ones are counted only. Expected answers of normal operation never
+ * warn:
+ *   - ENOMEM from mmap (OS_ERR_MAP, OS_ERR_EXTEND, OS_ERR_HUGETLB) is the
+ *     out-of-memory answer (RLIMIT_AS, overcommit, map count, an empty
+ *     hugetlb pool, which hugepages:hugetlb reports itself when it falls
+ *     back): counted, never printed;
+ *   - an extension in place that finds the range taken (EEXIST, or an old
+ *     kernel placing the mapping elsewhere) is a plain "no": not counted;
+ *   - a hint the kernel did not honour is counted under OS_ERR_HINT_MISS
+ *     (errno 0), never printed: a high count means aligned mappings cost
+ *     three system calls instead of one.
+ * The caller's errno is preserved in every case; os_last_error keeps the
+ * errno of the most recent failure of a kind. */
+enum os_error_kind {
+    OS_ERR_MAP,       /* mmap of normal pages ("map") */
+    OS_ERR_UNMAP,     /* munmap ("unmap") */
+    OS_ERR_PURGE,     /* madvise(MADV_DONTNEED) ("purge") */
+    OS_ERR_ADVISE,    /* madvise(MADV_HUGEPAGE) ("advise") */
+    OS_ERR_GUARD,     /* mprotect(PROT_NONE) ("guard") */
+    OS_ERR_RESIDENT,  /* mincore ("resident") */
+    OS_ERR_EXTEND,    /* mmap(MAP_FIXED_NOREPLACE) growing in place ("extend") */
+    OS_ERR_HUGETLB,   /* mmap(MAP_HUGETLB) ("hugetlb") */
+    OS_ERR_HINT_MISS, /* a mapping hint not honoured: not an error ("hint_miss") */
+    OS_ERR_NKINDS
+};
+/* Failures of `kind` since start (0 for a kind out of range). */
+uint64_t os_error_count(enum os_error_kind kind);
+/* errno of the latest failure of `kind`, 0 if none (or a hint miss). */
+int os_last_error(enum os_error_kind kind);
+/* The kind's short name, as in the comments above ("map", "hint_miss"),
+ * usable as a stats key; NULL for a kind out of range. */
+const char *os_error_name(enum os_error_kind kind);
 
 /* Initialises a mutex that spins briefly before sleeping: arena locks are
  * held for short, bounded sections, where a futex sleep costs more than the

@@ -28,7 +28,9 @@ static _Atomic int atfork_done;
 static bool init_locked(void)
 {
     if (!booted) {
-        os_init();
+        /* false: an address width the page map cannot cover (one line was
+         * printed); sable then refuses every allocation. */
+        if (!os_init()) return false;
         opt_init();
         tcache_boot_caps();
         booted = true;

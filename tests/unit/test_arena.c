@@ -154,6 +154,33 @@ Test(arena, huge_mappings_are_registered_and_resized)
     cr_assert_eq(pm_lookup((uintptr_t)p), 0);
 }
 
+Test(arena, slab_purges_give_back_whole_pages_and_count_only_what_was_purged)
+{
+    /* One live block in every 256: the slabs stay, almost all free. */
+    enum { N = 4096 };
+    static void *ptrs[N], *rest[N];
+    unsigned sc = sc_of(256), nrest = 0;
+    for (unsigned got = 0; got < N;) got += arena_bin_fill(A, sc, ptrs + got, N - got);
+    for (unsigned i = 0; i < N; i++) {
+        memset(ptrs[i], 0xab, 256);
+        if (i % 256 != 0) rest[nrest++] = ptrs[i];
+    }
+    arena_bin_flush(sc, rest, nrest);
+    bin_t *b = &A->bins[sc];
+    uint64_t before = b->npurged_slabs;
+    cr_assert(arena_purge(0, true));
+    size_t ps = os_page_size();
+    cr_assert_gt(b->purged, 0);
+    cr_assert_eq(b->purged % ps, 0, "whole pages only");
+    cr_assert_gt(b->npurged_slabs, before);
+    cr_assert_eq(os_error_count(OS_ERR_PURGE), 0, "every madvise was page-aligned");
+    /* Pages of free blocks read as zero again (those that share a page with
+     * a live block keep their bytes). */
+    unsigned zero = 0;
+    for (unsigned i = 0; i < nrest; i++) zero += ((unsigned char *)rest[i])[0] == 0;
+    cr_assert_geq(zero, nrest / 2, "%u of %u freed blocks purged", zero, nrest);
+}
+
 Test(pagemap, entries_cover_exactly_the_slots_set)
 {
     uintptr_t base = (uintptr_t)3 << 40;
@@ -168,9 +195,19 @@ Test(pagemap, entries_cover_exactly_the_slots_set)
     cr_assert(pm_range_free(base, CHUNK_SIZE * 3));
 }
 
-Test(pagemap, addresses_beyond_47_bits_are_never_ours)
+Test(pagemap, every_address_the_kernel_gives_fits_and_wider_ones_are_never_ours)
 {
-    cr_assert_eq(pm_lookup((uintptr_t)1 << 47), 0);
+    /* The map is sized for the widest kernel window (48 bits), whatever the
+     * width of this machine's (47 on x86_64, 48 on AArch64). */
+    unsigned bits = os_addr_bits();
+    cr_assert_geq(bits, 39);
+    cr_assert_leq(bits, PM_ADDR_BITS);
+    uintptr_t top = ((uintptr_t)1 << bits) - CHUNK_SIZE;
+    cr_assert(pm_set(top, CHUNK_SIZE, 0x1000), "the kernel's last slot is representable");
+    cr_assert_eq(pm_lookup(top + CHUNK_SIZE - 1), 0x1000);
+    cr_assert(pm_is_chunk(top));
+    cr_assert(pm_set(top, CHUNK_SIZE, 0));
+    cr_assert_eq(pm_lookup((uintptr_t)1 << PM_ADDR_BITS), 0);
     cr_assert_eq(pm_lookup(~(uintptr_t)0), 0);
-    cr_assert_not(pm_set((uintptr_t)1 << 47, 4096, 1));
+    cr_assert_not(pm_set((uintptr_t)1 << PM_ADDR_BITS, 4096, 1));
 }
