@@ -73,7 +73,9 @@ static SABLE_NOINLINE void *alloc_routed(size_t n, size_t align, bool zeroed)
         if (p && zeroed) memset(p, 0, n);
         break;
     }
-    case ROUTE_HUGE: p = huge_alloc(n, align, zeroed); break; /* fresh mappings are zero */
+    /* The route's size, not n: a small request with a large alignment is
+     * served as at least SC_SMALL_MAX + 1 bytes. Fresh mappings are zero. */
+    case ROUTE_HUGE: p = huge_alloc(r.usable, align, zeroed); break;
     case ROUTE_TOO_BIG: break;
     }
     if (p == NULL) return enomem();
