@@ -136,7 +136,7 @@ void *api_realloc(void *p, size_t n)
         if (n > SC_SMALL_MAX && n <= SC_LARGE_MAX) {
             size_t size = sc_size(sc_of(n));
             if (size == old) return p;
-            if (arena_large_resize(in.chunk, in.run, size)) {
+            if (arena_large_resize(p, size)) {
                 thread_count_big(size, old);
                 return p;
             }
@@ -214,10 +214,8 @@ void *api_valloc(size_t n)
 void *api_pvalloc(size_t n)
 {
     api_init();
-    size_t ps = os_page_size();
     if (n > PTRDIFF_MAX) return enomem();
-    size_t rounded = n == 0 ? ps : (n + ps - 1) & ~(ps - 1);
-    return api_aligned(ps, rounded);
+    return api_aligned(os_page_size(), os_page_round(n == 0 ? 1 : n));
 }
 
 /* ---- trim and init ---- */

@@ -67,8 +67,7 @@ SABLE_INLINE route_t route(size_t n, size_t align)
         unsigned c = sc_of(n);
         if (arena_large_fits(sc_size(c), align)) return (route_t){ROUTE_LARGE, c, sc_size(c)};
     }
-    size_t ps = os_page_size();
-    size_t pages = (n + ps - 1) & ~(ps - 1);
+    size_t pages = os_page_round(n);
     if (pages < n) return (route_t){ROUTE_TOO_BIG, 0, 0};
     return (route_t){ROUTE_HUGE, 0, pages};
 }

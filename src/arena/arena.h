@@ -115,8 +115,10 @@ void *arena_large_alloc(arena_t *a, size_t size, size_t align);
  * arena lock: a block cached by a thread can be freed twice unnoticed until
  * then). */
 void arena_large_free(void *p);
-/* Grows or shrinks a large run in place to class size `size`. */
-bool arena_large_resize(chunk_t *c, run_t *r, size_t size);
+/* Grows or shrinks the large run starting at p in place to class size
+ * `size` (false if the neighbour is taken); aborts like arena_large_free if
+ * p no longer starts a large run. */
+bool arena_large_resize(void *p, size_t size);
 
 /* A consistent snapshot of one arena, taken under its locks. */
 typedef struct bin_stats {

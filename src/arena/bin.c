@@ -65,6 +65,7 @@ static void slab_release(arena_t *a, bin_t *b, chunk_t *c, run_t *r)
  * or a new one. NULL when out of memory. Bin lock held. */
 static run_t *bin_slab(arena_t *a, bin_t *b, unsigned sc)
 {
+    lock_assert_held(&b->lock);
     run_t *r = b->cur;
     if (r != NULL && r->nfree != 0) return r;
     /* A full current slab goes on no list: the flush that frees its first

@@ -7,7 +7,6 @@
  * are cleared before the range is unmapped, so a reused range is never seen
  * with a stale entry. */
 #include "arena/huge.h"
-#include "os/lock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,7 +15,9 @@
 #include "arena/chunk.h"
 #include "arena/meta.h"
 #include "arena/pagemap.h"
+#include "lib/list.h"
 #include "options/options.h"
+#include "os/lock.h"
 #include "os/os.h"
 
 static pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -41,12 +42,6 @@ static struct {
 static size_t cache_bytes;
 static _Atomic size_t mapped_bytes;
 
-static size_t page_round(size_t n)
-{
-    size_t ps = os_page_size();
-    return (n + ps - 1) & ~(ps - 1);
-}
-
 static huge_t *header_get(void)
 {
     lock_take(&huge_lock, LOCK_HUGE, 0);
@@ -65,13 +60,13 @@ static void header_put(huge_t *h)
     lock_drop(&huge_lock);
 }
 
+/* A header is on the live list or on the free list (by `next` alone). */
+DLIST_DEFINE(live_list, huge_t, next, prev)
+
 static void live_link(huge_t *h)
 {
     lock_take(&huge_lock, LOCK_HUGE, 0);
-    h->prev = NULL;
-    h->next = live_headers;
-    if (live_headers) live_headers->prev = h;
-    live_headers = h;
+    live_list_push(&live_headers, h);
     live_count++;
     lock_drop(&huge_lock);
 }
@@ -79,11 +74,7 @@ static void live_link(huge_t *h)
 static void live_unlink(huge_t *h)
 {
     lock_take(&huge_lock, LOCK_HUGE, 0);
-    if (h->prev)
-        h->prev->next = h->next;
-    else
-        live_headers = h->next;
-    if (h->next) h->next->prev = h->prev;
+    live_list_remove(&live_headers, h);
     live_count--;
     lock_drop(&huge_lock);
 }
@@ -161,7 +152,7 @@ size_t huge_cached(void)
 
 void *huge_alloc(size_t size, size_t align, bool zeroed)
 {
-    size_t len = page_round(size);
+    size_t len = os_page_round(size);
     if (len < size) return NULL;
     if (align < CHUNK_SIZE) align = CHUNK_SIZE;
     huge_t *h = header_get();
@@ -216,7 +207,7 @@ static uintptr_t slot_end(uintptr_t addr, size_t len)
 
 bool huge_resize(huge_t *h, size_t size)
 {
-    size_t len = page_round(size);
+    size_t len = os_page_round(size);
     uintptr_t a = (uintptr_t)h->addr;
     /* Beyond the page map (48 bits, every address the kernel hands out)
      * nothing can grow, and the slot walk below must stay short. */

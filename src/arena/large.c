@@ -47,12 +47,19 @@ void arena_large_free(void *p)
     arena_decay_tick();
 }
 
-bool arena_large_resize(chunk_t *c, run_t *r, size_t size)
+/* The block's run is found again under the arena lock: the caller checked
+ * p without it. */
+bool arena_large_resize(void *p, size_t size)
 {
+    chunk_t *c = chunk_of(p);
     arena_t *a = c->arena;
     unsigned units = (unsigned)(size >> UNIT_SHIFT);
     bool ok = true;
     arena_lock(a);
+    uint32_t w = c->map[chunk_unit_of(p)];
+    if (MAP_KIND(w) != MAP_LARGE || map_run_offset(w, p) != 0)
+        sable_fatal("realloc(): double free of %p", p);
+    run_t *r = chunk_run_of_word(c, w);
     unsigned old = r->nunits;
     if (units < old) {
         run_t *tail = run_split(c, r, units);

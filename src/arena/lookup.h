@@ -3,7 +3,7 @@
  * The map-word layout (chunk.h), run descriptors and page-map entries are
  * decoded here and inside the arena layer only: everything above asks these
  * functions. For any pointer, arena_lookup answers {kind, class, usable size,
- * owner}; the inline tests answer the free fast path's narrower questions
+ * huge header}; the inline tests answer the free fast path's narrower questions
  * ("is p a block of a cached class, and which?", "which arena owns p?") with
  * the fewest instructions: one bit test in the chunk bitmap, one map-word
  * load, one multiply and compare for the block-start test.
@@ -30,15 +30,11 @@ typedef enum { PTR_INVALID, PTR_SMALL, PTR_LARGE, PTR_HUGE } ptr_kind_t;
 
 /* What sable knows about a pointer it is asked to free, resize or measure.
  * kind PTR_INVALID: p is not the start of a live block sable handed out.
- * sc: the block's class (small and large). owner: the arena (small and
- * large). chunk/run: the block's run; huge: its header. */
+ * sc: the block's class (small and large); huge: its header (huge). */
 typedef struct {
     ptr_kind_t kind;
     unsigned sc;
     size_t usable;
-    arena_t *owner;
-    chunk_t *chunk;
-    run_t *run;
     huge_t *huge;
 } ptr_info_t;
 
@@ -58,16 +54,13 @@ SABLE_INLINE ptr_info_t arena_lookup(const void *p)
     }
     chunk_t *c = (chunk_t *)e;
     uint32_t w = c->map[chunk_unit_of(p)];
-    in.chunk = c;
-    in.owner = c->arena;
-    in.run = chunk_run_of_word(c, w);
     in.sc = MAP_CLASS(w);
     if (map_slab_block(w, p)) {
         in.kind = PTR_SMALL;
         in.usable = sc_size(in.sc);
     } else if (MAP_KIND(w) == MAP_LARGE && map_run_offset(w, p) == 0) {
         in.kind = PTR_LARGE;
-        in.usable = (size_t)in.run->nunits << UNIT_SHIFT;
+        in.usable = (size_t)chunk_run_of_word(c, w)->nunits << UNIT_SHIFT;
     }
     return in;
 }

@@ -1,11 +1,11 @@
 /* src/arena/meta.c — bump allocation of metadata from dedicated mappings.
  * Locking: one mutex around the bump pointer; callers never hold it long. */
 #include "arena/meta.h"
-#include "os/lock.h"
 
 #include <pthread.h>
 #include <stdint.h>
 
+#include "os/lock.h"
 #include "os/os.h"
 
 #define META_BLOCK ((size_t)1 << 20)
@@ -20,7 +20,7 @@ void *meta_alloc(size_t size)
     lock_take(&meta_lock, LOCK_META, 0);
     if ((size_t)(meta_end - meta_cur) < size) {
         size_t block = size > META_BLOCK ? size : META_BLOCK;
-        block = (block + os_page_size() - 1) & ~(os_page_size() - 1);
+        block = os_page_round(block);
         char *p = os_map_aligned(block, os_page_size());
         if (p == NULL) {
             lock_drop(&meta_lock);

@@ -5,11 +5,11 @@
  * slot (the arena that mapped the chunk, the huge allocator) and written with
  * release stores. */
 #include "arena/pagemap.h"
-#include "os/lock.h"
 
 #include <pthread.h>
 
 #include "arena/meta.h"
+#include "os/lock.h"
 #include "os/os.h"
 
 _Atomic(pm_entry_t *) pm_root[PM_ROOT_LEN];

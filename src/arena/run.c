@@ -93,6 +93,7 @@ run_t *run_split(chunk_t *c, run_t *r, unsigned n)
 run_t *run_alloc(arena_t *a, unsigned units, unsigned align_units, unsigned kind,
                  unsigned sc)
 {
+    lock_assert_held(&a->lock);
     unsigned need = units + align_units - 1;
     run_t *r = NULL;
     for (unsigned b = bucket_of(need); b < ARENA_RUN_BUCKETS && !r; b++) {
@@ -136,6 +137,7 @@ static uint32_t older(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0 ? a
  * holds the time (ms) its oldest dirty part was freed. */
 void run_free(arena_t *a, chunk_t *c, run_t *r)
 {
+    lock_assert_held(&a->lock);
     c->nfree_units += r->nunits;
     r->kind = MAP_FREE;
     r->sc = 0;

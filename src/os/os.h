@@ -49,6 +49,13 @@ bool os_init(void);
 
 /* The system page size (4 KiB, 16 KiB and 64 KiB kernels all exist). */
 size_t os_page_size(void);
+/* n rounded up to a multiple of the page size; less than n (0) when that
+ * overflows, which callers test. */
+static inline size_t os_page_round(size_t n)
+{
+    size_t ps = os_page_size();
+    return (n + ps - 1) & ~(ps - 1);
+}
 
 /* The transparent huge page (PMD) size: the kernel's
  * transparent_hugepage/hpage_pmd_size, else what the page size implies

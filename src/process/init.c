@@ -12,8 +12,8 @@
 #include <stdatomic.h>
 
 #include "arena/arena.h"
-#include "os/lock.h"
 #include "options/options.h"
+#include "os/lock.h"
 #include "os/os.h"
 #include "process/process.h"
 #include "process/threads.h"

@@ -1,7 +1,6 @@
 /* src/process/threads.c — thread set-up and tear-down, the pool of caches,
  * and the counters of threads summed for stats (see threads.h). */
 #include "process/threads.h"
-#include "os/lock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -10,6 +9,7 @@
 #include "arena/meta.h"
 #include "lib/list.h"
 #include "options/options.h"
+#include "os/lock.h"
 #include "process/process.h"
 #include "uncached/uncached.h"
 

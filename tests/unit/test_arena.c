@@ -126,12 +126,12 @@ Test(arena, large_runs_grow_in_place_into_free_neighbours)
 {
     void *a = arena_large_alloc(A, 20480, 0);
     cr_assert_not_null(a);
-    cr_assert(arena_large_resize(chunk_of(a), run_of(a), 163840));
+    cr_assert(arena_large_resize(a, 163840));
     cr_assert_eq(run_of(a)->nunits, 40);
     void *b = arena_large_alloc(A, 20480, 0);
     cr_assert_eq((char *)b, (char *)a + 163840, "the next run starts after the grown one");
-    cr_assert_not(arena_large_resize(chunk_of(a), run_of(a), 204800), "neighbour is taken");
-    cr_assert(arena_large_resize(chunk_of(a), run_of(a), 20480), "shrinking always works");
+    cr_assert_not(arena_large_resize(a, 204800), "neighbour is taken");
+    cr_assert(arena_large_resize(a, 20480), "shrinking always works");
     void *c = arena_large_alloc(A, 24576, 0);
     cr_assert_eq((char *)c, (char *)a + 20480, "the freed tail is reused first");
 }
