@@ -7,6 +7,8 @@
 
 #include "ctl_test.h"
 
+#include "ctl/tree.h"
+
 /* Every name, with an index where one is needed, and its value's size. */
 typedef struct {
     const char *name;
@@ -42,6 +44,7 @@ static const name_t names[] = {
     {"stats.tcache_bytes", sizeof(size_t), false},
     {"stats.huge.allocated", sizeof(size_t), false},
     {"stats.huge.nmaps", sizeof(size_t), false},
+    {"stats.huge.cached", sizeof(size_t), false},
     {"stats.hugepages.mapped", sizeof(size_t), false},
     {"stats.hugepages.fallbacks", sizeof(uint64_t), false},
     {"stats.errors.invalid_free", sizeof(uint64_t), false},
@@ -53,6 +56,10 @@ static const name_t names[] = {
     {"stats.frag.clean_bytes", sizeof(size_t), false},
     {"stats.frag.chunk_header_bytes", sizeof(size_t), false},
     {"stats.frag.metadata_mapped_bytes", sizeof(size_t), false},
+    {"stats.frag.small_allocated_bytes", sizeof(size_t), false},
+    {"stats.frag.large_allocated_bytes", sizeof(size_t), false},
+    {"stats.large_classes.0.size", sizeof(size_t), false},
+    {"stats.large_classes.15.allocated_bytes", sizeof(size_t), false},
     {"stats.bins.3.allocated_bytes", sizeof(size_t), false},
     {"stats.bins.3.cached_bytes", sizeof(size_t), false},
     {"stats.bins.3.slab_bytes", sizeof(size_t), false},
@@ -126,6 +133,76 @@ Test(mallctl, writing_a_read_only_name_is_eperm)
     }
 }
 
+/* name with every numeric component replaced by 0, into out. */
+static void index_zero(const char *name, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = name; *p && n + 2 < cap;) {
+        const char *e = strchr(p, '.');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        bool number = len > 0 && strspn(p, "0123456789") == len;
+        n += (size_t)snprintf(out + n, cap - n, "%s%.*s", n ? "." : "", number ? 1 : (int)len,
+                              number ? "0" : p);
+        p += len + (e != NULL);
+    }
+    out[n] = '\0';
+}
+
+/* Walks the tree with index 0 wherever a number goes: every value reads
+ * with its type's size and, unless writable, refuses writes; every action
+ * runs without a value and refuses one. Marks the entries of the list above
+ * that the leaf stands for. */
+static unsigned check_tree(const ctl_node_t *n, char *name, size_t len, ctl_ctx_t *x,
+                           bool *listed)
+{
+    if (n->kind == CTL_VALUE || n->kind == CTL_ACTION) {
+        unsigned char buf[16], zero[16] = {0};
+        size_t size = ctl_type_size(n->type), got = size;
+        if (n->kind == CTL_ACTION) {
+            cr_assert_eq(sable_mallctl(name, NULL, NULL, NULL, 0), 0, "%s", name);
+            cr_assert_eq(sable_mallctl(name, buf, &got, NULL, 0), EPERM, "%s", name);
+        } else {
+            cr_assert_gt(size, 0, "%s has a type", name);
+            cr_assert_eq(sable_mallctl(name, buf, &got, NULL, 0), 0, "%s", name);
+            cr_assert_eq(got, size, "%s", name);
+            if (n->set == NULL)
+                cr_assert_eq(sable_mallctl(name, NULL, NULL, zero, size), EPERM, "%s", name);
+        }
+        cr_assert_not_null(n->doc, "%s has a doc string", name);
+        for (size_t i = 0; i < NNAMES; i++) {
+            char z[128];
+            index_zero(names[i].name, z, sizeof z);
+            if (strcmp(z, name) != 0) continue;
+            cr_assert_eq(n->kind == CTL_ACTION ? 0 : ctl_type_size(n->type), names[i].size,
+                         "%s: the tree's type and the list's size agree", names[i].name);
+            listed[i] = true;
+        }
+        return 1;
+    }
+    unsigned leaves = 0;
+    for (size_t k = 0; k < ctl_nkids(n); k++) {
+        /* A row node lives in x: copy it before the next row is built. */
+        ctl_node_t kid = *ctl_kid(n, k, x);
+        size_t n2 = len + (size_t)snprintf(name + len, 128 - len, "%s%s", len ? "." : "",
+                                           kid.kind == CTL_INDEX ? "0" : kid.name);
+        leaves += check_tree(&kid, name, n2, x, listed);
+        name[len] = '\0';
+    }
+    return leaves;
+}
+
+/* The tree is the source of the names: this covers every row, and every
+ * name of the list above is one of them. */
+Test(mallctl, every_name_of_the_tree_answers)
+{
+    char name[128] = "";
+    ctl_ctx_t x = {.nidx = 0};
+    bool listed[NNAMES] = {false};
+    unsigned leaves = check_tree(&ctl_tree_root, name, 0, &x, listed);
+    for (size_t i = 0; i < NNAMES; i++) cr_assert(listed[i], "%s is not in the tree", names[i].name);
+    cr_assert_geq(leaves, 60);
+}
+
 Test(mallctl, unknown_names_are_enoent)
 {
     static const char *const bad[] = {
@@ -146,6 +223,7 @@ Test(mallctl, unknown_names_are_enoent)
         "arenas.bin.1x.size",
         "stats.arenas.4097.pactive",
         "stats.arenas.0.bins.36.curregs",
+        "stats.large_classes.16.size",
         "arena.4095.purge",
         "thread.tcache",
         "mallctl",
