@@ -6,12 +6,16 @@
  * static link never pulls libc.a's malloc.o in beside it ("multiple
  * definition"). glibc's internal names (__libc_malloc, ...) are aliases of
  * the public ones: libc calls them for its own allocations.
+ *
+ * Symbols only: each forwards to the layer that implements it
+ * (src/api/api.h, src/ctl/glibc.h, src/ctl/stats_print.h).
  */
 #include <malloc.h>
 #include <stdlib.h>
 
 #include "api/api.h"
-#include "ctl/mallctl.h"
+#include "ctl/glibc.h"
+#include "ctl/stats_print.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define ALIAS(name) __attribute__((alias(#name), visibility("default")))
@@ -68,202 +72,15 @@ __attribute__((constructor)) static void preload_init(void)
     ctl_stats_print_init(); /* stats_print:true: print at exit */
 }
 
-/* ---- glibc's statistics and tuning calls, answered from sable's stats ----
+/* ---- glibc's statistics and tuning calls ----
  *
  * They live in this object too: a static link must find every symbol of
- * glibc's malloc.o here. Each takes a fresh snapshot (src/ctl/stats.h).
- *
- * mallinfo2 / mallinfo fields (glibc's meaning -> sable's figure):
- *   arena     bytes from the non-mmapped heap  -> bytes of chunks
- *   ordblks   free chunks                      -> free blocks in slabs
- *   smblks    free fastbin blocks              -> 0 (no fastbins)
- *   hblks     mmapped regions                  -> huge mappings
- *   hblkhd    bytes in mmapped regions         -> bytes of huge mappings
- *   usmblks   0 in glibc                       -> 0
- *   fsmblks   bytes in free fastbin blocks     -> 0
- *   uordblks  bytes in use (not mmapped)       -> allocated minus huge
- *   fordblks  free bytes (not mmapped)         -> arena - uordblks: thread
- *             caches, free space in slabs, free runs, chunk headers
- *   keepcost  releasable by malloc_trim        -> free runs not yet purged
- * so arena = uordblks + fordblks and uordblks + hblkhd = stats.allocated,
- * as programs that add them up expect. mallinfo clamps each to INT_MAX.
- */
-#include <limits.h>
-#include <stdio.h>
-#include <string.h>
+ * glibc's malloc.o here. How sable's statistics answer them is
+ * src/ctl/glibc.c, and so is mallopt's parameter table. */
 
-static size_t free_blocks(const ctl_stats_t *s, unsigned arena, size_t *bytes)
-{
-    size_t n = 0;
-    *bytes = 0;
-    for (unsigned c = 0; c < SC_NSMALL; c++) {
-        ctl_class_t k;
-        ctl_class_read(s, arena, c, &k);
-        uint64_t f = k.curslabs * k.nregs > k.curregs ? k.curslabs * k.nregs - k.curregs : 0;
-        n += f;
-        *bytes += f * k.size;
-    }
-    return n;
-}
+EXPORT struct mallinfo2 mallinfo2(void) { return ctl_mallinfo2(); }
+EXPORT struct mallinfo mallinfo(void) { return ctl_mallinfo(); }
+EXPORT void malloc_stats(void) { ctl_malloc_stats(); }
+EXPORT int malloc_info(int options, FILE *fp) { return ctl_malloc_info(options, fp); }
 
-EXPORT struct mallinfo2 mallinfo2(void)
-{
-    struct mallinfo2 mi;
-    memset(&mi, 0, sizeof mi);
-    const ctl_stats_t *s = ctl_begin(true);
-    if (s == NULL) return mi;
-    ctl_frag_t f;
-    ctl_frag_read(s, &f);
-    size_t free_bytes;
-    mi.arena = f.chunk_mapped;
-    mi.ordblks = free_blocks(s, CTL_ARENAS_ALL, &free_bytes);
-    mi.hblks = s->huge_count;
-    mi.hblkhd = s->huge_allocated;
-    mi.uordblks = s->allocated - (s->allocated < s->huge_allocated ? s->allocated : s->huge_allocated);
-    if (mi.uordblks > mi.arena) mi.uordblks = mi.arena;
-    mi.fordblks = mi.arena - mi.uordblks;
-    mi.keepcost = f.dirty;
-    ctl_end();
-    return mi;
-}
-
-static int clamp_int(size_t v) { return v > INT_MAX ? INT_MAX : (int)v; }
-
-EXPORT struct mallinfo mallinfo(void)
-{
-    struct mallinfo2 m2 = mallinfo2();
-    struct mallinfo mi;
-    mi.arena = clamp_int(m2.arena);
-    mi.ordblks = clamp_int(m2.ordblks);
-    mi.smblks = clamp_int(m2.smblks);
-    mi.hblks = clamp_int(m2.hblks);
-    mi.hblkhd = clamp_int(m2.hblkhd);
-    mi.usmblks = clamp_int(m2.usmblks);
-    mi.fsmblks = clamp_int(m2.fsmblks);
-    mi.uordblks = clamp_int(m2.uordblks);
-    mi.fordblks = clamp_int(m2.fordblks);
-    mi.keepcost = clamp_int(m2.keepcost);
-    return mi;
-}
-
-/* "label = %10zu\n" without stdio (glibc's layout). */
-static size_t stats_line(char *buf, size_t cap, const char *label, size_t v)
-{
-    char num[32];
-    size_t n = os_format(num, sizeof num, "%zu", v);
-    size_t k = os_format(buf, cap, "%s= ", label);
-    while (n < 10 && k + 1 < cap) buf[k++] = ' ', n++;
-    return k + os_format(buf + k, cap - k, "%s\n", num);
-}
-
-/* glibc's summary on stderr: per arena the bytes mapped ("system") and held
- * by the program ("in use"), then the totals with huge mappings. sable does
- * not track maxima: "max mmap" reports the huge mappings live now. */
-EXPORT void malloc_stats(void)
-{
-    const ctl_stats_t *s = ctl_begin(true);
-    if (s == NULL) return;
-    char buf[256];
-    size_t n;
-    for (unsigned i = 0; i < s->narenas; i++) {
-        ctl_arena_t a;
-        ctl_arena_read(s, i, &a);
-        uint64_t used = a.small_allocated + a.large_allocated;
-        used = used > a.tcache_bytes ? used - a.tcache_bytes : 0;
-        n = os_format(buf, sizeof buf, "Arena %d:\n", (int)i);
-        n += stats_line(buf + n, sizeof buf - n, "system bytes     ", a.mapped);
-        n += stats_line(buf + n, sizeof buf - n, "in use bytes     ", used);
-        os_write_stderr(buf, n);
-    }
-    n = os_format(buf, sizeof buf, "Total (incl. mmap):\n");
-    n += stats_line(buf + n, sizeof buf - n, "system bytes     ", s->mapped);
-    n += stats_line(buf + n, sizeof buf - n, "in use bytes     ", s->allocated);
-    n += stats_line(buf + n, sizeof buf - n, "max mmap regions ", s->huge_count);
-    n += stats_line(buf + n, sizeof buf - n, "max mmap bytes   ", s->huge_allocated);
-    os_write_stderr(buf, n);
-    ctl_end();
-}
-
-/* glibc's XML: one <heap> per arena listing, per small class, the free
- * blocks in its slabs (from/to: the sizes the class serves), then glibc's
- * totals ("rest": free blocks in slabs; "mmap": huge mappings). Lines are
- * formatted on the stack and written with fputs to the caller's stream. */
-EXPORT int malloc_info(int options, FILE *fp)
-{
-    if (options != 0 || fp == NULL) return EINVAL;
-    const ctl_stats_t *s = ctl_begin(true);
-    if (s == NULL) return ENOMEM;
-    char buf[256];
-    size_t all_count = 0, all_bytes = 0;
-    fputs("<malloc version=\"1\">\n", fp);
-    for (unsigned i = 0; i < s->narenas; i++) {
-        ctl_arena_t a;
-        ctl_arena_read(s, i, &a);
-        os_format(buf, sizeof buf, "<heap nr=\"%d\">\n<sizes>\n", (int)i);
-        fputs(buf, fp);
-        for (unsigned c = 0; c < SC_NSMALL; c++) {
-            ctl_class_t k;
-            ctl_class_read(s, i, c, &k);
-            uint64_t f = k.curslabs * k.nregs > k.curregs ? k.curslabs * k.nregs - k.curregs : 0;
-            if (f == 0) continue;
-            os_format(buf, sizeof buf, "  <size from=\"%zu\" to=\"%zu\" total=\"%zu\" count=\"%zu\"/>\n",
-                      (size_t)(c ? sc_size(c - 1) + 1 : 1), (size_t)k.size, (size_t)(f * k.size),
-                      (size_t)f);
-            fputs(buf, fp);
-        }
-        size_t bytes, count = free_blocks(s, i, &bytes);
-        all_count += count;
-        all_bytes += bytes;
-        os_format(buf, sizeof buf,
-                  "</sizes>\n<total type=\"fast\" count=\"0\" size=\"0\"/>\n"
-                  "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n",
-                  count, bytes);
-        fputs(buf, fp);
-        os_format(buf, sizeof buf,
-                  "<system type=\"current\" size=\"%zu\"/>\n<system type=\"max\" size=\"%zu\"/>\n"
-                  "<aspace type=\"total\" size=\"%zu\"/>\n<aspace type=\"mprotect\" size=\"%zu\"/>\n"
-                  "</heap>\n",
-                  (size_t)a.mapped, (size_t)a.mapped, (size_t)a.mapped, (size_t)a.mapped);
-        fputs(buf, fp);
-    }
-    os_format(buf, sizeof buf,
-              "<total type=\"fast\" count=\"0\" size=\"0\"/>\n"
-              "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n"
-              "<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n",
-              all_count, all_bytes, s->huge_count, s->huge_allocated);
-    fputs(buf, fp);
-    os_format(buf, sizeof buf,
-              "<system type=\"current\" size=\"%zu\"/>\n<system type=\"max\" size=\"%zu\"/>\n"
-              "<aspace type=\"total\" size=\"%zu\"/>\n<aspace type=\"mprotect\" size=\"%zu\"/>\n"
-              "</malloc>\n",
-              s->mapped, s->mapped, s->mapped, s->mapped);
-    fputs(buf, fp);
-    ctl_end();
-    return 0;
-}
-
-/* glibc's tuning parameters are accepted and none changes sable's
- * behaviour yet: the arena count is fixed at start-up (SABLE_CONF=narenas:N
- * sets it), trimming and mmap thresholds have no counterpart (free runs are
- * purged by malloc_trim and, with the memory issue, by decay), and checks
- * and perturbation are not implemented. Returns 1 for a parameter glibc
- * knows with a value it would take, 0 otherwise (glibc returns 1 for an
- * unknown parameter; sable says it did nothing). */
-EXPORT int mallopt(int param, int value)
-{
-    switch (param) {
-    case M_MXFAST: return value >= 0 && (size_t)value <= 80 * sizeof(size_t) / 4;
-    case M_NLBLKS:
-    case M_GRAIN:
-    case M_KEEP:
-    case M_TRIM_THRESHOLD:
-    case M_TOP_PAD:
-    case M_MMAP_MAX:
-    case M_CHECK_ACTION:
-    case M_PERTURB:
-    case M_ARENA_TEST:
-    case M_ARENA_MAX: return 1;
-    case M_MMAP_THRESHOLD: return value >= 0 && (size_t)value <= (size_t)32 << 20;
-    default: return 0;
-    }
-}
+EXPORT int mallopt(int param, int value) { return ctl_mallopt(param, value); }

@@ -7,6 +7,7 @@
 
 #include "arena/huge.h"
 #include "arena/meta.h"
+#include "os/lock.h"
 #include "process/process.h"
 #include "process/threads.h"
 
@@ -16,12 +17,12 @@ static ctl_stats_t snap;
 const ctl_stats_t *ctl_stats_refresh(void)
 {
     if (!process_init()) return NULL;
-    pthread_mutex_lock(&ctl_lock);
+    lock_take(&ctl_lock, LOCK_CTL_STATS, 0);
     unsigned n = arena_count();
     if (snap.arenas == NULL) {
         snap.arenas = meta_alloc(n * sizeof *snap.arenas);
         if (snap.arenas == NULL) {
-            pthread_mutex_unlock(&ctl_lock);
+            lock_drop(&ctl_lock);
             return NULL;
         }
     }
@@ -50,7 +51,7 @@ const ctl_stats_t *ctl_stats_refresh(void)
     snap.metadata = meta + meta_mapped();
     snap.resident = resident + huge_resident() + meta_mapped();
     snap.retained = 0;
-    pthread_mutex_unlock(&ctl_lock);
+    lock_drop(&ctl_lock);
     return &snap;
 }
 
@@ -69,5 +70,5 @@ size_t ctl_class_allocated(const ctl_stats_t *s, unsigned c)
     return na > nf ? (size_t)(na - nf) * sc_size(c) : 0;
 }
 
-void ctl_stats_prefork(void) { pthread_mutex_lock(&ctl_lock); }
-void ctl_stats_postfork(void) { pthread_mutex_unlock(&ctl_lock); }
+void ctl_stats_prefork(void) { lock_take(&ctl_lock, LOCK_CTL_STATS, 0); }
+void ctl_stats_postfork(void) { lock_drop(&ctl_lock); }

@@ -3,9 +3,13 @@
  * move them by. Prefixed API: the test harness itself runs on the C
  * library's malloc, so sable's counters see only what the tests do. */
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctl_test.h"
+
+#include "ctl/tree.h"
 
 /* Every name, with an index where one is needed, and its value's size. */
 typedef struct {
@@ -42,10 +46,12 @@ static const name_t names[] = {
     {"stats.tcache_bytes", sizeof(size_t), false},
     {"stats.huge.allocated", sizeof(size_t), false},
     {"stats.huge.nmaps", sizeof(size_t), false},
+    {"stats.huge.cached", sizeof(size_t), false},
     {"stats.hugepages.mapped", sizeof(size_t), false},
     {"stats.hugepages.fallbacks", sizeof(uint64_t), false},
-    {"stats.errors.invalid_free", sizeof(uint64_t), false},
-    {"stats.errors.double_free", sizeof(uint64_t), false},
+    {"stats.errors.map", sizeof(uint64_t), false},
+    {"stats.errors.purge", sizeof(uint64_t), false},
+    {"stats.errors.hint_miss", sizeof(uint64_t), false},
     {"stats.frag.rounding_bytes_estimate", sizeof(size_t), false},
     {"stats.frag.partial_slab_bytes", sizeof(size_t), false},
     {"stats.frag.cached_bytes", sizeof(size_t), false},
@@ -53,6 +59,10 @@ static const name_t names[] = {
     {"stats.frag.clean_bytes", sizeof(size_t), false},
     {"stats.frag.chunk_header_bytes", sizeof(size_t), false},
     {"stats.frag.metadata_mapped_bytes", sizeof(size_t), false},
+    {"stats.frag.small_allocated_bytes", sizeof(size_t), false},
+    {"stats.frag.large_allocated_bytes", sizeof(size_t), false},
+    {"stats.large_classes.0.size", sizeof(size_t), false},
+    {"stats.large_classes.15.allocated_bytes", sizeof(size_t), false},
     {"stats.bins.3.allocated_bytes", sizeof(size_t), false},
     {"stats.bins.3.cached_bytes", sizeof(size_t), false},
     {"stats.bins.3.slab_bytes", sizeof(size_t), false},
@@ -126,6 +136,76 @@ Test(mallctl, writing_a_read_only_name_is_eperm)
     }
 }
 
+/* name with every numeric component replaced by 0, into out. */
+static void index_zero(const char *name, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = name; *p && n + 2 < cap;) {
+        const char *e = strchr(p, '.');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        bool number = len > 0 && strspn(p, "0123456789") == len;
+        n += (size_t)snprintf(out + n, cap - n, "%s%.*s", n ? "." : "", number ? 1 : (int)len,
+                              number ? "0" : p);
+        p += len + (e != NULL);
+    }
+    out[n] = '\0';
+}
+
+/* Walks the tree with index 0 wherever a number goes: every value reads
+ * with its type's size and, unless writable, refuses writes; every action
+ * runs without a value and refuses one. Marks the entries of the list above
+ * that the leaf stands for. */
+static unsigned check_tree(const ctl_node_t *n, char *name, size_t len, ctl_ctx_t *x,
+                           bool *listed)
+{
+    if (n->kind == CTL_VALUE || n->kind == CTL_ACTION) {
+        unsigned char buf[16], zero[16] = {0};
+        size_t size = ctl_type_size(n->type), got = size;
+        if (n->kind == CTL_ACTION) {
+            cr_assert_eq(sable_mallctl(name, NULL, NULL, NULL, 0), 0, "%s", name);
+            cr_assert_eq(sable_mallctl(name, buf, &got, NULL, 0), EPERM, "%s", name);
+        } else {
+            cr_assert_gt(size, 0, "%s has a type", name);
+            cr_assert_eq(sable_mallctl(name, buf, &got, NULL, 0), 0, "%s", name);
+            cr_assert_eq(got, size, "%s", name);
+            if (n->set == NULL)
+                cr_assert_eq(sable_mallctl(name, NULL, NULL, zero, size), EPERM, "%s", name);
+        }
+        cr_assert_not_null(n->doc, "%s has a doc string", name);
+        for (size_t i = 0; i < NNAMES; i++) {
+            char z[128];
+            index_zero(names[i].name, z, sizeof z);
+            if (strcmp(z, name) != 0) continue;
+            cr_assert_eq(n->kind == CTL_ACTION ? 0 : ctl_type_size(n->type), names[i].size,
+                         "%s: the tree's type and the list's size agree", names[i].name);
+            listed[i] = true;
+        }
+        return 1;
+    }
+    unsigned leaves = 0;
+    for (size_t k = 0; k < ctl_nkids(n); k++) {
+        /* A row node lives in x: copy it before the next row is built. */
+        ctl_node_t kid = *ctl_kid(n, k, x);
+        size_t n2 = len + (size_t)snprintf(name + len, 128 - len, "%s%s", len ? "." : "",
+                                           kid.kind == CTL_INDEX ? "0" : kid.name);
+        leaves += check_tree(&kid, name, n2, x, listed);
+        name[len] = '\0';
+    }
+    return leaves;
+}
+
+/* The tree is the source of the names: this covers every row, and every
+ * name of the list above is one of them. */
+Test(mallctl, every_name_of_the_tree_answers)
+{
+    char name[128] = "";
+    ctl_ctx_t x = {.nidx = 0};
+    bool listed[NNAMES] = {false};
+    unsigned leaves = check_tree(&ctl_tree_root, name, 0, &x, listed);
+    for (size_t i = 0; i < NNAMES; i++) cr_assert(listed[i], "%s is not in the tree", names[i].name);
+    cr_assert_geq(leaves, 60);
+}
+
 Test(mallctl, unknown_names_are_enoent)
 {
     static const char *const bad[] = {
@@ -146,6 +226,7 @@ Test(mallctl, unknown_names_are_enoent)
         "arenas.bin.1x.size",
         "stats.arenas.4097.pactive",
         "stats.arenas.0.bins.36.curregs",
+        "stats.large_classes.16.size",
         "arena.4095.purge",
         "thread.tcache",
         "mallctl",
@@ -468,8 +549,29 @@ Test(mallctl, actions)
         unsigned other = (a + 1) % n;
         cr_assert_eq(sable_mallctl("thread.arena", NULL, NULL, &other, sizeof other), EPERM);
     }
-    /* The errors and huge-page counters exist and are zero. */
-    cr_assert_eq(ctl_q("stats.errors.invalid_free"), 0);
-    cr_assert_eq(ctl_q("stats.errors.double_free"), 0);
+    /* Nothing asked for huge pages, so nothing fell back. */
     cr_assert_eq(ctl_q("stats.hugepages.fallbacks"), 0);
+}
+
+/* A mapping the kernel refuses is counted in stats.errors.map, silently
+ * (ENOMEM is the normal out-of-memory answer), and the allocation returns
+ * NULL with ENOMEM. In a child: the address-space limit stays there. */
+Test(mallctl, a_refused_mapping_is_counted_in_stats_errors_map)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        uint64_t before = ctl_q("stats.errors.map");
+        struct rlimit lim;
+        if (getrlimit(RLIMIT_AS, &lim) != 0) _exit(10);
+        lim.rlim_cur = (rlim_t)1 << 30; /* far below what is asked for next */
+        if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(11);
+        errno = 0;
+        void *p = sable_malloc((size_t)4 << 30);
+        if (p != NULL || errno != ENOMEM) _exit(12);
+        _exit(ctl_q("stats.errors.map") > before ? 0 : 13);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
 }

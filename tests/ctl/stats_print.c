@@ -1,5 +1,6 @@
-/* sable_malloc_stats_print: sections, JSON that parses, no allocation, and
- * the SABLE_CONF options stats_print / stats_print_opts in a child process. */
+/* sable_malloc_stats_print: sections, figures that agree with sable_mallctl
+ * and add up (text and JSON), no allocation, and the SABLE_CONF options
+ * stats_print / stats_print_opts in a child process. */
 #include <malloc.h>
 #include <unistd.h>
 
@@ -38,38 +39,90 @@ static void allocate_some(void)
     for (int i = 0; i < 300; i += 3) sable_free(some[i]);
 }
 
+/* The number on the line "  <label> <value> ..." of the section headed
+ * "<heading>:" in the text output. */
+static uint64_t text_value(const char *s, const char *heading, const char *label)
+{
+    char head[96], line[96];
+    snprintf(head, sizeof head, "\n%s:", heading);
+    const char *sec = strstr(s, head);
+    cr_assert_not_null(sec, "no section '%s'", heading);
+    const char *next = strstr(sec + 1, "\n\n");
+    snprintf(line, sizeof line, "\n  %s ", label);
+    const char *l = strstr(sec, line);
+    cr_assert(l != NULL && (next == NULL || l < next), "no '%s' under '%s'", label, heading);
+    unsigned long long v;
+    cr_assert_eq(sscanf(l + strlen(line), "%llu", &v), 1, "'%s' has no number", label);
+    return v;
+}
+
 Test(stats_print, text_answers_where_memory_goes)
 {
     allocate_some();
     const char *s = print(NULL);
     cr_assert(strstr(s, "___ Begin sable statistics ___\n") == s);
     cr_assert_not_null(strstr(s, "--- End sable statistics ---\n"));
-    const char *must[] = {"Version: " SABLE_VERSION_STRING, "Options: narenas:", "allocated",
-                          "resident", "mapped", "metadata", "thread caches",
+    const char *must[] = {"\n  version ", SABLE_VERSION_STRING, "\nopt: ", "\n  narenas ",
+                          "\narenas: ", "\narenas.bin.<j>:", "\nstats: ", "\n  resident ",
+                          "\n  huge.allocated ", "\nstats.frag: ",
                           "free space in slabs holding blocks", "free memory not yet returned",
-                          "Small size classes", "Large and huge", "Arena 0:"};
+                          "\nstats.bins.<j>: ", "largest slab_bytes first",
+                          "\nstats.arenas.0: ", "\nstats.arenas.0.bins.<j>: ",
+                          "\nstats.arenas.merged:", "\nstats.large_classes.<k>: "};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
         cr_assert_not_null(strstr(s, must[i]), "missing '%s'", must[i]);
+    cr_assert_null(strstr(s, "\nthread:"), "the calling thread's names are not printed");
+    cr_assert_null(strstr(s, "\n  deallocated "));
+    cr_assert_null(strstr(s, "\narena."), "actions are not printed");
+    cr_assert_null(strstr(s, "\n  purge "));
+
+    /* The figures are the names' values from the snapshot the print took,
+     * and the breakdown adds up as it does through sable_mallctl. */
+    cr_assert_eq(text_value(s, "stats", "allocated"), ctl_z("stats.allocated"));
+    cr_assert_eq(text_value(s, "stats", "mapped"), ctl_z("stats.mapped"));
+    cr_assert_eq(text_value(s, "stats.arenas.0", "mapped"), ctl_z("stats.arenas.0.mapped"));
+    cr_assert_eq(text_value(s, "arenas", "nbins"), 36);
+    uint64_t parts = text_value(s, "stats", "allocated");
+    const char *frag[] = {"cached_bytes", "partial_slab_bytes", "dirty_bytes", "clean_bytes",
+                          "chunk_header_bytes"};
+    for (size_t i = 0; i < sizeof frag / sizeof frag[0]; i++)
+        parts += text_value(s, "stats.frag", frag[i]);
+    cr_assert_eq(parts, text_value(s, "stats", "mapped"), "the breakdown adds up to mapped");
 }
 
 Test(stats_print, letters_leave_sections_out)
 {
     allocate_some();
-    cr_assert_null(strstr(print("g"), "Version:"));
-    cr_assert_not_null(strstr(out, "Small size classes"));
-    cr_assert_null(strstr(print("m"), "Where the mapped bytes go"));
-    cr_assert_null(strstr(out, "Small size classes"));
-    cr_assert_not_null(strstr(out, "Arena 0:"));
-    cr_assert_null(strstr(print("b"), "Small size classes"));
+    cr_assert_null(strstr(print("g"), "\nopt: "));
+    cr_assert_null(strstr(out, "\narenas: "));
+    cr_assert_null(strstr(out, "\narenas.bin.<j>:"));
+    cr_assert_not_null(strstr(out, "\nstats.bins.<j>:"));
+    cr_assert_not_null(strstr(out, "\n  version "), "version is always there");
+    cr_assert_null(strstr(print("m"), "\nstats.frag:"));
+    cr_assert_null(strstr(out, "\nstats.bins.<j>:"));
+    cr_assert_null(strstr(out, "\nstats.arenas.merged:"));
+    cr_assert_null(strstr(out, "\nstats.large_classes.<k>:"));
+    cr_assert_not_null(strstr(out, "\nstats.arenas.0:"));
+    cr_assert_null(strstr(print("b"), "\nstats.bins.<j>:"));
     cr_assert_null(strstr(out, "nflushes"));
-    cr_assert_null(strstr(print("a"), "Arena 0:"));
-    cr_assert_null(strstr(print("l"), "Large and huge"));
-    cr_assert_not_null(strstr(print("dxe"), "Version:"), "d, x, e are accepted and ignored");
+    cr_assert_null(strstr(out, "\narenas.bin.<j>:"));
+    cr_assert_not_null(strstr(out, "\nstats.frag:"));
+    cr_assert_null(strstr(print("a"), "\nstats.arenas.0:"));
+    cr_assert_not_null(strstr(out, "\nstats.arenas.merged:"));
+    cr_assert_null(strstr(print("l"), "\n  large.allocated "));
+    cr_assert_null(strstr(out, "\n  huge.allocated "));
+    cr_assert_null(strstr(out, "\nstats.large_classes.<k>:"));
+    cr_assert_not_null(strstr(out, "\n  small.allocated "));
+    cr_assert_not_null(strstr(print("dxe"), "\nopt: "), "d, x, e are accepted and ignored");
     print("gmablxde");
-    cr_assert_not_null(strstr(out, "allocated"), "the totals are always there");
+    cr_assert_not_null(strstr(out, "\n  allocated "), "the totals are always there");
+    cr_assert_null(strstr(out, "\nstats.arenas."));
 }
 
-static void check_json(const char *opts)
+/* Prints with opts, then has python3 parse the JSON as `d` and run the
+ * assertions in `check` (Python; `allocated` is sable_mallctl's
+ * stats.allocated of the same snapshot). */
+static void check_json(const char *opts, const char *check)
 {
     char path[] = "/tmp/sable-ctl-json-XXXXXX";
     int fd = mkstemp(path);
@@ -77,27 +130,53 @@ static void check_json(const char *opts)
     print(opts);
     cr_assert_eq(write(fd, out, out_len), (ssize_t)out_len);
     close(fd);
-    char cmd[512];
+    char cmd[4096];
     snprintf(cmd, sizeof cmd,
-             "%s -c 'import json,sys; d=json.load(open(sys.argv[1])); "
-             "assert d[\"sable\"][\"stats\"][\"allocated\"] >= 0' %s",
-             getenv("CTL_PYTHON") ? getenv("CTL_PYTHON") : "/usr/bin/python3", path);
+             "%s -c 'import json,sys; d=json.load(open(sys.argv[1]))[\"sable\"]; "
+             "s=d[\"stats\"]; allocated=int(sys.argv[2]); "
+             "assert s[\"allocated\"] == allocated, (s[\"allocated\"], allocated); %s' %s %zu",
+             getenv("CTL_PYTHON") ? getenv("CTL_PYTHON") : "/usr/bin/python3", check, path,
+             ctl_z("stats.allocated"));
     int rc = system(cmd);
     unlink(path);
-    cr_assert_eq(rc, 0, "JSON with opts '%s' does not parse:\n%s", opts, out);
+    cr_assert_eq(rc, 0, "JSON with opts '%s' does not parse or check:\n%s", opts, out);
 }
 
-Test(stats_print, json_parses)
+Test(stats_print, json_parses_and_adds_up)
 {
     allocate_some();
-    check_json("J");
+    /* Every part present, keyed like the names, and the figures add up:
+     * the breakdown to mapped, the arenas to the merged view, the classes
+     * to the small part of allocated. */
+    check_json("J",
+               "f=s[\"frag\"]; a=s[\"arenas\"]; n=d[\"arenas\"][\"narenas\"]; "
+               "assert d[\"version\"] and d[\"epoch\"] >= 1 and d[\"opt\"][\"tcache\"] is True; "
+               "assert s[\"mapped\"] == s[\"allocated\"] + f[\"cached_bytes\"] + "
+               "f[\"partial_slab_bytes\"] + f[\"dirty_bytes\"] + f[\"clean_bytes\"] + "
+               "f[\"chunk_header_bytes\"]; "
+               "assert s[\"active\"] == s[\"allocated\"] + f[\"cached_bytes\"] + "
+               "f[\"partial_slab_bytes\"]; "
+               "assert sorted(a) == sorted([str(i) for i in range(n)] + [\"merged\"]); "
+               "assert sum(a[str(i)][\"mapped\"] for i in range(n)) == a[\"merged\"][\"mapped\"]; "
+               "assert s[\"mapped\"] == a[\"merged\"][\"mapped\"] + s[\"huge\"][\"allocated\"] + "
+               "s[\"huge\"][\"cached\"]; "
+               "assert len(s[\"bins\"]) == 36 == len(d[\"arenas\"][\"bin\"]); "
+               "assert sum(b[\"allocated_bytes\"] for b in s[\"bins\"]) == "
+               "f[\"small_allocated_bytes\"]; "
+               "assert [b[\"size\"] for b in s[\"bins\"]] == [b[\"size\"] for b in d[\"arenas\"][\"bin\"]]; "
+               "m=a[\"merged\"][\"bins\"]; "
+               "assert sum(b[\"curregs\"] * b[\"size\"] for b in m) == "
+               "sum(b[\"allocated_bytes\"] + b[\"cached_bytes\"] for b in s[\"bins\"]); "
+               "assert len(s[\"large_classes\"]) == 16; assert \"thread\" not in d");
     cr_assert_not_null(strstr(out, "\"free_in_slabs_bytes\""));
-    cr_assert_not_null(strstr(out, "\"merged\""));
-    check_json("Jg");
-    check_json("Jm");
-    check_json("Ja");
-    check_json("Jb");
-    check_json("Jgmabl");
+    check_json("Jg", "assert \"opt\" not in d and \"arenas\" not in d and \"frag\" in s");
+    check_json("Jm", "assert \"frag\" not in s and \"bins\" not in s and "
+                     "\"merged\" not in s[\"arenas\"] and \"0\" in s[\"arenas\"]");
+    check_json("Ja", "assert list(s[\"arenas\"]) == [\"merged\"]");
+    check_json("Jb", "assert \"bins\" not in s and \"bin\" not in d[\"arenas\"] and "
+                     "\"bins\" not in s[\"arenas\"][\"0\"]");
+    check_json("Jl", "assert \"huge\" not in s and \"large\" not in s[\"arenas\"][\"0\"]");
+    check_json("Jgmabl", "assert s[\"arenas\"] == {} and \"hugepages\" in s");
 }
 
 Test(stats_print, allocates_nothing)

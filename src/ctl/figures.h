@@ -1,27 +1,25 @@
-/* src/ctl/mallctl.h — what mallctl, stats printing and glibc's extras share:
- * access to the stats snapshot under the control lock, and the figures
- * derived from it (per arena, per size class, where the memory goes).
+/* src/ctl/figures.h — the figures derived from a statistics snapshot: per
+ * arena, per size class, and where the mapped memory goes.
  *
- * Every figure is a uint64_t so that the name tree, the printer and the
- * glibc glue can treat them alike; mallctl narrows each to its documented
- * type (size_t, unsigned, ...) when it hands it out.
+ * Owns: the arithmetic that turns the raw snapshot (src/ctl/stats.h) into
+ * what the names of the control tree report. Pure functions of a snapshot.
+ *
+ * Invariant: every figure is a uint64_t, so that the tree, the printer and
+ * the glibc glue treat them alike; the tree narrows each to its documented
+ * type when it hands it out.
+ *
+ * Locking: callers hold the control lock (src/ctl/lock.h), which keeps the
+ * snapshot still; nothing here locks.
  */
-#ifndef SABLE_CTL_MALLCTL_H
-#define SABLE_CTL_MALLCTL_H
+#ifndef SABLE_CTL_FIGURES_H
+#define SABLE_CTL_FIGURES_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "ctl/stats.h"
 
 /* Selects every arena in ctl_arena_read / ctl_class_read. */
 #define CTL_ARENAS_ALL UINT32_MAX
-
-/* Takes the control lock (recursive: a stats_print write callback may call
- * sable_mallctl) and returns the snapshot, refreshed first if `refresh`.
- * NULL (and the lock released) if sable could not initialise. */
-const ctl_stats_t *ctl_begin(bool refresh);
-void ctl_end(void);
 
 /* One arena, or the sum over all of them (CTL_ARENAS_ALL). */
 typedef struct ctl_arena {
@@ -70,12 +68,9 @@ typedef struct ctl_frag {
 } ctl_frag_t;
 void ctl_frag_read(const ctl_stats_t *s, ctl_frag_t *out);
 
-/* Huge-page and error counters (stats.hugepages.*, stats.errors.*). */
+/* Chunks backed by the hugetlb pool, and chunks that asked for it and fell
+ * back to normal pages (live counters, not part of the snapshot). */
 uint64_t ctl_hugepages_mapped(void);
 uint64_t ctl_hugepages_fallbacks(void);
-
-/* stats_print.c: registers the exit-time printer when stats_print:true
- * (once; may be called from several constructors). */
-void ctl_stats_print_init(void);
 
 #endif

@@ -1,0 +1,55 @@
+/* src/ctl/lock.c — the control lock and its fork hooks.
+ *
+ * Owns: ctl_mtx. Invariant: registered with the allocator's fork hooks
+ * before anyone takes it (pthread_once), so the fork lock order is fixed
+ * whoever initialises first. Locking: see src/ctl/lock.h.
+ */
+#include "ctl/lock.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "os/lock.h"
+#include "process/process.h"
+
+static pthread_mutex_t ctl_mtx = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static pthread_once_t ctl_fork_once = PTHREAD_ONCE_INIT;
+
+/* Both control locks are taken before fork, ahead of the allocator's own
+ * (they are held while stats are read from the arenas). */
+static void ctl_prefork(void)
+{
+    lock_take(&ctl_mtx, LOCK_CTL, 0);
+    ctl_stats_prefork();
+}
+static void ctl_postfork_parent(void)
+{
+    ctl_stats_postfork();
+    lock_drop(&ctl_mtx);
+}
+static void ctl_postfork_child(void)
+{
+    ctl_stats_postfork();
+    /* The child's thread is not the owner glibc recorded: start afresh. */
+    static const pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+    lock_witness_drop(&ctl_mtx);
+    memcpy(&ctl_mtx, &fresh, sizeof ctl_mtx);
+}
+static void ctl_fork_register(void)
+{
+    process_fork_hook(ctl_prefork, ctl_postfork_parent, ctl_postfork_child);
+}
+
+const ctl_stats_t *ctl_begin(bool refresh)
+{
+    if (!process_init()) return NULL;
+    /* Before the first lock is taken: pthread_once makes every other caller
+     * wait until the hook is in place. */
+    pthread_once(&ctl_fork_once, ctl_fork_register);
+    lock_take(&ctl_mtx, LOCK_CTL, 0);
+    const ctl_stats_t *s = refresh ? ctl_stats_refresh() : ctl_stats_current();
+    if (s == NULL) lock_drop(&ctl_mtx);
+    return s;
+}
+
+void ctl_end(void) { lock_drop(&ctl_mtx); }

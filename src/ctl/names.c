@@ -1,0 +1,561 @@
+/* src/ctl/names.c — every name of the control tree: its type, whether it can
+ * be written, its doc string and its stats_print sections, one row each,
+ * with the getters, setters and actions the rows point to.
+ *
+ * This table is the only list of names: sable_mallctl resolves through it,
+ * sable_malloc_stats_print walks it (text and JSON), and docs/mallctl.md's
+ * name tables are generated from it (tests/ctl/mallctl_doc.c; a test fails
+ * when the doc is stale). Adding a name is one row here; a new figure also
+ * needs its field in src/ctl/figures.h. opt.* is not spelled out: its rows
+ * are those of the option table (src/options/options.c).
+ *
+ * Invariants: a row's doc is one Markdown sentence or two, without numbers
+ * measured on some machine; printing order is row order; appending a row
+ * keeps every existing MIB.
+ *
+ * Locking: getters of stats.* read the snapshot under the control lock,
+ * which the caller holds (src/ctl/lock.h); the others read live values.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "arena/arena.h"
+#include "ctl/figures.h"
+#include "ctl/tree.h"
+#include "options/options.h"
+#include "os/os.h"
+#include "process/threads.h"
+#include "sable.h"
+#include "sizeclass/sizeclass.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- indices ---- */
+
+/* arena.<i> and stats.arenas.<i> accept every arena, and arenas.narenas or
+ * SABLE_MALLCTL_ARENAS_ALL for all of them at once. */
+static bool valid_arena(size_t i) { return i <= arena_count() || i == SABLE_MALLCTL_ARENAS_ALL; }
+static unsigned arena_sel(size_t i) { return i < arena_count() ? (unsigned)i : CTL_ARENAS_ALL; }
+
+/* The printers walk every arena, then all of them merged. */
+static unsigned arena_entries(void) { return arena_count() + 1; }
+static void arena_entry(unsigned k, ctl_entry_t *e)
+{
+    if (k < arena_count()) {
+        e->index = k;
+        os_format(e->buf, sizeof e->buf, "%zu", (size_t)k);
+        e->key = e->buf;
+        e->sections = CTL_S_ARENAS;
+    } else {
+        e->index = SABLE_MALLCTL_ARENAS_ALL;
+        e->key = "merged";
+        e->sections = CTL_S_MERGED;
+    }
+}
+
+/* Small size classes, labelled by their block size. */
+static bool valid_bin(size_t i) { return i < SC_NSMALL; }
+static unsigned bin_entries(void) { return SC_NSMALL; }
+static void bin_entry(unsigned k, ctl_entry_t *e)
+{
+    e->index = k;
+    e->label = sc_size(k);
+}
+
+/* The large classes that thread caches hold, above the small ones. */
+#define NLARGE_CACHED (SC_NCACHED - SC_NSMALL)
+static bool valid_lclass(size_t i) { return i < NLARGE_CACHED; }
+static unsigned lclass_entries(void) { return NLARGE_CACHED; }
+static void lclass_entry(unsigned k, ctl_entry_t *e) { e->index = k; }
+
+static const ctl_index_t arena_index = {valid_arena, arena_entries, arena_entry, true, NULL, NULL};
+static const ctl_index_t bin_index = {valid_bin, bin_entries, bin_entry, false, NULL, NULL};
+static const ctl_index_t bin_index_sized = {valid_bin, bin_entries, bin_entry, false, "size",
+                                            "the class's block size"};
+static const ctl_index_t lclass_index = {valid_lclass, lclass_entries, lclass_entry, false, NULL,
+                                         NULL};
+
+/* ---- getters ---- */
+
+static int g_const(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x;
+    v->n = arg;
+    return 0;
+}
+
+static int g_version(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x, (void)arg;
+    v->s = SABLE_VERSION_STRING;
+    return 0;
+}
+
+enum { G_NARENAS, G_PAGE, G_NBINS };
+static int g_arenas(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x;
+    v->n = arg == G_NARENAS ? arena_count() : arg == G_PAGE ? os_page_size() : SC_NSMALL;
+    return 0;
+}
+
+enum { G_BIN_SIZE, G_BIN_NREGS, G_BIN_SLAB, G_LCLASS_SIZE };
+static int g_geometry(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    unsigned c = (unsigned)x->idx[x->nidx - 1];
+    v->n = arg == G_BIN_SIZE     ? sc_size(c)
+           : arg == G_BIN_NREGS  ? sc_nregs(c)
+           : arg == G_BIN_SLAB   ? (uint64_t)sc_slab_units(c) << SC_UNIT_SHIFT
+                                 : sc_size(SC_NSMALL + c);
+    return 0;
+}
+
+static int g_thread(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x;
+    uint64_t a, d;
+    thread_stats_self(&a, &d);
+    v->n = arg ? d : a;
+    return 0;
+}
+
+/* A size_t field of the snapshot. */
+static int g_snap(ctl_ctx_t *x, size_t off, ctl_val_t *v)
+{
+    int err = ctl_need_stats(x);
+    if (err) return err;
+    v->n = *(const size_t *)((const char *)x->s + off);
+    return 0;
+}
+
+/* The figures a path names, computed from the snapshot into out. */
+typedef void fill_t(const ctl_ctx_t *x, void *out);
+
+static void fill_arena(const ctl_ctx_t *x, void *out)
+{
+    ctl_arena_read(x->s, arena_sel(x->idx[0]), out);
+}
+
+/* stats.arenas.<i>.bins.<j> (two indices) or stats.bins.<j> (one: every
+ * arena). */
+static void fill_class(const ctl_ctx_t *x, void *out)
+{
+    if (x->nidx == 2)
+        ctl_class_read(x->s, arena_sel(x->idx[0]), (unsigned)x->idx[1], out);
+    else
+        ctl_class_read(x->s, CTL_ARENAS_ALL, (unsigned)x->idx[0], out);
+}
+
+static void fill_frag(const ctl_ctx_t *x, void *out) { ctl_frag_read(x->s, out); }
+
+/* The uint64_t at offset `off` of the figures fill computes. */
+static int figure(ctl_ctx_t *x, size_t off, ctl_val_t *v, fill_t *fill)
+{
+    union {
+        ctl_arena_t a;
+        ctl_class_t k;
+        ctl_frag_t f;
+    } fig;
+    int err = ctl_need_stats(x);
+    if (err) return err;
+    fill(x, &fig);
+    memcpy(&v->n, (const char *)&fig + off, sizeof v->n);
+    return 0;
+}
+
+/* A field of ctl_arena_t, ctl_class_t or ctl_frag_t (arg: its offset). */
+static int g_arena(ctl_ctx_t *x, size_t off, ctl_val_t *v) { return figure(x, off, v, fill_arena); }
+static int g_class(ctl_ctx_t *x, size_t off, ctl_val_t *v) { return figure(x, off, v, fill_class); }
+static int g_frag(ctl_ctx_t *x, size_t off, ctl_val_t *v) { return figure(x, off, v, fill_frag); }
+
+static int g_lclass_allocated(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)arg;
+    int err = ctl_need_stats(x);
+    if (err) return err;
+    v->n = ctl_class_allocated(x->s, SC_NSMALL + (unsigned)x->idx[0]);
+    return 0;
+}
+
+enum { G_HP_MAPPED, G_HP_FALLBACKS };
+static int g_hugepages(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x;
+    v->n = arg == G_HP_MAPPED ? ctl_hugepages_mapped() : ctl_hugepages_fallbacks();
+    return 0;
+}
+
+/* ---- writable values and actions ---- */
+
+static int g_epoch(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)arg;
+    if (ctl_need_stats(x)) return EAGAIN;
+    v->n = x->s->epoch;
+    return 0;
+}
+
+static int s_epoch(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    uint64_t ignored;
+    int err = ctl_new_value(newp, newlen, &ignored, sizeof ignored);
+    if (err) return err;
+    x->s = ctl_stats_refresh();
+    return x->s ? 0 : EAGAIN;
+}
+
+/* thread.arena: reading gives the calling thread's arena. Writing the same
+ * index succeeds; an index out of range is EFAULT (as in jemalloc); moving
+ * a thread to another arena is not supported yet (EPERM). */
+static int g_thread_arena(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x, (void)arg;
+    arena_t *a = thread_arena();
+    if (a == NULL) return EAGAIN;
+    v->n = a->index;
+    return 0;
+}
+
+static int s_thread_arena(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    arena_t *a = thread_arena();
+    if (a == NULL) return EAGAIN;
+    unsigned want;
+    int err = ctl_new_value(newp, newlen, &want, sizeof want);
+    if (err) return err;
+    if (want >= arena_count()) return EFAULT;
+    return want == a->index ? 0 : EPERM;
+}
+
+/* arena.<i>.purge returns every dirty free run of the arena (or of all
+ * arenas); arena.<i>.decay only those dirty for at least dirty_decay_ms. */
+static int a_purge(ctl_ctx_t *x, size_t all)
+{
+    unsigned sel = arena_sel(x->idx[0]);
+    for (unsigned i = 0; i < arena_count(); i++)
+        if (sel == CTL_ARENAS_ALL || sel == i) arena_purge(i, all != 0);
+    return 0;
+}
+
+static int a_tcache_flush(ctl_ctx_t *x, size_t arg)
+{
+    (void)x, (void)arg;
+    thread_flush();
+    return 0;
+}
+
+/* ---- opt.*: the rows of the option table ---- */
+
+/* The option's value (arg: its row). */
+static int g_opt(ctl_ctx_t *x, size_t row, ctl_val_t *v)
+{
+    (void)x;
+    size_t n;
+    const opt_desc_t *o = &opt_table(&n)[row];
+    switch (o->type) {
+    case OPT_BOOL: v->n = *(const bool *)o->var; break;
+    case OPT_UINT: v->n = *(const unsigned *)o->var; break;
+    case OPT_ENUM: v->s = o->names[*(const unsigned *)o->var]; break;
+    default: v->s = (const char *)o->var; break;
+    }
+    return 0;
+}
+
+static size_t opt_count(void)
+{
+    size_t n;
+    opt_table(&n);
+    return n;
+}
+
+/* Integer options read as unsigned, booleans as bool, enumerations and
+ * strings as const char *. */
+static void opt_row(size_t k, ctl_node_t *out)
+{
+    size_t n;
+    const opt_desc_t *o = &opt_table(&n)[k];
+    unsigned char type = o->type == OPT_BOOL   ? CTL_T_BOOL
+                         : o->type == OPT_UINT ? CTL_T_UNSIGNED
+                                               : CTL_T_STR;
+    *out = (ctl_node_t){.name = o->name, .doc = o->doc, .kind = CTL_VALUE, .type = type,
+                        .flags = CTL_CONST, .get = g_opt, .arg = k};
+}
+
+static const ctl_rows_t opt_rows = {opt_count, opt_row};
+
+/* ---- the rows ---- */
+
+/* Row macros: name, then how to read it, then the doc. B marks a count of
+ * bytes, N any other number (for the printers' "12.3 MiB" column). */
+#define B CTL_BYTES
+#define N 0
+#define VAL(nm, ty, fl, g, a, d)                                                                   \
+    {.name = nm, .doc = d, .kind = CTL_VALUE, .type = ty, .flags = fl, .get = g, .arg = (a)}
+#define RW(nm, ty, g, s, d) {.name = nm, .doc = d, .kind = CTL_VALUE, .type = ty, .get = g, .set = s}
+#define ACT(nm, f, a, d) {.name = nm, .doc = d, .kind = CTL_ACTION, .act = f, .arg = (a)}
+#define GROUP(nm, sec, d, k)                                                                       \
+    {.name = nm, .doc = d, .kind = CTL_GROUP, .sections = sec, .kids = k, .nkids = NELEM(k)}
+/* A named node whose component is followed by a number: `nm.<ph>.kid`. */
+#define INDEXED(nm, ix) {.name = nm, .kind = CTL_GROUP, .kids = ix, .nkids = 1}
+#define INDEX(ph, idx, sec, fl, d, k)                                                              \
+    {.name = ph, .doc = d, .kind = CTL_INDEX, .index = idx, .sections = sec, .flags = fl,          \
+     .kids = k, .nkids = NELEM(k)}
+
+#define GEOM(nm, ty, fl, a, d) VAL(nm, ty, CTL_CONST | (fl), g_geometry, a, d)
+#define SNAP(nm, fl, f, d) VAL(nm, CTL_T_SIZE, fl, g_snap, offsetof(ctl_stats_t, f), d)
+#define AR(nm, ty, fl, f, d) VAL(nm, ty, fl, g_arena, offsetof(ctl_arena_t, f), d)
+#define CLS(nm, ty, fl, f, d) VAL(nm, ty, fl, g_class, offsetof(ctl_class_t, f), d)
+#define FRAG(nm, f, d) VAL(nm, CTL_T_SIZE, B, g_frag, offsetof(ctl_frag_t, f), d)
+#define HP(nm, ty, fl, a, d) VAL(nm, ty, fl, g_hugepages, a, d)
+
+static const ctl_node_t arenas_bin_leaves[] = {
+    GEOM("size", CTL_T_SIZE, B, G_BIN_SIZE, "block size of class `j`"),
+    GEOM("nregs", CTL_T_U32, N, G_BIN_NREGS, "blocks per slab"),
+    GEOM("slab_size", CTL_T_SIZE, B, G_BIN_SLAB, "bytes per slab"),
+};
+static const ctl_node_t arenas_bin_index[] = {
+    INDEX("<j>", &bin_index, CTL_S_BINS, 0,
+          "small size class `j`, `0 .. arenas.nbins - 1` (the same `j` as in `stats.bins.<j>`)",
+          arenas_bin_leaves),
+};
+static const ctl_node_t arenas_kids[] = {
+    VAL("narenas", CTL_T_UNSIGNED, CTL_CONST, g_arenas, G_NARENAS, "number of arenas"),
+    VAL("page", CTL_T_SIZE, CTL_CONST | B, g_arenas, G_PAGE,
+        "the kernel's page size (the pages of `pactive`/`pdirty`)"),
+    VAL("quantum", CTL_T_SIZE, CTL_CONST | B, g_const, SC_QUANTUM,
+        "every block is aligned to the quantum"),
+    VAL("nbins", CTL_T_UNSIGNED, CTL_CONST, g_arenas, G_NBINS, "number of small size classes"),
+    INDEXED("bin", arenas_bin_index),
+};
+
+static const ctl_node_t arena_leaves[] = {
+    ACT("purge", a_purge, 1, "return every dirty free run of arena `i` to the OS now"),
+    ACT("decay", a_purge, 0,
+        "return the free runs of arena `i` that have been dirty for at least "
+        "`opt.dirty_decay_ms` (what a decay pass does)"),
+};
+static const ctl_node_t arena_index_node[] = {
+    INDEX("<i>", &arena_index, 0, 0,
+          "actions on arena `i`; `<i>` = `arenas.narenas` or 4096 (`SABLE_MALLCTL_ARENAS_ALL`) "
+          "means every arena",
+          arena_leaves),
+};
+
+static const ctl_node_t thread_tcache_kids[] = {
+    ACT("flush", a_tcache_flush, 0, "return the blocks in this thread's cache to their arenas"),
+};
+static const ctl_node_t thread_kids[] = {
+    VAL("allocated", CTL_T_U64, B, g_thread, 0,
+        "bytes this thread has allocated, ever, at class size (`malloc(100)` counts 112)"),
+    VAL("deallocated", CTL_T_U64, B, g_thread, 1,
+        "bytes this thread has freed, ever, at class size"),
+    RW("arena", CTL_T_UNSIGNED, g_thread_arena, s_thread_arena,
+       "the thread's arena. Writing the same index succeeds; an index `>= narenas` is `EFAULT`; "
+       "moving a thread to another arena is not supported yet (`EPERM`)"),
+    GROUP("tcache", 0, NULL, thread_tcache_kids),
+};
+
+static const ctl_node_t sa_bin_leaves[] = {
+    CLS("nmalloc", CTL_T_U64, N, nmalloc,
+        "blocks of class `j` handed out by the arena's slabs (to caches), ever"),
+    CLS("ndalloc", CTL_T_U64, N, ndalloc, "blocks returned to its slabs, ever"),
+    CLS("nrequests", CTL_T_U64, N, nrequests,
+        "`malloc` requests of class `j` by its threads (cache hits included), ever"),
+    CLS("nfills", CTL_T_U64, N, nfills, "cache refills from the bin, ever"),
+    CLS("nflushes", CTL_T_U64, N, nflushes, "cache flushes into the bin, ever"),
+    CLS("curregs", CTL_T_SIZE, N, curregs,
+        "blocks out of its slabs now (held by the program or in caches)"),
+    CLS("curslabs", CTL_T_SIZE, N, curslabs, "slabs now"),
+    CLS("nonfull_slabs", CTL_T_SIZE, N, nonfull_slabs, "slabs with free blocks (partly used)"),
+};
+static const ctl_node_t sa_bin_index[] = {
+    INDEX("<j>", &bin_index_sized, CTL_S_BINS, 0,
+          "the arena's small size class `j`. Requests are counted per thread and summed per "
+          "arena of the requesting thread, so a block freed by a thread of another arena counts "
+          "against that arena: held bytes per class are exact only over all arenas "
+          "(`stats.bins.<j>.*`)",
+          sa_bin_leaves),
+};
+static const ctl_node_t sa_small_kids[] = {
+    AR("allocated", CTL_T_SIZE, B, small_allocated,
+       "bytes of slab blocks handed out (to the program or to caches)"),
+    AR("nrequests", CTL_T_U64, N, nrequests,
+       "allocation requests of its threads, ever (all cached classes)"),
+};
+static const ctl_node_t sa_large_kids[] = {
+    AR("allocated", CTL_T_SIZE, B, large_allocated,
+       "bytes of large runs handed out (to the program or to caches)"),
+    AR("nmalloc", CTL_T_U64, N, nlarge_malloc, "large runs allocated from the arena, ever"),
+    AR("ndalloc", CTL_T_U64, N, nlarge_dalloc, "large runs returned to it, ever"),
+};
+static const ctl_node_t sa_leaves[] = {
+    AR("nthreads", CTL_T_UNSIGNED, N, nthreads, "threads attached to the arena now"),
+    AR("pactive", CTL_T_SIZE, N, pactive, "pages (of `arenas.page`) in runs that hold blocks"),
+    AR("pdirty", CTL_T_SIZE, N, pdirty, "pages in free runs not yet purged"),
+    AR("mapped", CTL_T_SIZE, B, mapped, "bytes of the arena's chunks"),
+    AR("resident", CTL_T_SIZE, B, resident, "bytes of its chunks in RAM"),
+    AR("metadata", CTL_T_SIZE, B, metadata, "used bytes of its chunk headers"),
+    AR("tcache_bytes", CTL_T_SIZE, B, tcache_bytes,
+       "bytes in the caches of threads attached to it"),
+    AR("purged", CTL_T_U64, B, purged, "bytes returned to the OS, ever"),
+    AR("npurge", CTL_T_U64, N, npurge, "purge passes, ever"),
+    AR("nmadvise", CTL_T_U64, N, nmadvise, "`madvise` calls, ever"),
+    GROUP("small", 0, NULL, sa_small_kids),
+    GROUP("large", CTL_S_LARGE, NULL, sa_large_kids),
+    INDEXED("bins", sa_bin_index),
+};
+static const ctl_node_t sa_index[] = {
+    INDEX("<i>", &arena_index, 0, 0,
+          "per arena; `<i>` = `arenas.narenas` or 4096 means all arenas merged (printed as "
+          "`merged`)",
+          sa_leaves),
+};
+
+static const ctl_node_t sbin_leaves[] = {
+    CLS("allocated_bytes", CTL_T_SIZE, B, allocated_bytes,
+        "bytes of class-`j` blocks the program holds"),
+    CLS("cached_bytes", CTL_T_SIZE, B, cached_bytes, "bytes of class-`j` blocks in thread caches"),
+    CLS("slab_bytes", CTL_T_SIZE, B | CTL_SORT, slab_bytes,
+        "slabs of class `j` × slab size, over all arenas"),
+    CLS("free_in_slabs_bytes", CTL_T_SIZE, B, free_in_slabs,
+        "`slab_bytes − curregs × size`: free space in class `j`'s slabs (fragmentation)"),
+    CLS("rounding_bytes_estimate", CTL_T_SIZE, B, rounding_estimate,
+        "the rounding estimate for class `j`"),
+};
+static const ctl_node_t sbin_index[] = {
+    INDEX("<j>", &bin_index_sized, CTL_S_MERGED | CTL_S_BINS, 0,
+          "per small size class, merged over arenas: where the memory of each class goes",
+          sbin_leaves),
+};
+
+static const ctl_node_t lclass_leaves[] = {
+    GEOM("size", CTL_T_SIZE, B, G_LCLASS_SIZE, "block size of the class"),
+    VAL("allocated_bytes", CTL_T_SIZE, B, g_lclass_allocated, 0,
+        "bytes of blocks of the class the program holds"),
+};
+static const ctl_node_t lclass_index_node[] = {
+    INDEX("<k>", &lclass_index, CTL_S_MERGED | CTL_S_LARGE, 0,
+          "the large classes that thread caches hold, the smallest first (above the small "
+          "classes, up to 256 KiB), merged over arenas",
+          lclass_leaves),
+};
+
+static const ctl_node_t frag_kids[] = {
+    FRAG("rounding_bytes_estimate", rounding_estimate,
+         "part of `allocated` lost to rounding requests up to their class, estimated "
+         "assuming request sizes spread evenly between a class and the one below (sable does "
+         "not record request sizes)"),
+    FRAG("partial_slab_bytes", partial_slab,
+         "free space in slabs holding blocks: fragmentation (decay can purge whole free pages "
+         "inside them; the rest stays resident)"),
+    FRAG("cached_bytes", cached,
+         "free blocks in thread caches (released by `thread.tcache.flush`, thread exit, "
+         "`malloc_trim`)"),
+    FRAG("dirty_bytes", dirty,
+         "free memory not yet returned to the OS: free runs touched since their last purge, and "
+         "freed huge mappings kept for reuse; resident (released by `arena.<i>.purge`, "
+         "`malloc_trim`, decay)"),
+    FRAG("clean_bytes", clean, "free runs returned to the OS or never touched: mapped, not resident"),
+    FRAG("chunk_header_bytes", chunk_headers,
+         "chunk headers (map words, run descriptors): resident only as far as used"),
+    FRAG("metadata_mapped_bytes", meta_mapped,
+         "metadata mappings (thread caches, page-map leaves, huge headers, arenas), outside "
+         "`stats.mapped`"),
+    FRAG("small_allocated_bytes", small_allocated,
+         "part of `allocated` in small blocks (slab blocks the program holds)"),
+    FRAG("large_allocated_bytes", large_allocated,
+         "part of `allocated` in large runs (the rest of `allocated` is `stats.huge.allocated`)"),
+};
+
+static const ctl_node_t huge_kids[] = {
+    SNAP("allocated", B, huge_allocated, "bytes of huge mappings (objects above 2 MiB)"),
+    SNAP("nmaps", N, huge_count, "number of huge mappings"),
+    SNAP("cached", B, huge_cached,
+         "bytes of freed huge mappings kept for reuse (unmapped after `dirty_decay_ms` or by "
+         "`malloc_trim`); part of `stats.mapped`"),
+};
+static const ctl_node_t hugepages_kids[] = {
+    HP("mapped", CTL_T_SIZE, B, G_HP_MAPPED,
+       "bytes of chunks backed by the hugetlb pool (`hugepages:hugetlb`); transparent huge pages "
+       "(`thp`) are the kernel's choice and not counted (see `AnonHugePages` in "
+       "`/proc/<pid>/smaps`)"),
+    HP("fallbacks", CTL_T_U64, N, G_HP_FALLBACKS,
+       "chunks that asked for hugetlb pages and fell back to normal pages"),
+};
+/* Failed system calls, counted by the os layer (live, not from the
+ * snapshot). Misuse (invalid and double frees) is not counted: it aborts. */
+static int g_os_error(ctl_ctx_t *x, size_t kind, ctl_val_t *v)
+{
+    (void)x;
+    v->n = os_error_count((enum os_error_kind)kind);
+    return 0;
+}
+#define OSERR(nm, kind, doc) VAL(nm, CTL_T_U64, N, g_os_error, kind, doc)
+static const ctl_node_t errors_kids[] = {
+    OSERR("map", OS_ERR_MAP,
+          "failed `mmap` calls for chunks, huge objects and metadata (ENOMEM included: the "
+          "allocation then returns `NULL`)"),
+    OSERR("unmap", OS_ERR_UNMAP, "failed `munmap` calls"),
+    OSERR("purge", OS_ERR_PURGE, "failed `madvise(MADV_DONTNEED)` calls (memory not returned)"),
+    OSERR("advise", OS_ERR_ADVISE, "failed `madvise(MADV_HUGEPAGE)` calls (`hugepages:thp`)"),
+    OSERR("guard", OS_ERR_GUARD, "failed `mprotect` calls for guard pages (`secure:true`)"),
+    OSERR("resident", OS_ERR_RESIDENT, "failed `mincore` calls while reading `stats.resident`"),
+    OSERR("extend", OS_ERR_EXTEND,
+          "failed in-place growths of huge objects other than \"the range is taken\""),
+    OSERR("hugetlb", OS_ERR_HUGETLB,
+          "failed `MAP_HUGETLB` mappings (`hugepages:hugetlb`; an empty pool included)"),
+    OSERR("hint_miss", OS_ERR_HINT_MISS,
+          "aligned mappings the kernel placed away from their hint (not an error: each costs "
+          "two more system calls)"),
+};
+_Static_assert(NELEM(errors_kids) == OS_ERR_NKINDS, "one stats.errors name per os error kind");
+static const ctl_node_t stats_kids[] = {
+    SNAP("allocated", B, allocated,
+         "bytes of blocks the program holds, at class size (blocks in thread caches are not "
+         "counted)"),
+    SNAP("active", B, active,
+         "bytes of runs that hold blocks (whole slabs, large runs) plus huge mappings: allocated "
+         "+ thread caches + free space in slabs"),
+    SNAP("resident", B, resident,
+         "bytes of sable's mappings in RAM now (`mincore` on chunks and huge mappings, plus "
+         "metadata mappings): compare with the process RSS; RSS above it is not sable's memory"),
+    SNAP("mapped", B, mapped, "bytes of chunks and huge mappings"),
+    SNAP("retained", B, retained,
+         "address space kept without memory behind it: 0 (sable unmaps what it does not use)"),
+    SNAP("metadata", B, metadata,
+         "sable's own structures: metadata mappings plus the used part of chunk headers"),
+    SNAP("tcache_bytes", B, tcache_bytes, "bytes of free blocks in all thread caches"),
+    GROUP("huge", CTL_S_LARGE, NULL, huge_kids),
+    GROUP("hugepages", 0, NULL, hugepages_kids),
+    GROUP("errors", 0, NULL, errors_kids),
+    GROUP("frag", CTL_S_MERGED,
+          "where the mapped bytes go (sable's own). They split exactly: `stats.mapped = "
+          "stats.allocated + cached_bytes + partial_slab_bytes + dirty_bytes + clean_bytes + "
+          "chunk_header_bytes`, and `stats.active = stats.allocated + cached_bytes + "
+          "partial_slab_bytes`",
+          frag_kids),
+    INDEXED("bins", sbin_index),
+    INDEXED("arenas", sa_index),
+    INDEXED("large_classes", lclass_index_node),
+};
+
+static const ctl_node_t root_kids[] = {
+    VAL("version", CTL_T_STR, CTL_CONST, g_version, 0, "sable's version, e.g. `\"0.1.0\"`"),
+    RW("epoch", CTL_T_U64, g_epoch, s_epoch,
+       "write (any `uint64_t`): take a new statistics snapshot; read: the snapshot's number"),
+    {.name = "opt", .kind = CTL_GROUP, .sections = CTL_S_GENERAL, .rows = &opt_rows,
+     .doc = "the options in force, one name per row of the option table (`src/options/options.c`); "
+            "set by `SABLE_CONF` at start-up, read-only at run time (`EPERM`)"},
+    GROUP("arenas", CTL_S_GENERAL, "geometry: arenas, pages and size classes", arenas_kids),
+    INDEXED("arena", arena_index_node),
+    {.name = "thread", .kind = CTL_GROUP, .flags = CTL_NOPRINT, .kids = thread_kids,
+     .nkids = NELEM(thread_kids), .doc = "the calling thread (not in the statistics printout)"},
+    GROUP("stats", 0,
+          "totals, from the snapshot that writing `epoch` refreshes. `allocated <= active <= "
+          "mapped` always holds",
+          stats_kids),
+};
+
+const ctl_node_t ctl_tree_root = {.name = "", .kind = CTL_GROUP, .kids = root_kids,
+                                  .nkids = NELEM(root_kids), .doc = "top-level names"};

@@ -1,0 +1,376 @@
+/* The generator of docs/mallctl.md's generated sections, and their check.
+ *
+ *   mallctl-docgen --print
+ *       prints the name tables, walked from the control tree;
+ *   mallctl-docgen --check DOC EXAMPLE SOURCE
+ *       exits 1 when a generated section of DOC is stale;
+ *   mallctl-docgen --write DOC EXAMPLE SOURCE
+ *       rewrites them in place (meson compile -C build mallctl-doc); an
+ *       example output of unchanged shape is kept as it is.
+ *
+ * Sections sit between marker comments:
+ *   mallctl           every name: type, r/w (opt.*: default and values), doc;
+ *                     checked exactly;
+ *   mallctl-example-src  the example program (SOURCE); checked exactly;
+ *   mallctl-example-out  what EXAMPLE prints with stats_print:true; numbers
+ *                     vary from run to run, so it is checked for shape only
+ *                     (every line the same once numbers and units are
+ *                     blanked and spaces squeezed).
+ * Option defaults are the option table's values, so it refuses to run
+ * with SABLE_CONF set. */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options/options.h"
+#include "ctl/tree.h"
+
+/* ---- the name tables ---- */
+
+typedef struct {
+    FILE *f;
+    ctl_ctx_t x;
+    char path[128];
+    size_t len;
+    size_t sect;                 /* path length of the current section's node */
+    const ctl_node_t *sect_node; /* NULL: the top level */
+    bool open;                   /* a table of the current section is open */
+} doc_t;
+
+static size_t push(doc_t *d, const char *comp)
+{
+    size_t old = d->len;
+    d->len += (size_t)snprintf(d->path + d->len, sizeof d->path - d->len, "%s%s",
+                               old ? "." : "", comp);
+    return old;
+}
+
+static void pop(doc_t *d, size_t old)
+{
+    d->len = old;
+    d->path[old] = '\0';
+}
+
+/* A doc string in a table cell ('|' escaped). */
+static void cell(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '|') fputc('\\', f);
+        fputc(*s, f);
+    }
+}
+
+static void heading(doc_t *d, bool continued)
+{
+    FILE *f = d->f;
+    if (d->sect_node == &ctl_tree_root)
+        fputs("\n### Top-level names", f);
+    else
+        fprintf(f, "\n### `%.*s.*`", (int)d->sect, d->path);
+    fputs(continued ? " (continued)\n\n" : "\n\n", f);
+    const char *doc = d->sect_node->doc;
+    if (!continued && doc && d->sect_node != &ctl_tree_root) {
+        fputc(toupper((unsigned char)doc[0]), f); /* a paragraph: capitalised */
+        fputs(doc + 1, f);
+        fputs(".\n\n", f);
+    }
+    if (d->sect_node->rows)
+        fputs("| name | type | default | values | meaning |\n|---|---|---|---|---|\n", f);
+    else
+        fputs("| name | type | r/w | meaning |\n|---|---|---|---|\n", f);
+    d->open = true;
+}
+
+/* opt.* rows: the default (the value before SABLE_CONF) and the values
+ * the option table accepts. */
+static void opt_cells(FILE *f, size_t row)
+{
+    size_t n;
+    const opt_desc_t *o = &opt_table(&n)[row];
+    switch (o->type) {
+    case OPT_BOOL: fprintf(f, "%s | `true`, `false`", *(const bool *)o->var ? "true" : "false"); break;
+    case OPT_UINT:
+        fprintf(f, "%u | %llu – %llu", *(const unsigned *)o->var, (unsigned long long)o->min,
+                (unsigned long long)o->max);
+        break;
+    case OPT_ENUM:
+        fprintf(f, "`\"%s\"` | ", o->names[*(const unsigned *)o->var]);
+        for (unsigned k = 0; o->names[k]; k++) fprintf(f, "%s`%s`", k ? ", " : "", o->names[k]);
+        break;
+    default:
+        fprintf(f, "`\"%s\"` | at most %llu characters", (const char *)o->var,
+                (unsigned long long)o->max);
+        break;
+    }
+}
+
+static void row(doc_t *d, const ctl_node_t *n)
+{
+    FILE *f = d->f;
+    if (!d->open) heading(d, true);
+    bool action = n->kind == CTL_ACTION;
+    fprintf(f, "| `%s` | ", d->path);
+    if (action)
+        fputs("–", f);
+    else
+        fprintf(f, "`%s`", ctl_type_name(n->type));
+    fputs(" | ", f);
+    if (d->sect_node->rows)
+        opt_cells(f, n->arg);
+    else
+        fputs(action ? "–" : n->set ? "rw" : "r", f);
+    fputs(" | ", f);
+    cell(f, n->doc);
+    fputs(" |\n", f);
+}
+
+static void walk(doc_t *d, const ctl_node_t *n)
+{
+    if (n->kind == CTL_VALUE || n->kind == CTL_ACTION) {
+        row(d, n);
+        return;
+    }
+    size_t sect = d->sect;
+    const ctl_node_t *sect_node = d->sect_node;
+    if (n->doc) {
+        d->sect = d->len;
+        d->sect_node = n;
+        heading(d, false);
+    }
+    for (size_t k = 0; k < ctl_nkids(n); k++) {
+        const ctl_node_t *kid = ctl_kid(n, k, &d->x);
+        size_t old = push(d, kid->name);
+        walk(d, kid);
+        pop(d, old);
+    }
+    if (n->doc) {
+        d->sect = sect;
+        d->sect_node = sect_node;
+        d->open = false;
+    }
+}
+
+static void names_section(FILE *f)
+{
+    doc_t d = {.f = f};
+    fputs("<!-- Generated from the control tree (src/ctl/names.c and the option table) by "
+          "`meson compile -C build mallctl-doc`; do not edit by hand. -->\n",
+          f);
+    walk(&d, &ctl_tree_root);
+    fputs("\n", f);
+}
+
+/* ---- the example ---- */
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return NULL;
+    char *s = NULL;
+    size_t cap = 0, n = 0;
+    for (int c; (c = fgetc(f)) != EOF;) {
+        if (n + 2 > cap) s = realloc(s, cap = cap ? 2 * cap : 4096);
+        s[n++] = (char)c;
+    }
+    fclose(f);
+    if (s == NULL) s = calloc(1, 1);
+    s[n] = '\0';
+    return s;
+}
+
+static bool example_src(FILE *f, const char *source)
+{
+    char *s = read_file(source);
+    if (s == NULL) return false;
+    fprintf(f, "```c\n%s```\n", s);
+    free(s);
+    return true;
+}
+
+#define EXAMPLE_CONF "stats_print:true,stats_print_opts:ga"
+
+static bool example_out(FILE *f, const char *example)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "SABLE_CONF=%s '%s' 2>&1", EXAMPLE_CONF, example);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL) return false;
+    fputs("```\n", f);
+    for (int c; (c = fgetc(p)) != EOF;) fputc(c, f);
+    fputs("```\n", f);
+    return pclose(p) == 0;
+}
+
+/* ---- sections of the document ---- */
+
+typedef struct {
+    const char *name;
+    bool shape_only;
+    char *text; /* generated */
+} section_t;
+
+/* A line with numbers (and the units after them) blanked and runs of
+ * spaces squeezed, into out. */
+static void shape(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 2 < cap;) {
+        if (isdigit((unsigned char)s[i])) {
+            while (i < len && (isdigit((unsigned char)s[i]) || s[i] == '.')) i++;
+            out[n++] = '#';
+            static const char *const units[] = {" TiB", " GiB", " MiB", " KiB", " B"};
+            for (size_t u = 0; u < 5; u++) {
+                size_t k = strlen(units[u]);
+                if (i + k <= len && memcmp(s + i, units[u], k) == 0 &&
+                    (i + k == len || !isalnum((unsigned char)s[i + k]))) {
+                    i += k;
+                    break;
+                }
+            }
+        } else if (s[i] == ' ') {
+            while (i < len && s[i] == ' ') i++;
+            out[n++] = ' ';
+        } else {
+            out[n++] = s[i++];
+        }
+    }
+    out[n] = '\0';
+}
+
+static bool same_shape(const char *a, size_t alen, const char *b, size_t blen)
+{
+    const char *ae = a + alen, *be = b + blen;
+    for (unsigned line = 1;; line++) {
+        if (a == ae || b == be) return a == ae && b == be;
+        const char *an = memchr(a, '\n', (size_t)(ae - a)), *bn = memchr(b, '\n', (size_t)(be - b));
+        size_t al = an ? (size_t)(an - a) : (size_t)(ae - a), bl = bn ? (size_t)(bn - b) : (size_t)(be - b);
+        char sa[1024], sb[1024];
+        shape(a, al, sa, sizeof sa);
+        shape(b, bl, sb, sizeof sb);
+        if (strcmp(sa, sb) != 0) {
+            fprintf(stderr, "line %u of the example differs in shape:\n  doc: %.*s\n  now: %.*s\n",
+                    line, (int)al, a, (int)bl, b);
+            return false;
+        }
+        a += al + (an != NULL);
+        b += bl + (bn != NULL);
+    }
+}
+
+/* Finds "<!-- name:begin -->\n" ... "<!-- name:end -->" in doc: the
+ * content's start and end. */
+static bool find_section(const char *doc, const char *name, const char **start, const char **end)
+{
+    char begin[64], stop[64];
+    snprintf(begin, sizeof begin, "<!-- %s:begin -->\n", name);
+    snprintf(stop, sizeof stop, "<!-- %s:end -->", name);
+    const char *b = strstr(doc, begin);
+    if (b == NULL) return false;
+    *start = b + strlen(begin);
+    *end = strstr(*start, stop);
+    return *end != NULL;
+}
+
+static char *generate(void (*fn)(FILE *), bool (*fn2)(FILE *, const char *), const char *arg)
+{
+    char *s = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&s, &n);
+    bool ok = true;
+    if (fn) fn(f);
+    if (fn2) ok = fn2(f, arg);
+    fclose(f);
+    if (!ok) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int usage(void)
+{
+    fputs("usage: mallctl-docgen --print\n"
+          "       mallctl-docgen --check|--write DOC EXAMPLE SOURCE\n",
+          stderr);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = getenv("SABLE_CONF");
+    if (conf && *conf) {
+        fputs("mallctl-docgen: run without SABLE_CONF (option defaults are read from the table)\n",
+              stderr);
+        return 2;
+    }
+    if (argc == 2 && strcmp(argv[1], "--print") == 0) {
+        names_section(stdout);
+        return 0;
+    }
+    if (argc != 5) return usage();
+    bool write = strcmp(argv[1], "--write") == 0;
+    if (!write && strcmp(argv[1], "--check") != 0) return usage();
+    const char *path = argv[2];
+    section_t sec[] = {
+        {"mallctl", false, generate(names_section, NULL, NULL)},
+        {"mallctl-example-src", false, generate(NULL, example_src, argv[4])},
+        {"mallctl-example-out", true, generate(NULL, example_out, argv[3])},
+    };
+    char *doc = read_file(path);
+    if (doc == NULL) {
+        fprintf(stderr, "mallctl-docgen: cannot read %s\n", path);
+        return 2;
+    }
+    int stale = 0;
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *o = open_memstream(&out, &outlen);
+    const char *rest = doc;
+    for (size_t i = 0; i < sizeof sec / sizeof sec[0]; i++) {
+        const char *start, *end;
+        if (sec[i].text == NULL) {
+            fprintf(stderr, "mallctl-docgen: cannot generate section %s\n", sec[i].name);
+            return 2;
+        }
+        if (!find_section(rest, sec[i].name, &start, &end)) {
+            fprintf(stderr, "mallctl-docgen: %s has no section %s (in this order)\n", path,
+                    sec[i].name);
+            return 2;
+        }
+        size_t len = (size_t)(end - start), glen = strlen(sec[i].text);
+        bool same = sec[i].shape_only ? same_shape(start, len, sec[i].text, glen)
+                                      : len == glen && memcmp(start, sec[i].text, len) == 0;
+        if (!same) {
+            fprintf(stderr, "mallctl-docgen: section %s of %s %s\n", sec[i].name, path,
+                    write ? "regenerated" : "is stale");
+            stale = 1;
+        }
+        fwrite(rest, 1, (size_t)(start - rest), o);
+        /* An example of the same shape keeps its numbers: no churn. */
+        if (same && sec[i].shape_only)
+            fwrite(start, 1, len, o);
+        else
+            fputs(sec[i].text, o);
+        rest = end;
+    }
+    fputs(rest, o);
+    fclose(o);
+    int rc = stale;
+    if (write) {
+        FILE *f = fopen(path, "w");
+        rc = 0;
+        if (f == NULL || fwrite(out, 1, outlen, f) != outlen || fclose(f) != 0) {
+            fprintf(stderr, "mallctl-docgen: cannot write %s\n", path);
+            rc = 2;
+        }
+    } else if (stale) {
+        fputs("Regenerate with: meson compile -C <build> mallctl-doc (then review the diff)\n",
+              stderr);
+    }
+    for (size_t i = 0; i < sizeof sec / sizeof sec[0]; i++) free(sec[i].text);
+    free(doc);
+    free(out);
+    return rc;
+}
