@@ -5,6 +5,9 @@
  * realloc semantics. Below it, the process layer sets threads up, and
  * tcache and arena deal only in classes, runs and mappings.
  *
+ * Invariants: every path returns a block of at least the size asked for,
+ * aligned as asked, or NULL with errno ENOMEM (EINVAL where the contract says
+ * so); a failed realloc leaves the old block untouched.
  * Locking: none of its own.
  */
 #include <stdbool.h>

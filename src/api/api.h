@@ -8,6 +8,9 @@
  * of either goes to this layer's out-of-line paths (alloc.c), which set the
  * thread up when it has no cache yet; everything else is in alloc.c and
  * check.c.
+ * Invariants: the fast paths take no lock and no atomic; anything they cannot
+ * serve goes to one out-of-line path of this layer, never to a lower layer's
+ * slow path directly.
  */
 #ifndef SABLE_API_H
 #define SABLE_API_H

@@ -2,6 +2,9 @@
  * pointers sable did not hand out: invalid and double frees, wrong sizes
  * given to sized frees, malloc_usable_size.
  *
+ * Invariants: a pointer reaches the arena only after arena_lookup found it to
+ * start a live block; every other pointer ends in one sable_fatal line naming
+ * it.
  * Locking: none of its own; a free that reaches an arena is checked again
  * there under the owner's lock.
  */

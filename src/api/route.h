@@ -12,6 +12,8 @@
  *   anything else   a huge mapping, page granular
  *
  * Pure arithmetic; no locks.
+ * Invariants: route(n, a).usable >= n for every path but ROUTE_TOO_BIG, and a
+ * block served by a route has exactly that usable size.
  */
 #ifndef SABLE_API_ROUTE_H
 #define SABLE_API_ROUTE_H

@@ -1,5 +1,8 @@
 /* src/api/sable.c — the prefixed API of include/sable.h: one line each over
- * the shared logic of api.h. */
+ * the shared logic of api.h.
+ * Invariants: each function is the api.h call of the same name, nothing more.
+ * Locking: none of its own.
+ */
 #include "sable.h"
 
 #include "api/api.h"

@@ -7,6 +7,8 @@
  * mappings), pagemap.c (ownership), meta.c (metadata memory), lookup.h (what
  * a pointer is).
  *
+ * Invariants: arena i is arenas[i] for the life of the process; a class below
+ * SC_NSMALL is served by bins, the cached large ones by large runs.
  * Locking: see arena.h. The arena array is written once at boot.
  */
 #include "arena/arena.h"

@@ -6,6 +6,9 @@
  * allocate or free a large object. Blocks always return to the arena that
  * owns their chunk, whichever thread frees them.
  *
+ * Invariants: a block always returns to the arena that owns its chunk; bin
+ * counters change only under the bin lock, arena counters only under the
+ * arena lock (nthreads is an atomic).
  * Locking: each bin has a lock (its slabs and their bitmaps); the arena lock
  * guards free runs, chunks and large runs. Order: bin lock, then arena lock;
  * across arenas, by increasing index (only fork takes more than one).

@@ -6,6 +6,10 @@
  * free blocks are on its nonfull list; a full slab is on no list. Free
  * blocks are bits in the slab's descriptor, never links in the blocks.
  *
+ * Invariants: a slab's nfree is the number of set bits in its bitmap; a slab
+ * with free blocks is the bin's current slab or on its nonfull list, a full
+ * one on no list, and an empty one other than the current slab goes back
+ * to the free runs at once.
  * Locking: the bin lock guards its slabs, their bitmaps and the bin's
  * counters; a new or emptied slab takes the arena lock inside it (order: bin,
  * then arena).

@@ -1,4 +1,7 @@
 /* src/arena/chunk.c — chunk header initialisation, descriptor pool, map words.
+ * Invariants: every map word of a fresh chunk is MAP_NONE until a run covers
+ * it; a descriptor is in use (pointed to by map words), on the chunk's free
+ * descriptor list, or past desc_used (never handed out).
  * Locking: every function here runs under the owning arena's lock (or on a
  * chunk no other thread can see yet). */
 #include "arena/chunk.h"

@@ -34,6 +34,8 @@
  * read without it: a valid pointer's word cannot change while the block is
  * live, and an invalid pointer read racily is still rejected or caught later
  * under the lock.
+ * Invariants: see run_t below and the map-word rules above; chunk_t's first
+ * line holds what free() reads (arena).
  */
 #ifndef SABLE_ARENA_CHUNK_H
 #define SABLE_ARENA_CHUNK_H

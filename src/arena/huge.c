@@ -1,4 +1,7 @@
 /* src/arena/huge.c — huge objects: one aligned mapping each.
+ * Invariants: a live huge header's addr is its mapping's start and every slot
+ * the mapping covers points at it; a freed mapping is in the page map no more
+ * (cached ones neither).
  * Locking: huge_lock guards the header free list and the list of live
  * headers (for stats). System calls run outside it. The page-map slots of a mapping belong to whoever holds the
  * mapping: a new mapping's slots cannot overlap a live one (the kernel hands

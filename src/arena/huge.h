@@ -3,7 +3,12 @@
  * A huge mapping starts on a chunk-slot boundary, so the page map can point
  * every slot it covers at its header (tagged with PM_HUGE_TAG) without ever
  * sharing a slot with a chunk. The header lives in metadata, not next to the
- * user's bytes. Freeing unmaps at once (memory goes straight back to the OS).
+ * user's bytes. Freeing unmaps it, or keeps the mapping in a small cache of
+ * freed ones for reuse (huge.c).
+ * Invariants: size is a page multiple; a header is on the live list while its
+ * object lives, on the free list after. Locking: huge.c's huge_lock guards
+ * both lists and the cache; the mappings' page-map entries belong to their
+ * holder.
  */
 #ifndef SABLE_ARENA_HUGE_H
 #define SABLE_ARENA_HUGE_H

@@ -2,6 +2,8 @@
  * one run each, allocated with alignment by splitting off a head run, freed
  * by merging, resized in place into a free right neighbour or by splitting.
  *
+ * Invariants: a large run's map words all carry MAP_LARGE and its class;
+ * large_allocated is the sum of the live runs' sizes.
  * Locking: the arena lock, taken here around every run operation. A free
  * checks again under it that p still starts a large run, so two racing
  * frees of one block are diagnosed, never both applied.

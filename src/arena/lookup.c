@@ -1,4 +1,6 @@
 /* src/arena/lookup.c — the out-of-line pointer lookup of lookup.h.
+ * Invariants: the answer only chooses the words of a message: it never
+ * changes state.
  * Locking: none (see lookup.h). */
 #include "arena/lookup.h"
 

@@ -8,6 +8,10 @@
  * the fewest instructions: one bit test in the chunk bitmap, one map-word
  * load, one multiply and compare for the block-start test.
  *
+ * Invariants: a pointer is PTR_SMALL, PTR_LARGE or PTR_HUGE only if it
+ * starts a block of a live slab or large run, or a live huge mapping;
+ * whether that block is free already is told later (the cache's compares,
+ * the slab bitmap under the bin lock, the run under the arena lock).
  * Locking: none. Map words and page-map entries are read without locks: a
  * live block's entries do not change while it is live, and a pointer that is
  * not live is rejected here or caught again under the owner's lock.

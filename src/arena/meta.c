@@ -1,4 +1,6 @@
 /* src/arena/meta.c — bump allocation of metadata from dedicated mappings.
+ * Invariants: memory handed out is zeroed, 64-byte aligned and never
+ * returned; meta_total counts every byte mapped for it.
  * Locking: one mutex around the bump pointer; callers never hold it long. */
 #include "arena/meta.h"
 

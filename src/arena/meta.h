@@ -4,6 +4,7 @@
  * the heap they describe. Memory comes from the OS in 1 MiB blocks and is
  * handed out by a bump pointer under one lock; it is never returned (the
  * objects built on it are recycled through their own free lists).
+ * Invariants: metadata never lives in the heap it describes.
  */
 #ifndef SABLE_ARENA_META_H
 #define SABLE_ARENA_META_H

@@ -24,6 +24,9 @@
  * instead of two dependent loads. The bit is set when a chunk is registered
  * and cleared when it is released; huge mappings have no bit and go through
  * the two-level map on the slow path.
+ * Invariants: an entry is set before the memory it covers is handed out and
+ * cleared before that memory is unmapped; a chunk's bitmap bit is set exactly
+ * while its entry is a chunk.
  */
 #ifndef SABLE_ARENA_PAGEMAP_H
 #define SABLE_ARENA_PAGEMAP_H

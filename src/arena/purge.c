@@ -7,6 +7,8 @@
  * for at least dirty_decay_ms, skipping any lock that is busy; trim and
  * arena.<i>.purge wait for the locks and purge everything.
  *
+ * Invariants: a purged range holds no live block and reads as zeroes
+ * afterwards; dirty counts only units touched since their last purge.
  * Locking: bin locks for the in-slab purges, then the arena lock for free
  * runs (never both at once). decay_due_ms and arena_coarse_ms are atomics.
  */

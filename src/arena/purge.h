@@ -2,6 +2,10 @@
  *
  * The coarse clock is the time of the last decay pass; slab frees stamp
  * their slab with it instead of reading the clock per block.
+ * Invariants: arena_coarse_ms is the time of the last pass, never later
+ * than now: a slab stamped with it looks older than it is by at most one
+ * pass interval, so its free pages may be purged up to a quarter of
+ * dirty_decay_ms early, never late.
  */
 #ifndef SABLE_ARENA_PURGE_H
 #define SABLE_ARENA_PURGE_H

@@ -1,6 +1,7 @@
 /* src/arena/run.c — chunks and the runs inside them: mapping and unmapping
  * chunks, splitting, allocating and freeing runs with merging.
  *
+ * Invariants: see run.h.
  * Locking: see run.h (the arena lock). The hugetlb counters are atomics.
  */
 #include "arena/run.h"

@@ -1,5 +1,6 @@
 /* src/arena/stats.c — a consistent snapshot of one arena's counters.
  *
+ * Invariants: the snapshot only reads; it never changes the arena.
  * Locking: each bin's lock in turn, then the arena lock; the snapshot of a
  * bin is consistent, the arena's is consistent with itself.
  */

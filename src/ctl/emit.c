@@ -5,6 +5,9 @@
  * dotted path they belong to; tables are right-aligned columns sized to
  * their widest cell. JSON is indented by two spaces per level.
  *
+ * Invariants: every opened object or array is closed in the same walk; JSON
+ * string values are escaped (keys are names from the tree); numbers are
+ * written as integers.
  * Locking: none. No allocation, no stdio: everything goes through buf.
  */
 #include "ctl/emit.h"

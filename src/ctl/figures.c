@@ -1,6 +1,9 @@
 /* src/ctl/figures.c — figures derived from a snapshot (what they mean and
  * how they add up: figures.h). Pure functions of the snapshot, no
- * allocation. Locking: none here; callers hold the control lock. */
+ * allocation. Locking: none here; callers hold the control lock.
+ * Invariants: the breakdowns add up exactly (figures.h); nothing here reads
+ * the allocator directly.
+ */
 #include "ctl/figures.h"
 
 #include <string.h>

@@ -13,6 +13,8 @@
  * the snapshot that writing "epoch" refreshes (the first read takes one if
  * there is none).
  *
+ * Invariants: a name resolves to the same node and MIB every time; a read
+ * copies exactly the value's size or fails.
  * Locking: a value is read or written under the control lock
  * (src/ctl/lock.h); nametomib resolves without it. Nothing here allocates.
  * The order of checks (initialisation and snapshot, then the name) decides

@@ -1,4 +1,6 @@
 /* src/ctl/stats.c — taking a snapshot of every layer's counters.
+ * Invariants: a snapshot changes only on refresh, under ctl_lock, and each
+ * arena's part is read under that arena's locks.
  * Locking: ctl_lock serialises refreshes; each layer takes its own locks. */
 #include "ctl/stats.h"
 

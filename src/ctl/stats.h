@@ -18,6 +18,7 @@
  *              of chunk headers
  *   retained   address space kept mapped without backing memory (0: sable
  *              unmaps what it does not use)
+ * Invariants: allocated <= active <= mapped, as written above.
  */
 #ifndef SABLE_CTL_STATS_H
 #define SABLE_CTL_STATS_H

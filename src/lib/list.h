@@ -7,6 +7,8 @@
  *   name_remove(&head, x)  x leaves the list; its links are cleared
  * An element may sit on several lists through several pairs of fields.
  * Lists are not thread-safe: their owner's lock guards them.
+ * Invariants: an element on a list has prev NULL iff it is the head; removed
+ * elements have both links NULL.
  */
 #ifndef SABLE_LIB_LIST_H
 #define SABLE_LIB_LIST_H

@@ -3,6 +3,8 @@
  * One row per option: adding an option is one line here plus its variable.
  * Parsing works on the environment string in place, with fixed buffers and
  * no allocation: it runs inside the allocator's first call.
+ * Invariants: every option has a default that works; a bad entry leaves that
+ * option at its value and is warned about by name. Locking: see options.h.
  */
 #include "options/options.h"
 

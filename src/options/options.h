@@ -4,6 +4,7 @@
  * An unknown key or a bad value prints one warning naming it and is ignored;
  * the allocator then runs on the default for that option.
  *
+ * Invariants: each variable holds a value its row's min and max allow.
  * Locking: the variables are written once, during process set-up (before
  * any other thread can be inside the allocator) and by opt_parse in tests;
  * every layer reads them without locks.

@@ -4,6 +4,8 @@
  * the dynamic loader or libc's own start-up, before getenv is safe to call
  * and while any allocation would recurse. `environ` itself is set up by then.
  *
+ * Invariants: the returned string is environ's own; nothing is copied or
+ * allocated.
  * Locking: none; environ is read, never written.
  */
 #include "os/os.h"

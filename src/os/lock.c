@@ -3,6 +3,8 @@
  * Each thread keeps the locks it holds, in the order taken, in a small
  * thread-local array: no allocation, so it works inside malloc. A recursive
  * lock taken again by its holder is recorded once more and checks nothing.
+ * Invariants: held[0..nheld) lists the locks the thread holds in the order
+ * taken. Locking: the record is thread-local.
  */
 #include "os/lock.h"
 

@@ -13,6 +13,8 @@
  * Try-locks never wait, so they cannot deadlock: they skip the check, but
  * the lock is recorded as held so that what is taken under it is checked.
  *
+ * Invariants: in a debug build, a thread's held locks are always in
+ * increasing (rank, key) order, try-locks aside.
  * Locking: the witness's record is thread-local.
  */
 #ifndef SABLE_OS_LOCK_H

@@ -6,6 +6,7 @@
  * program is still being loaded) and again in a forked child, which inherits
  * none of the parent's threads.
  *
+ * Invariants: at most one purger thread per process (again after fork).
  * Locking: none; bg_started is an atomic flag.
  */
 #include <stdatomic.h>

@@ -13,6 +13,8 @@
  * never used again: blocks they held are lost (a bounded leak, as in
  * jemalloc), blocks they had handed out free normally.
  *
+ * Invariants: every lock of the allocator is in the list above, in the order
+ * any path takes it.
  * Locking: hooks are registered under the pool lock.
  */
 #include <pthread.h>

@@ -6,7 +6,9 @@
  * RLIMIT_AS too small for the first mappings) leaves the state at "not yet",
  * so that a later call tries again once memory is available.
  *
- * Locking: init_lock around set-up; init_state is read lock-free.
+ * Invariants: once init_done is set every layer is ready, and it is never
+ * cleared.
+ * Locking: init_lock around set-up; init_done is read lock-free.
  */
 #include <pthread.h>
 #include <stdatomic.h>

@@ -5,6 +5,7 @@
  * them; nothing below calls into it. The control layer (src/ctl), above it,
  * joins fork through process_fork_hook.
  *
+ * Invariants: nothing below this layer calls into it.
  * Locking: init_lock serialises set-up (init.c). fork takes every lock of
  * the allocator in the one order written in fork.c.
  */

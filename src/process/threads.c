@@ -1,5 +1,8 @@
 /* src/process/threads.c — thread set-up and tear-down, the pool of caches,
- * and the counters of threads summed for stats (see threads.h). */
+ * and the counters of threads summed for stats (see threads.h).
+ * Invariants: see threads.h.
+ * Locking: pool_lock, as threads.h says; a thread's own cache needs none.
+ */
 #include "process/threads.h"
 
 #include <pthread.h>

@@ -10,6 +10,9 @@
  * Frees from later TLS destructors see the dead cache and never build a new
  * one.
  *
+ * Invariants: a LIVE cache is on the live list and belongs to one thread; a
+ * cache on the pool belongs to none; finished threads' counters are added to
+ * their arena's totals exactly once.
  * Locking: pool_lock guards the pool, the list of live caches and the
  * totals of finished threads (which uncached operations also update
  * atomically, without it).

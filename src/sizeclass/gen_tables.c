@@ -6,6 +6,8 @@
  * class sizes are increasing multiples of 16, the lookup table agrees with the
  * arithmetic, slabs hold at most SC_SLAB_MAXREGS blocks, and the division by
  * multiplication used to validate pointers is exact for every slab offset.
+ * Invariants: the program exits non-zero, failing the build, if any property
+ * below does not hold. Locking: none (a build-time program).
  */
 #include "sizeclass/geometry.h"
 

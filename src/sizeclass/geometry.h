@@ -12,6 +12,8 @@
  *                holding blocks of one class) and are cached per thread.
  *   large        classes above it, up to SC_LARGE_MAX, are runs of units.
  *   huge         anything larger gets its own mapping (page granular).
+ * Invariants: the constants are consistent by the _Static_asserts of
+ * sizeclass.h. Locking: none (constants).
  */
 #ifndef SABLE_SIZECLASS_GEOMETRY_H
 #define SABLE_SIZECLASS_GEOMETRY_H

@@ -7,6 +7,8 @@
  * (one quarter of the request) above; tests/unit checks every size up to
  * SC_LARGE_MAX.
  *
+ * Invariants: sc_size is increasing, every size maps to the smallest class
+ * that holds it, and the tables were proved at build time.
  * Locking: none; everything here is constant.
  */
 #ifndef SABLE_SIZECLASS_H

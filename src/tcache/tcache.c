@@ -2,6 +2,9 @@
  * layout, refill from the arena, flush back to it (local and remote
  * stacks), and the bytes they hold.
  *
+ * Invariants: a stack's slots between cur and empty hold distinct blocks of
+ * that class and of the right arena (local) or of other arenas (remote); the
+ * two guard slots below each stack stay NULL.
  * Locking: none here (a cache is its thread's own); the arena functions
  * called take the bin and arena locks.
  */

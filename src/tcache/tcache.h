@@ -36,6 +36,8 @@
  * the process layer creates, recycles and tears down caches with the
  * functions below, and decides which threads have one.
  *
+ * Invariants: full <= cur <= empty for every stack; blocks in a local stack
+ * belong to the cache's arena.
  * Locking: none. A cache is private to its thread; other threads read its
  * counters and stack depths racily, for stats only (tcache_cached_bytes).
  */

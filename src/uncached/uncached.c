@@ -1,5 +1,8 @@
 /* src/uncached/uncached.c — allocation without a thread cache, with the
- * checks of the fill modes (see uncached.h). */
+ * checks of the fill modes (see uncached.h).
+ * Invariants: with a fill mode on, every free small block holds the fill
+ * byte. Locking: see uncached.h.
+ */
 #include "uncached/uncached.h"
 
 #include <string.h>

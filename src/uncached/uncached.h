@@ -9,6 +9,7 @@
  * dangling pointer), then junk fills it. secure:true also picks blocks at
  * random positions of their slab.
  *
+ * Invariants: a thread uses this path only while its cache is the dead one.
  * Locking: none of its own; per-thread state is thread-local.
  */
 #ifndef SABLE_UNCACHED_H
