@@ -18,9 +18,9 @@ tcache_t tcache_dead = {.state = TCACHE_DEAD};
 
 __thread tcache_t *tcache_tls __attribute__((tls_model(SABLE_TLS_MODEL))) = &tcache_boot;
 
-/* Stack capacity per class: small classes about 32 KiB of blocks (8 to 256
- * blocks), large classes about 128 KiB (1 to 4 blocks). The local and the
- * remote stacks have the same capacities. */
+/* Stack capacity per class: a budget of bytes of blocks, within bounds on
+ * the block count (tcache.h). The local and the remote stacks have the same
+ * capacities. */
 static uint16_t bin_cap[SC_NCACHED];
 static size_t total_slots;
 
@@ -30,11 +30,11 @@ void tcache_boot_caps(void)
     for (unsigned c = 0; c < SC_NCACHED; c++) {
         size_t size = sc_size(c), cap;
         if (c < SC_NSMALL) {
-            cap = 32768 / size;
-            cap = cap < 8 ? 8 : cap > 256 ? 256 : cap;
+            cap = TCACHE_SMALL_BUDGET / size;
+            cap = cap < TCACHE_SMALL_MIN ? TCACHE_SMALL_MIN : cap > TCACHE_SMALL_MAX ? TCACHE_SMALL_MAX : cap;
         } else {
-            cap = (128u << 10) / size;
-            cap = cap < 1 ? 1 : cap > 4 ? 4 : cap;
+            cap = TCACHE_LARGE_BUDGET / size;
+            cap = cap < 1 ? 1 : cap > TCACHE_LARGE_MAX ? TCACHE_LARGE_MAX : cap;
         }
         bin_cap[c] = (uint16_t)cap;
         /* the local and the remote stack, each followed by two guard slots

@@ -84,6 +84,16 @@ typedef struct tcache {
     void *slots[]; /* the stacks' storage */
 } tcache_t;
 
+/* Stack capacities: about TCACHE_SMALL_BUDGET bytes of blocks per small
+ * class, within [TCACHE_SMALL_MIN, TCACHE_SMALL_MAX] blocks, and about
+ * TCACHE_LARGE_BUDGET per cached large class, at most TCACHE_LARGE_MAX
+ * blocks (large blocks cost memory, the pop saves a lock). */
+#define TCACHE_SMALL_BUDGET ((size_t)32 << 10)
+#define TCACHE_SMALL_MIN 8
+#define TCACHE_SMALL_MAX 256
+#define TCACHE_LARGE_BUDGET ((size_t)128 << 10)
+#define TCACHE_LARGE_MAX 4
+
 extern __thread tcache_t *tcache_tls __attribute__((tls_model(SABLE_TLS_MODEL)));
 /* The static caches every bin of which is empty and full at once. */
 extern tcache_t tcache_boot, tcache_dead;

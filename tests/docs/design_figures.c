@@ -63,6 +63,8 @@ static size_t figures(char *buf, size_t cap)
     n = put(buf, n, cap, "| classes held by thread caches | %zu, up to %zu KiB |\n", SC_NCACHED,
             SC_CACHED_MAX >> 10);
     n = put(buf, n, cap, "| slab size | %zu to %zu units |\n", min_units, max_units);
+    n = put(buf, n, cap, "| stack budget | %zu KiB of blocks per small class, %zu KiB per cached large class |\n",
+            TCACHE_SMALL_BUDGET >> 10, TCACHE_LARGE_BUDGET >> 10);
     n = put(buf, n, cap, "| blocks per small class's stack | %zu to %zu |\n", small_blocks_min,
             small_blocks_max);
     int k = snprintf(buf + n, cap - n,
