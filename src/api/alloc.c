@@ -70,15 +70,17 @@ static SABLE_NOINLINE void *alloc_routed(size_t n, size_t align, bool zeroed)
         p = api_alloc_class(r.sc);
         if (p && zeroed) memset(p, 0, n);
         return p;
-    case ROUTE_LARGE: {
+    /* The route's size, not n: a small request with a large alignment is
+     * served as at least SC_SMALL_MAX + 1 bytes. Memory known to be zero
+     * (fresh or purged) is not written for calloc. */
+    case ROUTE_LARGE:
+    case ROUTE_HUGE: {
         arena_t *a = thread_arena();
-        if (a) p = arena_large_alloc(a, r.usable, align);
-        if (p && zeroed) memset(p, 0, n);
+        if (a == NULL) break;
+        p = r.path == ROUTE_LARGE ? arena_large_alloc(a, r.usable, align, zeroed)
+                                  : huge_alloc(a, r.usable, align, zeroed);
         break;
     }
-    /* The route's size, not n: a small request with a large alignment is
-     * served as at least SC_SMALL_MAX + 1 bytes. Fresh mappings are zero. */
-    case ROUTE_HUGE: p = huge_alloc(r.usable, align, zeroed); break;
     case ROUTE_TOO_BIG: break;
     }
     if (p == NULL) return enomem();
@@ -146,9 +148,18 @@ void *api_realloc(void *p, size_t n)
         }
         break;
     case PTR_HUGE:
-        if (n > SC_LARGE_MAX && huge_resize(in.huge, n)) {
-            thread_count_big(in.huge->size, old);
-            return p;
+        if (n > SC_LARGE_MAX) {
+            /* In place (shrinking, or into a free extent after it), else
+             * moving its pages rather than copying them. */
+            if (huge_resize(in.huge, p, n)) {
+                thread_count_big(in.huge->usable, old);
+                return p;
+            }
+            size_t usable = route(n, 0).usable;
+            void *q = huge_move(in.huge, p, n);
+            if (q == NULL) return enomem();
+            thread_count_big(usable, old);
+            return q;
         }
         break;
     case PTR_INVALID: break;

@@ -37,7 +37,7 @@ void api_free_slow(void *p, const char *fn)
         return;
     case PTR_HUGE:
         thread_count_big(0, in.usable);
-        huge_free(in.huge);
+        huge_free(in.huge, p, fn);
         return;
     case PTR_INVALID: break;
     }

@@ -3,9 +3,9 @@
  * that route a class to slabs or large runs, and fork.
  *
  * The rest of the layer, by concept: run.c (chunks and runs), bin.c (slabs),
- * large.c (large runs), purge.c (decay), stats.c (snapshots), huge.c (huge
- * mappings), pagemap.c (ownership), meta.c (metadata memory), lookup.h (what
- * a pointer is).
+ * large.c (large runs), purge.c (decay), stats.c (snapshots), pageheap.c
+ * (address space as extents), huge.c (huge blocks), pagemap.c (ownership),
+ * meta.c (metadata memory), lookup.h (what a pointer is).
  *
  * Invariants: arena i is arenas[i] for the life of the process; a class below
  * SC_NSMALL is served by bins, the cached large ones by large runs.
@@ -49,7 +49,7 @@ unsigned arena_cache_fill(arena_t *a, unsigned sc, void **out, unsigned n)
 {
     if (sc < SC_NSMALL) return arena_bin_fill(a, sc, out, n);
     /* Large classes one run at a time: speculative large runs cost memory. */
-    out[0] = arena_large_alloc(a, sc_size(sc), 0);
+    out[0] = arena_large_alloc(a, sc_size(sc), 0, false);
     return out[0] != NULL;
 }
 

@@ -1,10 +1,12 @@
 /* src/arena/arena.h — the only state shared between threads.
  *
- * An arena owns chunks. Inside them it keeps free runs (by size bucket), slabs
- * for each small class (a bin per class), and large runs. Threads reach an
- * arena only on slow paths: to fill or flush a thread cache's bin, to
- * allocate or free a large object. Blocks always return to the arena that
- * owns their chunk, whichever thread frees them.
+ * An arena owns a page heap (pageheap.h): address space kept as extents,
+ * from which it cuts chunks and huge blocks. Inside chunks it keeps free
+ * runs (by size bucket), slabs for each small class (a bin per class), and
+ * large runs. Threads reach an arena only on slow paths: to fill or flush a
+ * thread cache's bin, to allocate or free a large or huge object. Blocks
+ * always return to the arena that owns their memory, whichever thread frees
+ * them.
  *
  * Invariants: a block always returns to the arena that owns its chunk; bin
  * counters change only under the bin lock, arena counters only under the
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "arena/chunk.h"
+#include "arena/pageheap.h"
 #include "arena/pagemap.h"
 #include "os/lock.h"
 #include "os/os.h"
@@ -52,6 +55,7 @@ typedef struct arena {
     uint64_t nlarge_malloc, nlarge_dalloc;
     uint64_t npurge, nmadvise, purged; /* purge passes, madvise calls, bytes */
     _Atomic unsigned nthreads;
+    pageheap_t heap;
     bin_t bins[SC_NSMALL];
 } arena_t;
 
@@ -111,8 +115,9 @@ static inline bool arena_large_fits(size_t size, size_t align)
 
 /* A large object of class size `size` (SC_SMALL_MAX < size <= SC_LARGE_MAX)
  * aligned to `align` (a power of two). NULL when out of memory or when
- * arena_large_fits says no. */
-void *arena_large_alloc(arena_t *a, size_t size, size_t align);
+ * arena_large_fits says no. zeroed: the block must read as zeroes (calloc);
+ * a run that was never touched since its last purge is not written. */
+void *arena_large_alloc(arena_t *a, size_t size, size_t align, bool zeroed);
 /* Frees the large run starting at p (a pointer in a chunk); aborts with a
  * double-free message if p no longer starts a large run (checked under the
  * arena lock: a block cached by a thread can be freed twice unnoticed until
@@ -132,6 +137,13 @@ typedef struct bin_stats {
 typedef struct arena_stats {
     unsigned nthreads;
     size_t mapped;          /* bytes of chunks */
+    size_t huge_allocated;  /* usable bytes of live huge blocks */
+    size_t nhuge;           /* live huge blocks */
+    uint64_t nhuge_malloc, nhuge_dalloc;
+    size_t heap_dirty;      /* page heap: free extents touched and not purged */
+    size_t heap_retained;   /* page heap: free extents purged or never touched */
+    size_t heap_resident;   /* page heap: resident bytes of huge blocks and dirty extents */
+    uint64_t heap_npurge, heap_purged, heap_nreserve, heap_nunmap;
     size_t resident;        /* bytes of chunks resident in memory (mincore) */
     size_t metadata;        /* chunk headers: map words and descriptors in use */
     size_t active;          /* bytes in slab and large runs */
@@ -160,9 +172,9 @@ void arena_decay_tick(void);
  * arena_decay_tick reads the clock on one call in 32 only). */
 void arena_decay_due(void);
 
-/* Huge-page backing of chunks (hugepages:thp|hugetlb): bytes of chunks
- * mapped from the hugetlb pool, and chunks that asked for it and fell back
- * to normal pages. */
+/* Huge-page backing of chunks (hugepages:hugetlb): bytes of chunks mapped
+ * from the hugetlb pool, and chunks that asked for it and fell back to
+ * normal pages (those are cut from the page heap like any other). */
 size_t arena_hugetlb_mapped(void);
 uint64_t arena_hugetlb_fallbacks(void);
 

@@ -40,7 +40,8 @@ static void slab_init_bits(run_t *r, unsigned nregs)
 static run_t *slab_new(arena_t *a, bin_t *b, unsigned sc)
 {
     arena_lock(a);
-    run_t *r = run_alloc(a, sc_slab_units(sc), 1, MAP_SLAB, sc);
+    bool zeroed;
+    run_t *r = run_alloc(a, sc_slab_units(sc), 1, MAP_SLAB, sc, &zeroed);
     arena_unlock(a);
     if (r == NULL) return NULL;
     slab_init_bits(r, sc_nregs(sc));

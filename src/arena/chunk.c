@@ -6,13 +6,18 @@
  * chunk no other thread can see yet). */
 #include "arena/chunk.h"
 
+#include <stddef.h>
 #include <string.h>
 
-run_t *chunk_init(chunk_t *c, struct arena *a)
+#include "os/os.h"
+
+run_t *chunk_init(chunk_t *c, struct arena *a, bool zeroed)
 {
-    /* The mapping is fresh and zeroed; only non-zero fields are written, so
-     * the descriptor pool's untouched pages stay unfaulted. Every map word
-     * must start as MAP_NONE: a zero word reads as a slab. */
+    /* The memory may be an old chunk's or a huge block's: the header fields
+     * are all written, and descriptors are cleared when handed out, so the
+     * descriptor pool's untouched pages stay unfaulted in a fresh chunk.
+     * Every map word must start as MAP_NONE: a zero word reads as a slab. */
+    memset(c, 0, offsetof(chunk_t, map));
     for (unsigned u = 0; u < CHUNK_UNITS; u++) c->map[u] = MAP_WORD(MAP_NONE, 0, 0, 0);
     c->arena = a;
     c->nfree_units = CHUNK_USABLE_UNITS;
@@ -20,7 +25,8 @@ run_t *chunk_init(chunk_t *c, struct arena *a)
     r->first = CHUNK_HEADER_UNITS;
     r->nunits = CHUNK_USABLE_UNITS;
     r->kind = MAP_FREE;
-    r->dirty = 0;
+    r->dirty = zeroed ? 0 : CHUNK_USABLE_UNITS;
+    r->aux = os_now_ms();
     chunk_map_free_edges(c, r);
     return r;
 }

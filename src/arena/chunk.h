@@ -1,6 +1,7 @@
 /* src/arena/chunk.h — the layout of a chunk and of the runs inside it.
  *
- * A chunk is a naturally aligned 4 MiB mapping owned by one arena. Its first
+ * A chunk is a naturally aligned 4 MiB extent of one arena's page heap (or,
+ * with hugepages:hugetlb, a mapping of the hugetlb pool of its own). Its first
  * CHUNK_HEADER_UNITS units hold the header; the rest is cut into runs of
  * 4 KiB units. A run is a slab (blocks of one small class), a large object,
  * or free space. User blocks never share a unit with metadata.
@@ -112,7 +113,8 @@ typedef struct chunk {
     uint16_t desc_free;        /* head of the free descriptor slots (index+1) */
     uint16_t desc_used;        /* descriptor slots ever handed out */
     bool hugetlb;              /* backed by the hugetlb pool */
-    uint8_t pad[64 - 8 * 3 - 8 - 1];
+    struct extent *extent;     /* its page-heap extent (NULL: a hugetlb mapping) */
+    uint8_t pad[64 - 8 * 3 - 8 - 8 - 8];
     uint32_t map[CHUNK_UNITS];
     run_t runs[];
 } chunk_t;
@@ -140,9 +142,10 @@ static inline char *chunk_unit_addr(chunk_t *c, unsigned unit)
 static inline char *run_addr(chunk_t *c, const run_t *r) { return chunk_unit_addr(c, r->first); }
 static inline run_t *chunk_run_of_word(chunk_t *c, uint32_t w) { return &c->runs[MAP_DESC(w)]; }
 
-/* Initialises a freshly mapped chunk: header, and one free run spanning the
- * usable units. Returns that run. */
-run_t *chunk_init(chunk_t *c, struct arena *a);
+/* Initialises a chunk's header, and one free run spanning the usable units,
+ * and returns that run. zeroed: the memory reads as zeroes (fresh or purged;
+ * the run is then clean, else all dirty). */
+run_t *chunk_init(chunk_t *c, struct arena *a, bool zeroed);
 
 /* Descriptor pool of a chunk. */
 run_t *chunk_desc_alloc(chunk_t *c);

@@ -1,14 +1,24 @@
-/* src/arena/huge.h — objects above SC_LARGE_MAX, each in its own mapping.
+/* src/arena/huge.h — objects above SC_LARGE_MAX: extents of the arena's
+ * page heap (pageheap.h), sized in pages.
  *
- * A huge mapping starts on a chunk-slot boundary, so the page map can point
- * every slot it covers at its header (tagged with PM_HUGE_TAG) without ever
- * sharing a slot with a chunk. The header lives in metadata, not next to the
- * user's bytes. Freeing unmaps it, or keeps the mapping in a small cache of
- * freed ones for reuse (huge.c).
- * Invariants: size is a page multiple; a header is on the live list while its
- * object lives, on the free list after. Locking: huge.c's huge_lock guards
- * both lists and the cache; the mappings' page-map entries belong to their
- * holder.
+ * A huge block is a live extent of its size rounded up to pages (at most one
+ * page of waste), plus a guard page after it in secure mode. With
+ * hugepages:thp, blocks of a huge page or more are huge-page aligned, so the
+ * kernel can back them with huge pages. Freeing returns the extent to the
+ * heap as dirty memory, reused first by the next allocation; decay and trim
+ * purge it. realloc grows a block in place into a free extent after it,
+ * shrinks it in place, or moves its pages to a new extent with mremap.
+ *
+ * Fills (secure, junk, zero_on_free; see docs/security.md): with secure or
+ * zero_on_free a freed block is purged at once, so its contents are gone
+ * and a later block reads as zeroes; with junk it is filled with 0x5a when
+ * freed and a new one with 0xa5.
+ *
+ * Invariants: a live block's extent is on its arena's live list, in state
+ * EXTENT_LIVE, and starts at the user's pointer.
+ * Locking: the owning arena's lock, taken here. A free or resize checks
+ * again under it that the extent is live and starts at the pointer, so two
+ * racing frees of one block are diagnosed, never both applied.
  */
 #ifndef SABLE_ARENA_HUGE_H
 #define SABLE_ARENA_HUGE_H
@@ -17,39 +27,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct huge {
-    void *addr;        /* start of the mapping = the user's pointer */
-    size_t size;       /* usable bytes, a page multiple */
-    size_t guard;      /* bytes of the guard page after it (secure mode), or 0 */
-    struct huge *next; /* free-header list, or live list */
-    struct huge *prev; /* live list */
-} huge_t;
+#include "arena/arena.h"
+#include "arena/pageheap.h"
 
-/* A huge object of at least size bytes aligned to align (rounded up to the
- * 4 MiB slot). zeroed: the memory must read as zeroes (calloc), so a cached
- * mapping is not reused. */
-void *huge_alloc(size_t size, size_t align, bool zeroed);
-void huge_free(huge_t *h);
-/* Changes the usable size in place (page granular). False if it cannot. */
-bool huge_resize(huge_t *h, size_t size);
-/* True if p was a huge object freed recently (the last HUGE_FREED_RING
- * frees): lets a second free of an unmapped huge block be named a double
- * free rather than an invalid pointer. */
+/* A huge block of at least size bytes aligned to align (a power of two),
+ * from arena a's page heap. zeroed: it must read as zeroes (calloc); only
+ * memory not known to be zero is written. NULL when out of memory. */
+void *huge_alloc(arena_t *a, size_t size, size_t align, bool zeroed);
+/* Frees huge block p, whose extent lookup found to be x. Aborts with a
+ * double-free message naming `fn` if x is no longer p's live extent. */
+void huge_free(extent_t *x, void *p, const char *fn);
+/* Changes the usable size of p (extent x) in place, page granular: shrinks
+ * it, or grows it into the free extent after it. False if it cannot. */
+bool huge_resize(extent_t *x, void *p, size_t size);
+/* realloc of huge block p to a new huge block of `size` bytes elsewhere:
+ * its pages are moved (mremap) rather than copied when the kernel allows,
+ * and p is freed. NULL when out of memory (p is untouched then). */
+void *huge_move(extent_t *x, void *p, size_t size);
+
+/* True if p was a huge block freed recently (the last HUGE_FREED_RING
+ * frees): lets a second free be named a double free rather than an invalid
+ * pointer once the extent was merged into another. */
 #define HUGE_FREED_RING 64
 bool huge_recently_freed(const void *p);
-
-/* Unmaps cached free mappings older than dirty_decay_ms (all of them if
- * `all`). True if any was. huge_cached: bytes in the cache. */
-bool huge_decay(uint32_t now, bool all);
-size_t huge_cached(void);
-
-/* Bytes currently mapped by huge objects; their count. */
-size_t huge_mapped(void);
-size_t huge_count(void);
-/* Bytes of huge mappings resident in memory now (walks every mapping). */
-size_t huge_resident(void);
-
-void huge_prefork(void);
-void huge_postfork(void);
 
 #endif

@@ -1,6 +1,8 @@
 /* src/arena/large.c — large objects (SC_SMALL_MAX < size <= SC_LARGE_MAX):
  * one run each, allocated with alignment by splitting off a head run, freed
  * by merging, resized in place into a free right neighbour or by splitting.
+ * calloc writes a run only if it was touched since its last purge; the fill
+ * modes fill or purge a run when it is freed (as huge.h says).
  *
  * Invariants: a large run's map words all carry MAP_LARGE and its class;
  * large_allocated is the sum of the live runs' sizes.
@@ -8,11 +10,14 @@
  * checks again under it that p still starts a large run, so two racing
  * frees of one block are diagnosed, never both applied.
  */
+#include <string.h>
+
 #include "arena/purge.h"
 #include "arena/run.h"
+#include "options/options.h"
 
 
-void *arena_large_alloc(arena_t *a, size_t size, size_t align)
+void *arena_large_alloc(arena_t *a, size_t size, size_t align, bool zeroed)
 {
     /* In size_t: an alignment of 2^44 or more would truncate in 32 bits and
      * pass as "no alignment" (found by the call-sequence fuzzer). One that
@@ -21,7 +26,8 @@ void *arena_large_alloc(arena_t *a, size_t size, size_t align)
     size_t units = size >> UNIT_SHIFT;
     size_t align_units = align > UNIT_SIZE ? align >> UNIT_SHIFT : 1;
     arena_lock(a);
-    run_t *r = run_alloc(a, (unsigned)units, (unsigned)align_units, MAP_LARGE, sc_of(size));
+    bool clean = false;
+    run_t *r = run_alloc(a, (unsigned)units, (unsigned)align_units, MAP_LARGE, sc_of(size), &clean);
     if (r) {
         a->large_allocated += size;
         a->nlarge++;
@@ -29,18 +35,33 @@ void *arena_large_alloc(arena_t *a, size_t size, size_t align)
     }
     arena_unlock(a);
     arena_decay_tick();
-    return r ? run_addr(chunk_of(r), r) : NULL;
+    if (r == NULL) return NULL;
+    void *p = run_addr(chunk_of(r), r);
+    if (zeroed) {
+        if (!clean) memset(p, 0, size);
+    } else if (opt_junk) {
+        memset(p, 0xa5, size);
+    }
+    return p;
 }
 
 void arena_large_free(void *p)
 {
     chunk_t *c = chunk_of(p);
     arena_t *a = c->arena;
+    int fill = arena_free_fill();
     arena_lock(a);
     uint32_t w = c->map[chunk_unit_of(p)];
     if (MAP_KIND(w) != MAP_LARGE || map_run_offset(w, p) != 0)
         sable_fatal("free(): double free of %p", p);
     run_t *r = chunk_run_of_word(c, w);
+    /* The fills (secure, junk, zero_on_free): a freed run never hands its
+     * contents to the next block. Its pages are purged (they read as
+     * zeroes) or junk-filled. Under the lock: the run is still live, so no
+     * racing free can take it meanwhile. */
+    size_t bytes = (size_t)r->nunits << UNIT_SHIFT;
+    if (fill == 0 && !os_purge(p, bytes)) memset(p, 0, bytes);
+    if (fill > 0) memset(p, fill, bytes);
     a->large_allocated -= (size_t)r->nunits << UNIT_SHIFT;
     a->nlarge--;
     a->nlarge_dalloc++;

@@ -4,11 +4,12 @@
  * Locking: none (see lookup.h). */
 #include "arena/lookup.h"
 
+#include "arena/huge.h"
+
 bool arena_looks_freed(const void *p)
 {
     uintptr_t e = pm_lookup((uintptr_t)p);
-    if (e == 0) return huge_recently_freed(p);
-    if (e & PM_HUGE_TAG) return false;
+    if (e == 0 || (e & PM_TABLE_TAG)) return huge_recently_freed(p);
     chunk_t *c = (chunk_t *)e;
     uint32_t w = c->map[chunk_unit_of(p)];
     if (MAP_KIND(w) == MAP_FREE) return ((uintptr_t)p & (UNIT_SIZE - 1)) == 0;

@@ -9,7 +9,7 @@
  * load, one multiply and compare for the block-start test.
  *
  * Invariants: a pointer is PTR_SMALL, PTR_LARGE or PTR_HUGE only if it
- * starts a block of a live slab or large run, or a live huge mapping;
+ * starts a block of a live slab or large run, or a live huge block;
  * whether that block is free already is told later (the cache's compares,
  * the slab bitmap under the bin lock, the run under the arena lock).
  * Locking: none. Map words and page-map entries are read without locks: a
@@ -25,7 +25,7 @@
 
 #include "arena/arena.h"
 #include "arena/chunk.h"
-#include "arena/huge.h"
+#include "arena/pageheap.h"
 #include "arena/pagemap.h"
 #include "os/os.h"
 #include "sizeclass/sizeclass.h"
@@ -34,12 +34,12 @@ typedef enum { PTR_INVALID, PTR_SMALL, PTR_LARGE, PTR_HUGE } ptr_kind_t;
 
 /* What sable knows about a pointer it is asked to free, resize or measure.
  * kind PTR_INVALID: p is not the start of a live block sable handed out.
- * sc: the block's class (small and large); huge: its header (huge). */
+ * sc: the block's class (small and large); huge: its extent (huge). */
 typedef struct {
     ptr_kind_t kind;
     unsigned sc;
     size_t usable;
-    huge_t *huge;
+    extent_t *huge;
 } ptr_info_t;
 
 SABLE_INLINE ptr_info_t arena_lookup(const void *p)
@@ -47,12 +47,19 @@ SABLE_INLINE ptr_info_t arena_lookup(const void *p)
     ptr_info_t in = {.kind = PTR_INVALID};
     uintptr_t e = pm_lookup((uintptr_t)p);
     if (e == 0) return in;
-    if (e & PM_HUGE_TAG) {
-        huge_t *h = (huge_t *)(e & ~PM_HUGE_TAG);
-        if (h->addr == p) {
+    if (e & PM_TABLE_TAG) {
+        /* A page-heap slot: the unit's entry, believed only if it names a
+         * live block starting here (entries of interior units are stale). */
+        if ((uintptr_t)p & (SC_UNIT - 1)) return in;
+        ph_table_t *t = (ph_table_t *)(e & ~PM_TABLE_TAG);
+        extent_t *x = atomic_load_explicit(
+            &t->unit[((uintptr_t)p >> SC_UNIT_SHIFT) & (PH_UNITS_PER_SLOT - 1)],
+            memory_order_acquire);
+        if (x && x->addr == (uintptr_t)p &&
+            atomic_load_explicit(&x->state, memory_order_acquire) == EXTENT_LIVE) {
             in.kind = PTR_HUGE;
-            in.usable = h->size;
-            in.huge = h;
+            in.usable = x->usable;
+            in.huge = x;
         }
         return in;
     }

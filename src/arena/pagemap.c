@@ -2,7 +2,7 @@
  * Invariant: a range reaching past PM_ADDR_BITS is refused as a whole
  * (nothing set), so the map never holds an entry it cannot look up.
  * Locking: leaf creation takes pm_lock; entries are owned by whoever owns the
- * slot (the arena that mapped the chunk, the huge allocator) and written with
+ * slot (the arena whose page heap holds it) and written with
  * release stores. */
 #include "arena/pagemap.h"
 
@@ -38,14 +38,14 @@ bool pm_set(uintptr_t addr, size_t size, uintptr_t value)
     uintptr_t last = (addr + size - 1) >> PM_SLOT_SHIFT;
     for (uintptr_t s = first; s <= last; s++)
         if (!leaf_for(s << PM_SLOT_SHIFT)) return false;
-    bool chunk = value != 0 && (value & PM_HUGE_TAG) == 0;
+    bool chunk = value != 0 && (value & PM_TABLE_TAG) == 0;
     for (uintptr_t s = first; s <= last; s++) {
         pm_entry_t *leaf = leaf_for(s << PM_SLOT_SHIFT);
         atomic_store_explicit(&leaf[s & (PM_LEAF_LEN - 1)], value, memory_order_release);
         uint64_t bit = (uint64_t)1 << (s & 63);
         if (chunk)
             atomic_fetch_or_explicit(&pm_chunk_bits[s >> 6], bit, memory_order_release);
-        else if (value == 0)
+        else
             atomic_fetch_and_explicit(&pm_chunk_bits[s >> 6], ~bit, memory_order_release);
     }
     return true;

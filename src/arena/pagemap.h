@@ -4,8 +4,9 @@
  * widest user address any supported kernel hands out, see os.h), in two
  * levels: a static root of PM_ROOT_LEN pointers and leaves of PM_LEAF_LEN
  * entries allocated on first use (each leaf covers 32 GiB). An entry is 0
- * (not ours), a chunk_t pointer (slot is a chunk; 4 MiB aligned), or a huge_t
- * pointer with bit 0 set (slot is covered by a huge mapping). Lookups are
+ * (not ours), a chunk_t pointer (slot is a chunk; 4 MiB aligned), or a
+ * slot-table pointer with bit 0 set (the slot is part of a page-heap region
+ * and not a chunk: the table names the extents in it, see pageheap.h). Lookups are
  * lock-free: leaves are never freed and entries are written with release
  * stores before the memory is handed out, so any pointer sable returned
  * resolves on any thread.
@@ -22,7 +23,7 @@
  * answers it from a flat bitmap with one bit per slot (of which only the
  * words covering sable's chunks are ever touched): one load and a bit test
  * instead of two dependent loads. The bit is set when a chunk is registered
- * and cleared when it is released; huge mappings have no bit and go through
+ * and cleared when it is released; page-heap slots have no bit and go through
  * the two-level map on the slow path.
  * Invariants: an entry is set before the memory it covers is handed out and
  * cleared before that memory is unmapped; a chunk's bitmap bit is set exactly
@@ -44,7 +45,7 @@
 #define PM_ROOT_BITS (PM_ADDR_BITS - PM_SLOT_SHIFT - PM_LEAF_BITS)
 #define PM_ROOT_LEN ((size_t)1 << PM_ROOT_BITS)
 #define PM_LEAF_LEN ((size_t)1 << PM_LEAF_BITS)
-#define PM_HUGE_TAG ((uintptr_t)1)
+#define PM_TABLE_TAG ((uintptr_t)1)
 
 typedef _Atomic(uintptr_t) pm_entry_t;
 
@@ -73,8 +74,9 @@ static inline uintptr_t pm_lookup(uintptr_t p)
                                 memory_order_relaxed);
 }
 
-/* Sets the entries of every slot overlapping [addr, addr+size) to `value`.
- * Returns false if a leaf could not be allocated (nothing changed then). */
+/* Sets the entries of every slot overlapping [addr, addr+size) to `value`
+ * (and their chunk bits to whether value is a chunk). Returns false if a
+ * leaf could not be allocated (nothing changed then). */
 bool pm_set(uintptr_t addr, size_t size, uintptr_t value);
 
 /* fork: the leaf-creation lock, taken after the huge lock (pm_set runs

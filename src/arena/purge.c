@@ -1,5 +1,6 @@
-/* src/arena/purge.c — returning memory: purging free runs and the free
- * pages inside partly used slabs, on a decay schedule or all at once.
+/* src/arena/purge.c — returning memory: purging free runs, the free pages
+ * inside partly used slabs and the page heap's dirty extents, on a decay
+ * schedule or all at once.
  *
  * A decay pass runs every quarter of dirty_decay_ms (at least 10 ms apart),
  * started by whichever slow path finds it due first (one clock read per 32
@@ -14,7 +15,7 @@
  */
 #include "arena/purge.h"
 
-#include "arena/huge.h"
+#include "arena/pageheap.h"
 #include "arena/run.h"
 #include "options/options.h"
 
@@ -41,7 +42,10 @@ bool run_purge(arena_t *a, chunk_t *c, run_t *r)
     unsigned covered = (unsigned)((hi - lo) >> UNIT_SHIFT);
     a->nmadvise++;
     a->purged += (size_t)(r->dirty < covered ? r->dirty : covered) << UNIT_SHIFT;
-    r->dirty = r->dirty > covered ? r->dirty - covered : 0;
+    /* The count is not positional: what the purge did not cover may all be
+     * dirty still (0 must mean "reads as zeroes", for calloc). */
+    unsigned rest = r->nunits - covered;
+    r->dirty = r->dirty < rest ? r->dirty : rest;
     return true;
 }
 
@@ -128,6 +132,7 @@ static bool decay_arena(arena_t *a, uint32_t now, bool all, bool wait)
         for (run_t *r = a->runs[b]; r; r = r->next)
             if (r->dirty && (all || (int32_t)(now - r->aux) >= decay))
                 any |= run_purge(a, chunk_of(r), r);
+    any |= ph_purge(a, now, (uint32_t)decay, all);
     arena_unlock(a);
     return any;
 }
@@ -141,7 +146,7 @@ bool arena_purge(unsigned i, bool all)
 
 bool arena_purge_all(void)
 {
-    bool any = huge_decay(os_now_ms(), true);
+    bool any = false;
     for (unsigned i = 0; i < arena_count(); i++) any |= arena_purge(i, true);
     return any;
 }
@@ -166,6 +171,5 @@ void arena_decay_due(void)
     if (!atomic_compare_exchange_strong(&decay_due_ms, &due, next)) return;
     atomic_store_explicit(&arena_coarse_ms, now, memory_order_relaxed);
     for (unsigned i = 0; i < arena_count(); i++) decay_arena(arena_get(i), now, false, false);
-    huge_decay(now, false);
 }
 

@@ -1,5 +1,6 @@
-/* src/arena/run.c — chunks and the runs inside them: mapping and unmapping
- * chunks, splitting, allocating and freeing runs with merging.
+/* src/arena/run.c — chunks and the runs inside them: taking chunks from the
+ * page heap (or the hugetlb pool) and giving them back, splitting,
+ * allocating and freeing runs with merging.
  *
  * Invariants: see run.h.
  * Locking: see run.h (the arena lock). The hugetlb counters are atomics.
@@ -23,37 +24,46 @@ void runs_remove(arena_t *a, run_t *r) { run_list_remove(&a->runs[bucket_of(r->n
 
 /* ---- chunks ---- */
 
-/* Maps a chunk with the backing opt_hugepages asks for. hugetlb falls back
- * to normal pages (warned once, counted) when the kernel's pool is empty:
- * never MAP_NORESERVE, whose failure mode is SIGBUS on first touch. */
-static chunk_t *chunk_map(bool *hugetlb)
+/* Gives a chunk's memory back: to the page heap (which points its slot at
+ * the slot's table again), or to the hugetlb pool. */
+static void chunk_release_memory(arena_t *a, chunk_t *c)
 {
-    *hugetlb = false;
-    if (opt_hugepages == HUGEPAGES_HUGETLB) {
-        chunk_t *c = os_map_aligned_hugetlb(CHUNK_SIZE, CHUNK_SIZE);
-        if (c) {
-            *hugetlb = true;
-            atomic_fetch_add_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
-            return c;
-        }
-        if (atomic_fetch_add_explicit(&hugetlb_fallbacks, 1, memory_order_relaxed) == 0)
-            os_warn("hugepages:hugetlb: no huge pages available, using normal pages");
+    if (c->extent) {
+        ph_chunk_free(a, c->extent);
+        return;
     }
-    chunk_t *c = os_map_aligned(CHUNK_SIZE, CHUNK_SIZE);
-    if (c && opt_hugepages == HUGEPAGES_THP) os_advise_hugepage(c, CHUNK_SIZE);
-    return c;
+    pm_set((uintptr_t)c, CHUNK_SIZE, 0);
+    atomic_fetch_sub_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
+    os_unmap(c, CHUNK_SIZE);
 }
 
+/* A chunk with the backing opt_hugepages asks for: hugetlb chunks are
+ * mappings of their own from the kernel's pool; when the pool is empty
+ * (warned once, counted) and in the other modes a chunk is cut from the
+ * page heap (which advises huge pages on its regions with thp). Never
+ * MAP_NORESERVE, whose failure mode is SIGBUS on first touch. */
 static run_t *chunk_new(arena_t *a)
 {
-    bool hugetlb;
-    chunk_t *c = chunk_map(&hugetlb);
-    if (c == NULL) return NULL;
-    run_t *r = chunk_init(c, a);
-    c->hugetlb = hugetlb;
+    chunk_t *c = NULL;
+    extent_t *x = NULL;
+    bool zeroed = true;
+    if (opt_hugepages == HUGEPAGES_HUGETLB) {
+        c = os_map_aligned_hugetlb(CHUNK_SIZE, CHUNK_SIZE);
+        if (c) {
+            atomic_fetch_add_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
+        } else if (atomic_fetch_add_explicit(&hugetlb_fallbacks, 1, memory_order_relaxed) == 0) {
+            os_warn("hugepages:hugetlb: no huge pages available, using normal pages");
+        }
+    }
+    if (c == NULL) {
+        if ((x = ph_chunk_alloc(a, CHUNK_SIZE, &zeroed)) == NULL) return NULL;
+        c = (chunk_t *)x->addr;
+    }
+    run_t *r = chunk_init(c, a, zeroed);
+    c->hugetlb = x == NULL;
+    c->extent = x;
     if (!pm_set((uintptr_t)c, CHUNK_SIZE, (uintptr_t)c)) {
-        if (hugetlb) atomic_fetch_sub_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
-        os_unmap(c, CHUNK_SIZE);
+        chunk_release_memory(a, c);
         return NULL;
     }
     chunk_list_push(&a->chunks, c);
@@ -66,9 +76,7 @@ static void chunk_release(arena_t *a, chunk_t *c)
 {
     chunk_list_remove(&a->chunks, c);
     a->nchunks--;
-    pm_set((uintptr_t)c, CHUNK_SIZE, 0);
-    if (c->hugetlb) atomic_fetch_sub_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
-    os_unmap(c, CHUNK_SIZE);
+    chunk_release_memory(a, c);
 }
 
 /* ---- runs (arena lock held) ---- */
@@ -92,7 +100,7 @@ run_t *run_split(chunk_t *c, run_t *r, unsigned n)
 /* Takes a run of `units` units whose address is a multiple of align_units
  * units, marks it `kind`/`sc` and maps it. NULL when no memory is left. */
 run_t *run_alloc(arena_t *a, unsigned units, unsigned align_units, unsigned kind,
-                 unsigned sc)
+                 unsigned sc, bool *zeroed)
 {
     lock_assert_held(&a->lock);
     unsigned need = units + align_units - 1;
@@ -124,6 +132,7 @@ run_t *run_alloc(arena_t *a, unsigned units, unsigned align_units, unsigned kind
         }
     }
     if (r->nunits > units) runs_insert(a, run_split(c, r, units));
+    *zeroed = r->dirty == 0;
     r->kind = (uint8_t)kind;
     r->sc = (uint8_t)sc;
     chunk_map_run(c, r);

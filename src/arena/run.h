@@ -4,12 +4,13 @@
  * is first fit within a bucket (a bounded scan), else any run of a larger
  * bucket, else a new chunk. run_free merges a run with its free neighbours,
  * found through the map words of the units on either side. An arena keeps at
- * most one empty chunk mapped (its "spare") and unmaps the others.
+ * most one empty chunk (its "spare") and gives the others back to its page
+ * heap.
  *
  * Invariants: a free run is on exactly one bucket list (the one for its
  * size), its first and last unit's map words name it, and its `dirty` counts
- * the units touched since they were last purged; `aux` holds the time (ms)
- * its oldest dirty part was freed.
+ * the units touched since they were last purged (0: the run reads as
+ * zeroes); `aux` holds the time (ms) its oldest dirty part was freed.
  *
  * Locking: every function here runs under the arena's lock.
  */
@@ -19,8 +20,10 @@
 #include "arena/arena.h"
 
 /* Takes a run of `units` units whose address is a multiple of align_units
- * units, marks it `kind`/`sc` and maps it. NULL when no memory is left. */
-run_t *run_alloc(arena_t *a, unsigned units, unsigned align_units, unsigned kind, unsigned sc);
+ * units, marks it `kind`/`sc` and maps it. NULL when no memory is left.
+ * *zeroed: the run reads as zeroes (it had no dirty unit). */
+run_t *run_alloc(arena_t *a, unsigned units, unsigned align_units, unsigned kind, unsigned sc,
+                 bool *zeroed);
 /* Returns run r to the free lists, merging with free neighbours. */
 void run_free(arena_t *a, chunk_t *c, run_t *r);
 /* Splits run r after its first n units; the tail becomes a free run (edges

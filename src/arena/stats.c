@@ -44,6 +44,20 @@ void arena_stats_read(unsigned i, arena_stats_t *out)
     out->npurge = a->npurge;
     out->nmadvise += a->nmadvise;
     out->purged += a->purged;
+    const pageheap_t *h = &a->heap;
+    out->huge_allocated = h->huge_bytes;
+    out->nhuge = h->nhuge;
+    out->nhuge_malloc = h->nhuge_malloc;
+    out->nhuge_dalloc = h->nhuge_dalloc;
+    out->heap_dirty = h->free_bytes[0];
+    out->heap_retained = h->free_bytes[1];
+    out->heap_resident = ph_resident(a);
+    out->heap_npurge = h->npurge;
+    out->heap_purged = h->purged;
+    out->heap_nreserve = h->nreserve;
+    out->heap_nunmap = h->nunmap;
+    out->nmadvise += h->npurge;
+    out->purged += h->purged;
     arena_unlock(a);
 }
 

@@ -454,13 +454,13 @@ static const ctl_node_t frag_kids[] = {
          "`malloc_trim`)"),
     FRAG("dirty_bytes", dirty,
          "free memory not yet returned to the OS: free runs touched since their last purge, and "
-         "freed huge mappings kept for reuse; resident (released by `arena.<i>.purge`, "
+         "the page heaps' dirty free extents; resident (released by `arena.<i>.purge`, "
          "`malloc_trim`, decay)"),
     FRAG("clean_bytes", clean, "free runs returned to the OS or never touched: mapped, not resident"),
     FRAG("chunk_header_bytes", chunk_headers,
          "chunk headers (map words, run descriptors): resident only as far as used"),
     FRAG("metadata_mapped_bytes", meta_mapped,
-         "metadata mappings (thread caches, page-map leaves, huge headers, arenas), outside "
+         "metadata mappings (thread caches, page-map leaves, slot tables, extent descriptors, arenas), outside "
          "`stats.mapped`"),
     FRAG("small_allocated_bytes", small_allocated,
          "part of `allocated` in small blocks (slab blocks the program holds)"),
@@ -469,11 +469,11 @@ static const ctl_node_t frag_kids[] = {
 };
 
 static const ctl_node_t huge_kids[] = {
-    SNAP("allocated", B, huge_allocated, "bytes of huge mappings (objects above 2 MiB)"),
-    SNAP("nmaps", N, huge_count, "number of huge mappings"),
+    SNAP("allocated", B, huge_allocated, "bytes of huge blocks (objects above 2 MiB), page granular"),
+    SNAP("nmaps", N, huge_count, "number of huge blocks"),
     SNAP("cached", B, huge_cached,
-         "bytes of freed huge mappings kept for reuse (unmapped after `dirty_decay_ms` or by "
-         "`malloc_trim`); part of `stats.mapped`"),
+         "bytes of the page heaps' dirty free extents (freed huge blocks and chunks, kept for "
+         "reuse; purged after `dirty_decay_ms` or by `malloc_trim`); part of `stats.mapped`"),
 };
 static const ctl_node_t hugepages_kids[] = {
     HP("mapped", CTL_T_SIZE, B, G_HP_MAPPED,
@@ -501,8 +501,9 @@ static const ctl_node_t errors_kids[] = {
     OSERR("advise", OS_ERR_ADVISE, "failed `madvise(MADV_HUGEPAGE)` calls (`hugepages:thp`)"),
     OSERR("guard", OS_ERR_GUARD, "failed `mprotect` calls for guard pages (`secure:true`)"),
     OSERR("resident", OS_ERR_RESIDENT, "failed `mincore` calls while reading `stats.resident`"),
-    OSERR("extend", OS_ERR_EXTEND,
-          "failed in-place growths of huge objects other than \"the range is taken\""),
+    OSERR("move", OS_ERR_MOVE,
+          "failed `mremap` moves of huge blocks' pages for `realloc` (the block is copied "
+          "instead, and moves are not tried again)"),
     OSERR("hugetlb", OS_ERR_HUGETLB,
           "failed `MAP_HUGETLB` mappings (`hugepages:hugetlb`; an empty pool included)"),
     OSERR("hint_miss", OS_ERR_HINT_MISS,
@@ -518,11 +519,13 @@ static const ctl_node_t stats_kids[] = {
          "bytes of runs that hold blocks (whole slabs, large runs) plus huge mappings: allocated "
          "+ thread caches + free space in slabs"),
     SNAP("resident", B, resident,
-         "bytes of sable's mappings in RAM now (`mincore` on chunks and huge mappings, plus "
+         "bytes of sable's mappings in RAM now (`mincore` on chunks, huge blocks and dirty extents, plus "
          "metadata mappings): compare with the process RSS; RSS above it is not sable's memory"),
-    SNAP("mapped", B, mapped, "bytes of chunks and huge mappings"),
+    SNAP("mapped", B, mapped,
+         "bytes of chunks, huge blocks and the page heaps' dirty free extents (not `retained`)"),
     SNAP("retained", B, retained,
-         "address space kept without memory behind it: 0 (sable unmaps what it does not use)"),
+         "address space kept without memory behind it: the page heaps' free extents that were "
+         "purged or never touched (outside `stats.mapped`)"),
     SNAP("metadata", B, metadata,
          "sable's own structures: metadata mappings plus the used part of chunk headers"),
     SNAP("tcache_bytes", B, tcache_bytes, "bytes of free blocks in all thread caches"),

@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "arena/huge.h"
 #include "arena/meta.h"
 #include "os/lock.h"
 #include "process/process.h"
@@ -31,6 +30,7 @@ const ctl_stats_t *ctl_stats_refresh(void)
     snap.narenas = n;
     snap.epoch++;
     size_t small = 0, large = 0, active = 0, mapped = 0, resident = 0, meta = 0, cached = 0;
+    size_t huge = 0, nhuge = 0, heap_dirty = 0, retained = 0;
     for (unsigned i = 0; i < n; i++) {
         ctl_arena_stats_t *as = &snap.arenas[i];
         arena_stats_read(i, &as->a);
@@ -42,17 +42,22 @@ const ctl_stats_t *ctl_stats_refresh(void)
         resident += as->a.resident;
         meta += as->a.metadata;
         cached += as->tcache_bytes;
+        huge += as->a.huge_allocated;
+        nhuge += as->a.nhuge;
+        heap_dirty += as->a.heap_dirty;
+        retained += as->a.heap_retained;
+        resident += as->a.heap_resident;
     }
-    snap.huge_allocated = huge_mapped();
-    snap.huge_count = huge_count();
-    snap.huge_cached = huge_cached();
+    snap.huge_allocated = huge;
+    snap.huge_count = nhuge;
+    snap.huge_cached = heap_dirty;
     snap.tcache_bytes = cached;
-    snap.allocated = small + large + snap.huge_allocated - cached;
-    snap.active = active + snap.huge_allocated;
-    snap.mapped = mapped + snap.huge_allocated + snap.huge_cached;
+    snap.allocated = small + large + huge - cached;
+    snap.active = active + huge;
+    snap.mapped = mapped + huge + heap_dirty;
     snap.metadata = meta + meta_mapped();
-    snap.resident = resident + huge_resident() + meta_mapped();
-    snap.retained = 0;
+    snap.resident = resident + meta_mapped();
+    snap.retained = retained;
     lock_drop(&ctl_lock);
     return &snap;
 }

@@ -8,16 +8,18 @@
  * Byte counts, and how they relate (all in bytes):
  *   allocated  blocks the program holds, at their class size:
  *              slab blocks handed out, minus those sitting in thread caches,
- *              plus large runs and huge mappings
+ *              plus large runs and huge blocks
  *   active     runs that hold blocks (whole slabs, large runs) plus huge
- *              mappings: allocated <= active
- *   mapped     chunks plus huge mappings: active <= mapped
+ *              blocks: allocated <= active
+ *   mapped     chunks, huge blocks and the page heap's dirty free extents:
+ *              active <= mapped
  *   resident   pages of sable's mappings in memory now (mincore), plus
  *              metadata mappings
  *   metadata   sable's own structures: metadata mappings and the used part
  *              of chunk headers
- *   retained   address space kept mapped without backing memory (0: sable
- *              unmaps what it does not use)
+ *   retained   the page heap's clean free extents: address space kept
+ *              mapped without memory behind it (purged or never touched),
+ *              outside mapped
  * Invariants: allocated <= active <= mapped, as written above.
  */
 #ifndef SABLE_CTL_STATS_H
@@ -39,7 +41,7 @@ typedef struct ctl_stats {
     uint64_t epoch;
     size_t allocated, active, mapped, resident, metadata, retained;
     size_t huge_allocated, huge_count;
-    size_t huge_cached; /* freed huge mappings kept for reuse (part of mapped) */
+    size_t huge_cached; /* the page heaps' dirty free extents (part of mapped) */
     size_t tcache_bytes;
     unsigned narenas;
     ctl_arena_stats_t *arenas; /* narenas entries, in metadata memory */

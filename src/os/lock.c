@@ -28,7 +28,7 @@ static __thread unsigned overflow; /* locks past WITNESS_MAX, not checked */
 static const char *const rank_names[] = {
     [LOCK_CTL] = "ctl",         [LOCK_CTL_STATS] = "ctl.stats", [LOCK_INIT] = "init",
     [LOCK_POOL] = "pool",       [LOCK_ARENA] = "arena",
-    [LOCK_HUGE] = "huge",       [LOCK_PAGEMAP] = "pagemap",     [LOCK_META] = "meta",
+    [LOCK_PAGEMAP] = "pagemap", [LOCK_META] = "meta",
 };
 
 void lock_witness_take(const pthread_mutex_t *m, lock_rank_t rank, unsigned key, bool checked)

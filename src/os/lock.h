@@ -30,8 +30,7 @@ typedef enum {
     LOCK_INIT,      /* process/init.c: process set-up */
     LOCK_POOL,      /* process/threads.c: caches' pool and live list */
     LOCK_ARENA,     /* arena/: an arena's bin locks by class, then its arena
-                     * lock; arenas by index (key: arena.h) */
-    LOCK_HUGE,      /* arena/huge.c: huge headers and cache */
+                     * lock (and page heap); arenas by index (key: arena.h) */
     LOCK_PAGEMAP,   /* arena/pagemap.c: leaf creation */
     LOCK_META,      /* arena/meta.c: metadata bump pointer */
 } lock_rank_t;

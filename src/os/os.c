@@ -60,7 +60,7 @@ static const char *const err_names[OS_ERR_NKINDS] = {
     [OS_ERR_MAP] = "map",         [OS_ERR_UNMAP] = "unmap",
     [OS_ERR_PURGE] = "purge",     [OS_ERR_ADVISE] = "advise",
     [OS_ERR_GUARD] = "guard",     [OS_ERR_RESIDENT] = "resident",
-    [OS_ERR_EXTEND] = "extend",   [OS_ERR_HUGETLB] = "hugetlb",
+    [OS_ERR_MOVE] = "move",       [OS_ERR_HUGETLB] = "hugetlb",
     [OS_ERR_HINT_MISS] = "hint_miss",
 };
 
@@ -508,27 +508,48 @@ bool os_purge(void *addr, size_t size)
     return rc == 0;
 }
 
-bool os_extend_inplace(void *addr, size_t old_size, size_t new_size)
+static atomic_bool moves_off;
+
+bool os_move(void *to, void *from, size_t len)
 {
-    if (unlikely(maps_refused)) return false;
-    char *want = (char *)addr + old_size;
-    size_t extra = new_size - old_size;
-    int saved = errno;
-    void *p = mmap(want, extra, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    if (p == MAP_FAILED) {
-        /* EEXIST: something lives there already, the normal "no". */
-        if (errno != EEXIST)
-            record_failure(OS_ERR_EXTEND, errno, errno == ENOMEM, "mmap", "MAP_FIXED_NOREPLACE",
-                           want, extra);
-        errno = saved;
+#if defined(MREMAP_DONTUNMAP) && defined(MREMAP_FIXED)
+    if (unlikely(maps_refused) || atomic_load_explicit(&moves_off, memory_order_relaxed))
         return false;
+    int saved = errno;
+    void *q = mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to);
+    if (q == to) {
+        errno = saved;
+        return true;
+    }
+    int e = errno;
+    /* The kernel may have unmapped the target before it refused: map it
+     * again, so that the caller's range is whole. */
+    if (mmap(to, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
+        to)
+        sable_fatal("mremap(%p) failed and its target could not be mapped again", to);
+    if (e != EFAULT) {
+        atomic_store_explicit(&moves_off, true, memory_order_relaxed);
+        record_failure(OS_ERR_MOVE, e, e == ENOMEM || e == EINVAL, "mremap", "MREMAP_DONTUNMAP",
+                       from, len);
     }
     errno = saved;
-    if (p == want) return true;
-    /* Kernels before 4.17 ignore MAP_FIXED_NOREPLACE and treat it as a hint. */
-    unmap_raw(p, extra);
     return false;
+#else
+    (void)to;
+    (void)from;
+    (void)len;
+    return false;
+#endif
+}
+
+bool os_unguard(void *addr, size_t size)
+{
+    int saved = errno;
+    int rc = mprotect(addr, size, PROT_READ | PROT_WRITE);
+    if (rc != 0)
+        record_failure(OS_ERR_GUARD, errno, false, "mprotect", "PROT_READ|PROT_WRITE", addr, size);
+    errno = saved;
+    return rc == 0;
 }
 
 size_t os_resident(void *addr, size_t size)

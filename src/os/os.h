@@ -98,9 +98,16 @@ void os_unmap(void *addr, size_t size);
  * as zeroes afterwards and stops counting as resident. Page-aligned input.
  * False (and counted) if the kernel refused: nothing was purged then. */
 bool os_purge(void *addr, size_t size);
-/* Tries to grow the mapping [addr, addr+old) to [addr, addr+new) in place.
- * Returns true when the bytes after it were free and are now mapped. */
-bool os_extend_inplace(void *addr, size_t old_size, size_t new_size);
+/* Moves the pages of [from, from+len) to [to, to+len) without copying them
+ * (mremap with MREMAP_FIXED and MREMAP_DONTUNMAP, Linux 5.7): afterwards
+ * `to` holds the contents and `from` stays mapped and reads as zeroes.
+ * Page-aligned, disjoint ranges of private anonymous memory. False when the
+ * kernel cannot (the source spans two mappings, an old kernel, the map
+ * count): `to` is then fresh zeroed memory and `from` is unchanged. After
+ * a refusal that will not change (EINVAL, ENOMEM) it is not tried again. */
+bool os_move(void *to, void *from, size_t len);
+/* Makes a guard page made by os_guard readable and writable again. */
+bool os_unguard(void *addr, size_t size);
 
 /* Mapping hints: aligned mappings are asked for at a cursor that walks up
  * through [OS_HINT_BASE, end), a part of the address space the kernel does
@@ -134,12 +141,12 @@ uintptr_t os_hint_place(uintptr_t cursor, size_t size, size_t align, uintptr_t e
  * warns once, with the call and errno, on its first unexpected failure;
  * later ones are counted only. Expected answers of normal operation never
  * warn:
- *   - ENOMEM from mmap (OS_ERR_MAP, OS_ERR_EXTEND, OS_ERR_HUGETLB) is the
+ *   - ENOMEM from mmap (OS_ERR_MAP, OS_ERR_HUGETLB) is the
  *     out-of-memory answer (RLIMIT_AS, overcommit, map count, an empty
  *     hugetlb pool, which hugepages:hugetlb reports itself when it falls
  *     back): counted, never printed;
- *   - an extension in place that finds the range taken (EEXIST, or an old
- *     kernel placing the mapping elsewhere) is a plain "no": not counted;
+ *   - a move that finds the source in two mappings (EFAULT) is a plain
+ *     "no" (the caller copies): not counted;
  *   - a hint the kernel did not honour is counted under OS_ERR_HINT_MISS
  *     (errno 0), never printed: a high count means aligned mappings cost
  *     three system calls instead of one.
@@ -152,7 +159,7 @@ enum os_error_kind {
     OS_ERR_ADVISE,    /* madvise(MADV_HUGEPAGE) ("advise") */
     OS_ERR_GUARD,     /* mprotect(PROT_NONE) ("guard") */
     OS_ERR_RESIDENT,  /* mincore ("resident") */
-    OS_ERR_EXTEND,    /* mmap(MAP_FIXED_NOREPLACE) growing in place ("extend") */
+    OS_ERR_MOVE,      /* mremap moving pages for realloc ("move") */
     OS_ERR_HUGETLB,   /* mmap(MAP_HUGETLB) ("hugetlb") */
     OS_ERR_HINT_MISS, /* a mapping hint not honoured: not an error ("hint_miss") */
     OS_ERR_NKINDS

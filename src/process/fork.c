@@ -6,9 +6,9 @@
  *   1. the hooks' locks, in registration order (the control layer's)
  *   2. the thread-cache pool lock (threads.c)
  *   3. for each arena by index: its bin locks by class, then its arena lock
- *   4. the huge-object lock
- *   5. the page-map leaf lock
- *   6. the metadata lock
+ *      (which guards its page heap too)
+ *   4. the page-map leaf lock
+ *   5. the metadata lock
  * In the child, the caches of threads that did not survive the fork are
  * never used again: blocks they held are lost (a bounded leak, as in
  * jemalloc), blocks they had handed out free normally.
@@ -21,7 +21,6 @@
 #include <stdatomic.h>
 
 #include "arena/arena.h"
-#include "arena/huge.h"
 #include "arena/meta.h"
 #include "arena/pagemap.h"
 #include "os/os.h"
@@ -53,7 +52,6 @@ static void prefork(void)
     for (unsigned i = 0; i < n; i++) fork_hooks[i].prefork();
     threads_prefork();
     arena_prefork();
-    huge_prefork();
     pm_prefork();
     meta_prefork();
 }
@@ -64,7 +62,6 @@ static void postfork_locks(void)
 {
     meta_postfork();
     pm_postfork();
-    huge_postfork();
     arena_postfork();
     threads_postfork();
 }

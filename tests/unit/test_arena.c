@@ -1,10 +1,12 @@
 /* Arenas: slabs, bins, runs and chunks, driven directly. */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "arena/arena.h"
 #include "arena/huge.h"
+#include "arena/lookup.h"
 #include "arena/pagemap.h"
 
 static arena_t *A;
@@ -72,7 +74,7 @@ Test(arena, flushing_a_block_twice_aborts, .signal = SIGABRT)
 Test(arena, large_runs_honour_alignment)
 {
     for (size_t align = 4096; align <= (1u << 20); align <<= 1) {
-        void *p = arena_large_alloc(A, 40960, align);
+        void *p = arena_large_alloc(A, 40960, align, false);
         cr_assert_not_null(p);
         cr_assert_eq((uintptr_t)p % align, 0, "align %zu", align);
         uint32_t w = word_of(p);
@@ -86,9 +88,9 @@ static run_t *run_of(void *p) { return chunk_run_of_word(chunk_of(p), word_of(p)
 
 Test(arena, freed_runs_merge_and_an_empty_chunk_stays_as_spare)
 {
-    void *a = arena_large_alloc(A, 65536, 0);
-    void *b = arena_large_alloc(A, 65536, 0);
-    void *c = arena_large_alloc(A, 65536, 0);
+    void *a = arena_large_alloc(A, 65536, 0, false);
+    void *b = arena_large_alloc(A, 65536, 0, false);
+    void *c = arena_large_alloc(A, 65536, 0, false);
     cr_assert(a && b && c);
     chunk_t *ch = chunk_of(a);
     cr_assert_eq(chunk_of(b), ch);
@@ -103,55 +105,85 @@ Test(arena, freed_runs_merge_and_an_empty_chunk_stays_as_spare)
     cr_assert_eq(chunk_run_of_word(ch, w)->nunits, CHUNK_USABLE_UNITS, "one run spans the chunk");
 }
 
-Test(arena, a_second_empty_chunk_is_unmapped)
+Test(arena, a_second_empty_chunk_goes_back_to_the_page_heap)
 {
     /* Two runs too big to share a chunk. */
     size_t big = (size_t)SC_LARGE_MAX;
-    void *a = arena_large_alloc(A, big, 0);
-    void *b = arena_large_alloc(A, big, 0);
+    void *a = arena_large_alloc(A, big, 0, false);
+    void *b = arena_large_alloc(A, big, 0, false);
     cr_assert(a && b);
-    void *c = arena_large_alloc(A, big, 0);
+    void *c = arena_large_alloc(A, big, 0, false);
     cr_assert_not_null(c);
     chunk_t *cc = chunk_of(c);
     cr_assert_neq(cc, chunk_of(a));
+    size_t chunk_bytes = A->heap.chunk_bytes, dirty = A->heap.free_bytes[0];
     arena_large_free(a);
     arena_large_free(b);
     cr_assert_eq(A->spare, chunk_of(a));
     arena_large_free(c);
-    cr_assert_eq(pm_lookup((uintptr_t)cc), 0, "released chunk left the page map");
+    cr_assert_not(pm_is_chunk((uintptr_t)cc), "released chunk left the chunk bitmap");
+    cr_assert(pm_lookup((uintptr_t)cc) & PM_TABLE_TAG, "its slot is the page heap's again");
     cr_assert_eq(A->nchunks, 1);
+    cr_assert_lt(A->heap.chunk_bytes, chunk_bytes);
+    cr_assert_eq(A->heap.chunk_bytes, A->nchunks * CHUNK_SIZE, "only the spare is a chunk");
+    cr_assert_geq(A->heap.free_bytes[0], dirty + CHUNK_SIZE, "kept as dirty memory");
+    arena_lock(A);
+    extent_t *x = NULL;
+    for (unsigned b = 0; b < PH_BINS; b++)
+        for (extent_t *e = A->heap.bins[0][b]; e; e = e->next)
+            if (e->addr <= (uintptr_t)cc && e->addr + e->size >= (uintptr_t)cc + CHUNK_SIZE) x = e;
+    cr_assert_not_null(x, "a dirty free extent covers the chunk");
+    cr_assert_eq(atomic_load(&x->state), EXTENT_DIRTY);
+    cr_assert_eq(ph_entry(x->addr), x, "its first unit names it");
+    cr_assert_eq(ph_entry(x->addr + x->size - 4096), x, "and its last");
+    /* The next chunk is the same memory again: no new mapping. */
+    bool zeroed = true;
+    extent_t *y = ph_chunk_alloc(A, CHUNK_SIZE, &zeroed);
+    cr_assert_not_null(y);
+    cr_assert_not(zeroed, "dirty memory is not zero");
+    cr_assert_eq(y->addr % CHUNK_SIZE, 0);
+    ph_chunk_free(A, y);
+    arena_unlock(A);
 }
 
 Test(arena, large_runs_grow_in_place_into_free_neighbours)
 {
-    void *a = arena_large_alloc(A, 20480, 0);
+    void *a = arena_large_alloc(A, 20480, 0, false);
     cr_assert_not_null(a);
     cr_assert(arena_large_resize(a, 163840));
     cr_assert_eq(run_of(a)->nunits, 40);
-    void *b = arena_large_alloc(A, 20480, 0);
+    void *b = arena_large_alloc(A, 20480, 0, false);
     cr_assert_eq((char *)b, (char *)a + 163840, "the next run starts after the grown one");
     cr_assert_not(arena_large_resize(a, 204800), "neighbour is taken");
     cr_assert(arena_large_resize(a, 20480), "shrinking always works");
-    void *c = arena_large_alloc(A, 24576, 0);
+    void *c = arena_large_alloc(A, 24576, 0, false);
     cr_assert_eq((char *)c, (char *)a + 20480, "the freed tail is reused first");
 }
 
-Test(arena, huge_mappings_are_registered_and_resized)
+Test(arena, huge_blocks_are_page_granular_extents_found_by_lookup)
 {
-    size_t n = (size_t)5 << 20;
-    char *p = huge_alloc(n, 0, false);
+    size_t n = ((size_t)5 << 20) + 4096;
+    char *p = huge_alloc(A, n, 0, false);
     cr_assert_not_null(p);
-    cr_assert_eq((uintptr_t)p % CHUNK_SIZE, 0);
-    uintptr_t e = pm_lookup((uintptr_t)p);
-    cr_assert(e & PM_HUGE_TAG);
-    huge_t *h = (huge_t *)(e & ~PM_HUGE_TAG);
-    cr_assert_eq(h->addr, p);
-    cr_assert_eq(pm_lookup((uintptr_t)p + n - 1), e, "every covered slot points at the header");
+    ptr_info_t in = arena_lookup(p);
+    cr_assert_eq(in.kind, PTR_HUGE);
+    cr_assert_eq(in.usable, os_page_round(n), "sized in pages, not slots");
+    extent_t *x = in.huge;
+    cr_assert_eq(x->addr, (uintptr_t)p);
+    cr_assert_eq(arena_lookup(p + 4096).kind, PTR_INVALID, "an interior page is not a block");
+    cr_assert_eq(arena_lookup(p + 8).kind, PTR_INVALID);
     memset(p, 7, n);
-    cr_assert(huge_resize(h, (size_t)1 << 20));
-    cr_assert_eq(pm_lookup((uintptr_t)p + ((size_t)4 << 20)), 0, "released slot is cleared");
-    huge_free(h);
-    cr_assert_eq(pm_lookup((uintptr_t)p), 0);
+    cr_assert(huge_resize(x, p, (size_t)3 << 20), "shrinks in place");
+    cr_assert_eq(arena_lookup(p).usable, (size_t)3 << 20);
+    cr_assert(huge_resize(x, p, (size_t)6 << 20), "grows back into the freed tail");
+    cr_assert_eq(p[(3 << 20) - 1], 7, "contents kept");
+    huge_free(x, p, "free");
+    cr_assert_eq(arena_lookup(p).kind, PTR_INVALID, "a freed block is not live");
+    /* The freed extent is reused first, dirty. */
+    char *q = huge_alloc(A, n, 0, false);
+    cr_assert_eq(q, p, "the same memory again");
+    cr_assert_eq(q[0], 7, "dirty memory keeps its contents (no fill mode)");
+    huge_free(arena_lookup(q).huge, q, "free");
 }
 
 Test(arena, slab_purges_give_back_whole_pages_and_count_only_what_was_purged)

@@ -36,7 +36,7 @@ Test(lock, one_rank_in_key_order_passes)
 
 Test(lock, a_lower_rank_under_a_higher_one_aborts, .signal = SIGABRT)
 {
-    lock_take(&a, LOCK_HUGE, 0);
+    lock_take(&a, LOCK_PAGEMAP, 0);
     lock_take(&b, LOCK_ARENA, 63);
 }
 
@@ -48,7 +48,7 @@ Test(lock, a_lower_key_of_one_rank_aborts, .signal = SIGABRT)
 
 Test(lock, try_lock_out_of_order_is_recorded_not_checked)
 {
-    lock_take(&a, LOCK_HUGE, 0);
+    lock_take(&a, LOCK_PAGEMAP, 0);
     cr_assert(lock_try(&b, LOCK_ARENA, 63));
     lock_assert_held(&b);
     lock_drop(&b);

@@ -292,7 +292,7 @@ Test(os, aligned_mappings_land_at_the_hint_in_one_call, .disabled = UNDER_EMULAT
 Test(os, error_kinds_have_names)
 {
     const char *want[] = {"map", "unmap", "purge", "advise", "guard",
-                          "resident", "extend", "hugetlb", "hint_miss"};
+                          "resident", "move", "hugetlb", "hint_miss"};
     cr_assert_eq(OS_ERR_NKINDS, sizeof want / sizeof want[0]);
     for (unsigned k = 0; k < OS_ERR_NKINDS; k++) {
         cr_assert_str_eq(os_error_name((enum os_error_kind)k), want[k]);
@@ -436,27 +436,49 @@ Test(os, purge_makes_pages_read_as_zero)
     os_unmap(p, 4 * ps);
 }
 
-Test(os, extend_inplace_grows_into_free_space_only)
+Test(os, move_hands_the_pages_over_and_leaves_zeroes_behind)
 {
     os_init();
     size_t ps = os_page_size();
-    unsigned char *p = os_map_aligned(8 * ps, ps);
-    cr_assert_not_null(p);
-    os_unmap(p + 2 * ps, 6 * ps); /* leave a hole after two pages */
-    cr_assert(os_extend_inplace(p, 2 * ps, 4 * ps));
-    p[4 * ps - 1] = 1;
-    os_unmap(p, 4 * ps);
+    unsigned char *from = os_map_aligned(8 * ps, ps), *to = os_map_aligned(8 * ps, ps);
+    cr_assert(from && to);
+    for (size_t i = 0; i < 8 * ps; i++) from[i] = (unsigned char)(i * 7);
+    memset(to, 0xee, 8 * ps);
+    if (!os_move(to, from, 8 * ps)) {
+        /* Kernels before 5.7 have no MREMAP_DONTUNMAP: the target must
+         * then be whole, fresh memory. */
+        cr_assert_eq(os_error_count(OS_ERR_MOVE), 1);
+        for (size_t i = 0; i < 8 * ps; i += ps) cr_assert_eq(to[i], 0);
+        cr_assert_eq(from[ps], (unsigned char)(ps * 7), "the source is unchanged");
+    } else {
+        for (size_t i = 0; i < 8 * ps; i++) cr_assert_eq(to[i], (unsigned char)(i * 7));
+        for (size_t i = 0; i < 8 * ps; i++) cr_assert_eq(from[i], 0, "the source reads as zeroes");
+        from[3] = 1; /* and stays mapped */
+    }
+    os_unmap(from, 8 * ps);
+    os_unmap(to, 8 * ps);
 }
 
-Test(os, extend_inplace_refuses_an_occupied_range)
+Test(os, a_move_from_unmapped_memory_is_a_plain_no)
 {
     os_init();
     size_t ps = os_page_size();
-    unsigned char *p = os_map_aligned(4 * ps, ps);
-    cr_assert_not_null(p);
-    cr_assert_not(os_extend_inplace(p, 2 * ps, 3 * ps), "the third page is still mapped");
-    cr_assert_eq(os_error_count(OS_ERR_EXTEND), 0, "a taken range is a plain no");
-    os_unmap(p, 4 * ps);
+    unsigned char *from = os_map_aligned(4 * ps, ps), *to = os_map_aligned(4 * ps, ps);
+    cr_assert(from && to);
+    os_unmap(from, 4 * ps); /* nothing to move: EFAULT */
+    to[0] = 5;
+    uint64_t errors = os_error_count(OS_ERR_MOVE);
+    cr_assert_not(os_move(to, from, 4 * ps));
+    cr_assert_eq(os_error_count(OS_ERR_MOVE), errors, "EFAULT is not counted");
+    to[4 * ps - 1] = 1; /* the target is mapped and writable */
+    cr_assert(to[0] == 0 || to[0] == 5, "the target is mapped memory");
+    /* Moves are still tried after a plain no. */
+    unsigned char *src = os_map_aligned(ps, ps);
+    cr_assert_not_null(src);
+    src[0] = 3;
+    if (os_move(to, src, ps)) cr_assert_eq(to[0], 3);
+    os_unmap(src, ps);
+    os_unmap(to, 4 * ps);
 }
 
 Test(os, format_handles_every_conversion)

@@ -81,14 +81,25 @@ Test(pagemap, chunk_entries_at_the_edges_of_the_range)
     }
 }
 
-Test(pagemap, huge_entries_have_no_chunk_bit)
+Test(pagemap, table_entries_have_no_chunk_bit)
 {
     for (unsigned i = 0; i < NEDGES; i++) {
-        uintptr_t v = chunk_value(i) | PM_HUGE_TAG;
+        uintptr_t v = chunk_value(i) | PM_TABLE_TAG;
         cr_assert(pm_set(edges[i], SLOT, v));
         cr_assert_eq(pm_lookup(edges[i]), v);
-        cr_assert_not(pm_is_chunk(edges[i]), "huge slot %p", (void *)edges[i]);
+        cr_assert_not(pm_is_chunk(edges[i]), "table slot %p", (void *)edges[i]);
         cr_assert_not(pm_range_free(edges[i], SLOT));
+    }
+}
+
+Test(pagemap, a_chunk_slot_turned_table_slot_loses_its_chunk_bit)
+{
+    for (unsigned i = 0; i < NEDGES; i++) {
+        cr_assert(pm_set(edges[i], SLOT, chunk_value(i)));
+        cr_assert(pm_is_chunk(edges[i]));
+        cr_assert(pm_set(edges[i], SLOT, chunk_value(i) | PM_TABLE_TAG));
+        cr_assert_not(pm_is_chunk(edges[i]), "slot %p", (void *)edges[i]);
+        cr_assert(pm_set(edges[i], SLOT, 0));
     }
 }
 

@@ -1,0 +1,455 @@
+/* src/arena/pageheap.c — the page heap: reserving regions, size bins,
+ * splitting and coalescing extents, purging, and unmapping under pressure.
+ *
+ * Invariants: see pageheap.h.
+ * Locking: every function runs under the owning arena's lock; slot-table
+ * entries are written with release stores for the lock-free lookups.
+ */
+#include "arena/pageheap.h"
+
+#include "arena/arena.h"
+#include "arena/meta.h"
+#include "lib/list.h"
+#include "options/options.h"
+#include "os/os.h"
+
+#define UNIT SC_UNIT
+#define SLOT ((size_t)1 << PM_SLOT_SHIFT)
+
+/* Regions: the first is PH_STEP_MIN; later ones are half of what the arena
+ * holds already (so the number of regions grows with the log of the heap),
+ * at most PH_STEP_MAX; never less than the request. Untouched address space
+ * costs no memory, only a line in /proc/<pid>/maps. */
+#define PH_STEP_MIN ((size_t)64 << 20)
+#define PH_STEP_MAX ((size_t)1 << 30)
+/* How many extents of the request's own bin are compared for best fit. */
+#define PH_FIT_SCAN 32
+
+DLIST_DEFINE(bin_list, extent_t, next, prev)
+
+static size_t align_up(size_t x, size_t a) { return (x + a - 1) & ~(a - 1); }
+
+/* Bin of an extent of n units: exact below 4, then four a doubling. */
+static unsigned bin_of(size_t n)
+{
+    if (n < 4) return (unsigned)n - 1;
+    unsigned lg = 63u - (unsigned)__builtin_clzll(n);
+    return 4 + (lg - 2) * 4 + (unsigned)((n >> (lg - 2)) & 3);
+}
+_Static_assert(PH_BINS > 4 + (48 - SC_UNIT_SHIFT - 2) * 4 + 3, "bins reach 2^48 bytes");
+
+static uint32_t older(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0 ? a : b; }
+
+/* ---- descriptors ---- */
+
+static extent_t *desc_get(arena_t *a)
+{
+    pageheap_t *h = &a->heap;
+    extent_t *x = h->spare;
+    if (x) {
+        h->spare = x->next;
+    } else if ((x = meta_alloc(sizeof *x)) == NULL) {
+        return NULL;
+    }
+    x->next = x->prev = NULL;
+    x->arena = a;
+    x->guarded = false;
+    x->usable = 0;
+    return x;
+}
+
+static void desc_put(arena_t *a, extent_t *x)
+{
+    atomic_store_explicit(&x->state, EXTENT_UNUSED, memory_order_release);
+    x->addr = 0;
+    x->size = 0;
+    x->next = a->heap.spare;
+    a->heap.spare = x;
+}
+
+/* ---- slot-table entries ---- */
+
+static void set_entry(uintptr_t unit_addr, extent_t *x)
+{
+    uintptr_t e = pm_lookup(unit_addr);
+    if (!(e & PM_TABLE_TAG)) return; /* a chunk's slot, or not ours: nothing to name */
+    ph_table_t *t = (ph_table_t *)(e & ~PM_TABLE_TAG);
+    atomic_store_explicit(&t->unit[(unit_addr >> SC_UNIT_SHIFT) & (PH_UNITS_PER_SLOT - 1)], x,
+                          memory_order_release);
+}
+
+static void map_edges(extent_t *x)
+{
+    set_entry(x->addr, x);
+    set_entry(x->addr + x->size - UNIT, x);
+}
+
+/* ---- bins ---- */
+
+static void bin_insert(pageheap_t *h, extent_t *x)
+{
+    unsigned s = ph_state_index(atomic_load_explicit(&x->state, memory_order_relaxed));
+    unsigned b = bin_of(x->size / UNIT);
+    bin_list_push(&h->bins[s][b], x);
+    h->nonempty[s][b / 64] |= (uint64_t)1 << (b % 64);
+    h->free_bytes[s] += x->size;
+}
+
+static void bin_remove(pageheap_t *h, extent_t *x)
+{
+    unsigned s = ph_state_index(atomic_load_explicit(&x->state, memory_order_relaxed));
+    unsigned b = bin_of(x->size / UNIT);
+    bin_list_remove(&h->bins[s][b], x);
+    if (h->bins[s][b] == NULL) h->nonempty[s][b / 64] &= ~((uint64_t)1 << (b % 64));
+    h->free_bytes[s] -= x->size;
+}
+
+/* The first non-empty bin of state index s at or after b, or PH_BINS. */
+static unsigned next_bin(const pageheap_t *h, unsigned s, unsigned b)
+{
+    for (unsigned w = b / 64; w < PH_BIN_WORDS; w++) {
+        uint64_t bits = h->nonempty[s][w];
+        if (w == b / 64) bits &= ~(uint64_t)0 << (b % 64);
+        if (bits) return w * 64 + (unsigned)__builtin_ctzll(bits);
+    }
+    return PH_BINS;
+}
+
+static bool fits(const extent_t *x, size_t size, size_t align)
+{
+    size_t head = align_up(x->addr, align) - x->addr;
+    return head <= x->size && x->size - head >= size;
+}
+
+/* A free extent of state index s that can hold size bytes aligned to
+ * align, or NULL. */
+static extent_t *find(pageheap_t *h, unsigned s, size_t size, size_t align)
+{
+    unsigned b = bin_of(size / UNIT);
+    extent_t *best = NULL;
+    unsigned scanned = 0;
+    for (extent_t *x = h->bins[s][b]; x && scanned < PH_FIT_SCAN; x = x->next, scanned++) {
+        if (!fits(x, size, align)) continue;
+        if (!best || x->size < best->size || (x->size == best->size && x->addr < best->addr))
+            best = x;
+    }
+    if (best) return best;
+    for (b = next_bin(h, s, b + 1); b < PH_BINS; b = next_bin(h, s, b + 1)) {
+        scanned = 0;
+        for (extent_t *x = h->bins[s][b]; x && scanned < PH_FIT_SCAN; x = x->next, scanned++)
+            if (fits(x, size, align)) return x;
+    }
+    return NULL;
+}
+
+/* Puts free extent x (state set, edges not yet written) into the bins,
+ * merged first with the free extents of its state on either side. */
+static void insert_free(arena_t *a, extent_t *x)
+{
+    pageheap_t *h = &a->heap;
+    unsigned st = atomic_load_explicit(&x->state, memory_order_relaxed);
+    extent_t *l = x->addr >= UNIT ? ph_entry(x->addr - UNIT) : NULL;
+    if (l && l != x && l->arena == a && atomic_load_explicit(&l->state, memory_order_relaxed) == st &&
+        l->addr + l->size == x->addr) {
+        bin_remove(h, l);
+        l->size += x->size;
+        if (st == EXTENT_DIRTY) l->freed_ms = older(l->freed_ms, x->freed_ms);
+        desc_put(a, x);
+        x = l;
+    }
+    extent_t *r = ph_entry(x->addr + x->size);
+    if (r && r != x && r->arena == a && atomic_load_explicit(&r->state, memory_order_relaxed) == st &&
+        r->addr == x->addr + x->size) {
+        bin_remove(h, r);
+        x->size += r->size;
+        if (st == EXTENT_DIRTY) x->freed_ms = older(x->freed_ms, r->freed_ms);
+        desc_put(a, r);
+    }
+    map_edges(x);
+    bin_insert(h, x);
+}
+
+/* ---- address space ---- */
+
+/* Unmaps every free extent of arena a (a reservation was refused: the
+ * address space may be needed elsewhere). True if any was. */
+static bool unmap_free(arena_t *a)
+{
+    pageheap_t *h = &a->heap;
+    bool any = false;
+    for (unsigned s = 0; s < 2; s++) {
+        for (unsigned b = next_bin(h, s, 0); b < PH_BINS; b = next_bin(h, s, b + 1)) {
+            extent_t *x;
+            while ((x = h->bins[s][b]) != NULL) {
+                bin_remove(h, x);
+                set_entry(x->addr, NULL);
+                set_entry(x->addr + x->size - UNIT, NULL);
+                os_unmap((void *)x->addr, x->size);
+                h->reserved -= x->size;
+                h->nunmap++;
+                desc_put(a, x);
+                any = true;
+            }
+        }
+    }
+    return any;
+}
+
+/* Gives every slot of [p, p+len) a slot table (a slot that had one before,
+ * from an earlier mapping at the same place, keeps it). */
+static bool tables_for(uintptr_t p, size_t len)
+{
+    for (uintptr_t s = p; s < p + len; s += SLOT) {
+        uintptr_t e = pm_lookup(s);
+        if (e & PM_TABLE_TAG) continue;
+        ph_table_t *t = meta_alloc(sizeof *t);
+        if (t == NULL || !pm_set(s, SLOT, (uintptr_t)t | PM_TABLE_TAG)) return false;
+    }
+    return true;
+}
+
+static void *map_region(size_t len, size_t align)
+{
+    void *p = os_map_aligned(len, align);
+    if (p == NULL) return NULL;
+    if (!tables_for((uintptr_t)p, len)) {
+        os_unmap(p, len);
+        return NULL;
+    }
+    return p;
+}
+
+/* Reserves a region that can hold size bytes aligned to align, as one clean
+ * free extent. */
+static bool reserve(arena_t *a, size_t size, size_t align)
+{
+    pageheap_t *h = &a->heap;
+    size_t ralign = align > SLOT ? align : SLOT;
+    size_t need = align_up(size, SLOT);
+    if (need < size) return false;
+    size_t step = h->reserved / 2;
+    if (step < PH_STEP_MIN) step = PH_STEP_MIN;
+    if (step > PH_STEP_MAX) step = PH_STEP_MAX;
+    size_t len = need > step ? need : step;
+    void *p = map_region(len, ralign);
+    if (p == NULL && len > need) p = map_region(len = need, ralign);
+    if (p == NULL && unmap_free(a)) p = map_region(len = need, ralign);
+    if (p == NULL) return false;
+    if (opt_hugepages == HUGEPAGES_THP) os_advise_hugepage(p, len);
+    extent_t *x = desc_get(a);
+    if (x == NULL) {
+        os_unmap(p, len);
+        return false;
+    }
+    x->addr = (uintptr_t)p;
+    x->size = len;
+    atomic_store_explicit(&x->state, EXTENT_CLEAN, memory_order_relaxed);
+    h->reserved += len;
+    h->nreserve++;
+    insert_free(a, x);
+    return true;
+}
+
+/* ---- allocation ---- */
+
+/* Files [from, to) as a free extent in state st dirty since freed_ms,
+ * using spare descriptor d, or gives d back when the range is empty. The
+ * range's neighbours are not free in st (it was part of one free extent). */
+static void file_part(arena_t *a, extent_t *d, uintptr_t from, uintptr_t to, unsigned st,
+                      uint32_t freed_ms)
+{
+    if (from == to) {
+        desc_put(a, d);
+        return;
+    }
+    d->addr = from;
+    d->size = to - from;
+    d->freed_ms = freed_ms;
+    atomic_store_explicit(&d->state, st, memory_order_relaxed);
+    map_edges(d);
+    bin_insert(&a->heap, d);
+}
+
+/* Cuts [at, at+size) out of free extent x (removed from its bin), giving
+ * back the parts before and after it as free extents of x's state. head and
+ * tail are spare descriptors; those not used go back. Returns x, live. */
+static extent_t *carve(arena_t *a, extent_t *x, uintptr_t at, size_t size, extent_t *head,
+                       extent_t *tail)
+{
+    unsigned st = atomic_load_explicit(&x->state, memory_order_relaxed);
+    file_part(a, head, x->addr, at, st, x->freed_ms);
+    file_part(a, tail, at + size, x->addr + x->size, st, x->freed_ms);
+    x->addr = at;
+    x->size = size;
+    return x;
+}
+
+extent_t *ph_alloc(arena_t *a, size_t size, size_t align, bool *zeroed)
+{
+    lock_assert_held(&a->lock);
+    pageheap_t *h = &a->heap;
+    if (align < UNIT) align = UNIT;
+    /* Nothing larger than the page map's address space can be mapped (and
+     * the bins end there). */
+    size_t space = (size_t)1 << PM_ADDR_BITS;
+    if (size == 0 || size > space || align > space || size + align > space) return NULL;
+    extent_t *head = desc_get(a), *tail = head ? desc_get(a) : NULL;
+    if (tail == NULL) {
+        if (head) desc_put(a, head);
+        return NULL;
+    }
+    /* Dirty first: its pages are resident, and it is the memory decay
+     * would otherwise give back. */
+    extent_t *x = find(h, 0, size, align);
+    if (x == NULL) x = find(h, 1, size, align);
+    if (x == NULL && reserve(a, size + (align > UNIT ? align - UNIT : 0), align))
+        x = find(h, 1, size, align);
+    if (x == NULL) {
+        desc_put(a, head);
+        desc_put(a, tail);
+        return NULL;
+    }
+    *zeroed = atomic_load_explicit(&x->state, memory_order_relaxed) == EXTENT_CLEAN;
+    bin_remove(h, x);
+    carve(a, x, align_up(x->addr, align), size, head, tail);
+    x->usable = size;
+    x->guarded = false;
+    map_edges(x);
+    atomic_store_explicit(&x->state, EXTENT_LIVE, memory_order_release);
+    return x;
+}
+
+void ph_free(arena_t *a, extent_t *x, ph_free_t how)
+{
+    lock_assert_held(&a->lock);
+    pageheap_t *h = &a->heap;
+    unsigned st = how == PH_CLEAN ? EXTENT_CLEAN : EXTENT_DIRTY;
+    if (st == EXTENT_DIRTY && (how == PH_PURGE || opt_dirty_decay_ms == 0) &&
+        os_purge((void *)x->addr, x->size)) {
+        st = EXTENT_CLEAN;
+        h->npurge++;
+        h->purged += x->size;
+    }
+    x->freed_ms = os_now_ms();
+    x->usable = 0;
+    atomic_store_explicit(&x->state, st, memory_order_release);
+    insert_free(a, x);
+}
+
+/* The free extent of arena a that starts at `at`, or NULL. */
+static extent_t *free_at(arena_t *a, uintptr_t at)
+{
+    extent_t *r = ph_entry(at);
+    if (r == NULL || r->arena != a || r->addr != at) return NULL;
+    unsigned st = atomic_load_explicit(&r->state, memory_order_relaxed);
+    return st == EXTENT_DIRTY || st == EXTENT_CLEAN ? r : NULL;
+}
+
+bool ph_grow(arena_t *a, extent_t *x, size_t size, bool *zeroed)
+{
+    lock_assert_held(&a->lock);
+    pageheap_t *h = &a->heap;
+    /* The free extents after x (a dirty one and a clean one can be
+     * neighbours), as many as it takes. */
+    size_t have = x->size;
+    bool clean = true;
+    for (extent_t *r = free_at(a, x->addr + have); have < size; r = free_at(a, x->addr + have)) {
+        if (r == NULL) return false;
+        have += r->size;
+    }
+    while (x->size < size) {
+        extent_t *r = free_at(a, x->addr + x->size);
+        size_t take = size - x->size;
+        clean &= atomic_load_explicit(&r->state, memory_order_relaxed) == EXTENT_CLEAN;
+        bin_remove(h, r);
+        if (r->size > take) {
+            r->addr += take;
+            r->size -= take;
+            map_edges(r);
+            bin_insert(h, r);
+        } else {
+            take = r->size;
+            desc_put(a, r);
+        }
+        x->size += take;
+    }
+    *zeroed = clean;
+    map_edges(x);
+    return true;
+}
+
+bool ph_shrink(arena_t *a, extent_t *x, size_t size)
+{
+    lock_assert_held(&a->lock);
+    extent_t *t = desc_get(a);
+    if (t == NULL) return false;
+    t->addr = x->addr + size;
+    t->size = x->size - size;
+    x->size = size;
+    map_edges(x);
+    t->freed_ms = os_now_ms();
+    atomic_store_explicit(&t->state, EXTENT_DIRTY, memory_order_relaxed);
+    if (opt_dirty_decay_ms == 0 && os_purge((void *)t->addr, t->size))
+        atomic_store_explicit(&t->state, EXTENT_CLEAN, memory_order_relaxed);
+    insert_free(a, t);
+    return true;
+}
+
+/* ---- chunks ---- */
+
+extent_t *ph_chunk_alloc(arena_t *a, size_t chunk_size, bool *zeroed)
+{
+    extent_t *x = ph_alloc(a, chunk_size, chunk_size, zeroed);
+    if (x == NULL) return NULL;
+    x->table = (ph_table_t *)(pm_lookup(x->addr) & ~PM_TABLE_TAG);
+    atomic_store_explicit(&x->state, EXTENT_CHUNK, memory_order_release);
+    a->heap.chunk_bytes += chunk_size;
+    return x;
+}
+
+void ph_chunk_free(arena_t *a, extent_t *x)
+{
+    lock_assert_held(&a->lock);
+    a->heap.chunk_bytes -= x->size;
+    pm_set(x->addr, x->size, (uintptr_t)x->table | PM_TABLE_TAG);
+    x->table = NULL;
+    ph_free(a, x, PH_DIRTY);
+}
+
+/* ---- returning memory ---- */
+
+bool ph_purge(arena_t *a, uint32_t now, uint32_t decay_ms, bool all)
+{
+    lock_assert_held(&a->lock);
+    pageheap_t *h = &a->heap;
+    bool any = false;
+    for (unsigned b = next_bin(h, 0, 0); b < PH_BINS; b = next_bin(h, 0, b + 1)) {
+        extent_t *next;
+        for (extent_t *x = h->bins[0][b]; x; x = next) {
+            next = x->next;
+            if (!all && (int32_t)(now - x->freed_ms) < (int32_t)decay_ms) continue;
+            if (!os_purge((void *)x->addr, x->size)) continue;
+            bin_remove(h, x);
+            h->npurge++;
+            h->purged += x->size;
+            atomic_store_explicit(&x->state, EXTENT_CLEAN, memory_order_relaxed);
+            /* Merging touches clean extents only: the dirty list walked
+             * here loses x alone. */
+            insert_free(a, x);
+            any = true;
+        }
+    }
+    return any;
+}
+
+size_t ph_resident(arena_t *a)
+{
+    pageheap_t *h = &a->heap;
+    size_t r = 0;
+    for (extent_t *x = h->live; x; x = x->next) r += os_resident((void *)x->addr, x->size);
+    for (unsigned b = next_bin(h, 0, 0); b < PH_BINS; b = next_bin(h, 0, b + 1)) {
+        for (extent_t *x = h->bins[0][b]; x; x = x->next)
+            r += os_resident((void *)x->addr, x->size);
+    }
+    return r;
+}
