@@ -167,13 +167,13 @@ def list_things(workloads, allocs, missing):
     print("workloads:")
     for w in workloads:
         why = w.unavailable()
-        print("  %-16s %s%s" % (w.name, w.kind,
+        print("  %-20s %s%s" % (w.name, w.kind,
                                 "" if why is None else "  (%s)" % why))
     print("allocators:")
     for a in allocs:
-        print("  %-16s %s" % (a.name, rel(a.path) or "(no preload)"))
+        print("  %-20s %s" % (a.name, rel(a.path) or "(no preload)"))
     for name, why in missing:
-        print("  %-16s (%s)" % (name, why))
+        print("  %-20s (%s)" % (name, why))
 
 
 class Selection:

@@ -23,7 +23,8 @@ from .record import Run
 # are run too, after these.
 SYNTHETIC = ["larson", "prodcons", "cache-scratch", "cache-thrash",
              "thread-churn", "realloc-growth", "fragmentation", "free-all",
-             "rcu", "large", "espresso", "tlb"]
+             "rcu", "large", "espresso", "tlb", "big-buffers-calloc",
+             "big-buffers-memset", "trim-churn"]
 # Assumed to take --threads N when their --help cannot be read.
 THREADED = {"larson", "prodcons", "cache-scratch", "cache-thrash",
             "thread-churn", "rcu"}

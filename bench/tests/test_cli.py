@@ -2,6 +2,7 @@
 report, exit status, smoke mode, --publish."""
 import csv
 import os
+import re
 import tempfile
 import unittest
 from unittest import mock
@@ -190,6 +191,44 @@ class EndToEndTest(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(
                 root.name, "docs", "img", "benchmarks-time-ratio.png")))
         self.assertNotIn(self.build, md)
+
+
+class WorkloadListTest(unittest.TestCase):
+    """The runner's list of C workloads (SYNTHETIC) names exactly what
+    bench/meson.build builds as wl-<name>, each from a source that exists."""
+
+    def meson_workloads(self):
+        bench = os.path.dirname(fakes.HERE)
+        with open(os.path.join(bench, "meson.build")) as f:
+            text = f.read()
+        names = {}
+        for table in ("bench_workloads", "bench_variants"):
+            m = re.search(r"^%s = \{\n(.*?)^\}" % table, text,
+                          re.M | re.S)
+            self.assertIsNotNone(m, "%s not found in meson.build" % table)
+            for name, value in re.findall(r"^\s*'([^']+)' : (.*)$",
+                                          m.group(1), re.M):
+                src = re.match(r"\['([^']+)'", value)
+                names[name] = src.group(1) if table == "bench_variants" \
+                    else name
+        return bench, names
+
+    def test_runner_and_meson_agree(self):
+        from runner import workloads
+        bench, names = self.meson_workloads()
+        self.assertEqual(sorted(names), sorted(workloads.SYNTHETIC))
+        for name, src in names.items():
+            self.assertTrue(os.path.exists(os.path.join(
+                bench, "workloads", src + ".c")), name)
+
+    def test_readme_lists_every_workload(self):
+        from runner import workloads
+        bench = os.path.dirname(fakes.HERE)
+        with open(os.path.join(bench, "README.md")) as f:
+            text = f.read()
+        listed = text.split("## Workloads", 1)[1].split("Their contract", 1)[0]
+        for name in workloads.SYNTHETIC:
+            self.assertRegex(listed, r"\b%s\b" % re.escape(name))
 
 
 class ChecksumTest(unittest.TestCase):
