@@ -3,7 +3,8 @@
  *
  * The input is decoded into operations on a table of NSLOTS live-block slots:
  * allocate with every function of the family (sizes from 0 through tiny,
- * every class boundary +-1, large and huge; alignments 1 B .. 64 MiB),
+ * every class boundary +-1, large and huge up to 64 MiB; alignments
+ * 1 B .. 64 MiB),
  * realloc (grow, shrink, to 0, from NULL), free, free_sized,
  * free_aligned_sized, usable-size queries, trim, and calls that the contract
  * says must fail (bad alignments, sizes above PTRDIFF_MAX, overflowing
@@ -37,7 +38,7 @@
 #define MiB ((size_t)1 << 20)
 #define LIVE_CAP (256 * MiB)   /* sum of usable sizes of live blocks */
 #define MAX_VALID_ALIGN (64 * MiB)
-#define HUGE_MAX (16 * MiB)
+#define HUGE_MAX (64 * MiB)   /* largest size decoded or reached by realloc */
 #define VERIFY_EVERY 64        /* operations between periodic full checks */
 
 /* Largest log2 alignment op_huge_align tries (the contract covers all of
@@ -383,11 +384,13 @@ static size_t decode_size(input_t *in)
         return base + u32(in) % (base + 1);
     }
     if (sel < 232) {
-        /* Huge, log-uniform: 2 MiB .. 16 MiB. */
-        size_t base = 2 * MiB << (u8(in) % 3);
+        /* Huge, log-uniform: 2 MiB .. 64 MiB (HUGE_MAX). Selector bytes 0..2
+         * give 2 .. 16 MiB, as before the range was widened, so older seeds
+         * decode the same. */
+        size_t base = 2 * MiB << (u8(in) % 5);
         return base + u32(in) % (base + 1);
     }
-    /* Page and unit multiples +-1, log-uniform up to HUGE_MAX. */
+    /* Page and unit multiples +-1, log-uniform up to 16 MiB. */
     size_t k = 1 + u16(in) % ((size_t)1 << (u8(in) % 13));
     return k * 4096 + (size_t)(u8(in) % 3) - 1;
 }

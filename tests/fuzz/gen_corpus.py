@@ -68,8 +68,8 @@ def large(n):           # 16 KiB .. 2 MiB
     return [200] + _log_uniform(16 * KiB, n, 7)
 
 
-def huge(n):            # 2 MiB .. 16 MiB
-    return [225] + _log_uniform(2 * MiB, n, 3)
+def huge(n):            # 2 MiB .. 64 MiB (selector bytes 0..2 up to 16 MiB)
+    return [225] + _log_uniform(2 * MiB, n, 5)
 
 
 def pages(k, delta):    # k * 4096 + delta, k <= 4096
@@ -291,13 +291,190 @@ def seeds():
         while len(p) < target:
             p += random_op(r)
         S["mix_%d" % k] = p
+    S.update(big_seeds())
+    return S
+
+
+# ---- large (16 KiB .. 2 MiB) and huge (> 2 MiB) blocks ----
+#
+# Seeds named big_* exercise the large-run and huge-block paths: sizes from
+# 16 KiB to 64 MiB, big alignments, realloc across the 2 MiB boundary in both
+# directions, calloc of big sizes over memory that held another block's
+# pattern, and frees in several orders. fuzz_calls keeps at most 256 MiB
+# live (it skips an allocation that would exceed it), so each seed frees as
+# it goes.
+
+def big_size(n):
+    """decode_size bytes for n in 16 KiB .. 64 MiB."""
+    return large(n) if n <= 2 * MiB else huge(n)
+
+
+# Realloc modes (op_realloc): 0 absolute, 1 grow by 1 + u16, 2 shrink by
+# 1 + u16, 3 double + 1, 4 halve + 1.
+def realloc_to(slot, n):
+    return op(REALLOC, slot, 0, big_size(n))
+
+
+def realloc_grow(slot, by):
+    assert 1 <= by <= 65536
+    return op(REALLOC, slot, 1) + u16(by - 1)
+
+
+def realloc_shrink(slot, by):
+    assert 1 <= by <= 65536
+    return op(REALLOC, slot, 2) + u16(by - 1)
+
+
+BIG_SIZES = (16 * KiB + 1, 20 * KiB, 64 * KiB, 256 * KiB, 256 * KiB + 16, 300 * KiB,
+             1 * MiB, 1536 * KiB, 2 * MiB - 4096, 2 * MiB, 2 * MiB + 1, 3 * MiB, 5 * MiB,
+             8 * MiB, 16 * MiB, 24 * MiB + 12345, 33 * MiB, 40 * MiB, 64 * MiB)
+
+
+def big_seeds():
+    r = random.Random(20261201)
+    S = {}
+
+    # Every size once, freed in reverse order; again, freed in allocation
+    # order; again, freed from the middle outwards with every free function.
+    p = []
+    for i, n in enumerate(BIG_SIZES[:15]):
+        p += op(MALLOC, i, big_size(n))
+    p += op(CHECK_OVERLAP, 0) + op(VERIFY_ALL, 0) + frees(reversed(range(15)))
+    for i, n in enumerate(BIG_SIZES[:15]):
+        p += op(MALLOC, 20 + i, big_size(n))
+    p += op(TRIM, 0, 1) + frees(range(20, 35), FREE_SIZED)
+    order = [7, 8, 6, 9, 5, 10, 4, 11, 3, 12, 2, 13, 1, 14, 0]
+    for i, n in enumerate(BIG_SIZES[:15]):
+        p += op(MALLOC, 40 + i, big_size(n))
+    for k, i in enumerate(order):
+        p += op((FREE, FREE_SIZED, FREE_ALIGNED_SIZED)[k % 3], 40 + i)
+    S["big_sizes_free_orders"] = p
+
+    # The largest sizes one or two at a time (the live cap): 16 .. 64 MiB,
+    # each freed and allocated again at once (a freed mapping or run of the
+    # same size is what the next request is likely to get).
+    p = []
+    for i, n in enumerate(BIG_SIZES[14:]):
+        p += op(MALLOC, 60, big_size(n)) + op(MALLOC, 61, big_size(n - 4096))
+        p += op(FREE, 60) + op(MALLOC, 60, big_size(n)) + op(USABLE, 60)
+        p += op(FREE_SIZED, 61) + op(FREE, 60)
+    p += op(MALLOC, 62, big_size(64 * MiB)) + op(TRIM, 0, 1) + op(FREE, 62)
+    S["big_huge_to_64m"] = p
+
+    # Aligned allocation with big alignments: 16 KiB .. 64 MiB, on large and
+    # huge sizes, through the three aligned functions, freed in a shuffled
+    # order; then valloc and pvalloc of big sizes.
+    p = []
+    sizes = (20 * KiB, 300 * KiB, 1536 * KiB, 2 * MiB, 3 * MiB, 9 * MiB)
+    slot = 0
+    for lg in range(14, 27):
+        for j, kind in enumerate((POSIX_MEMALIGN, ALIGNED_ALLOC, MEMALIGN)):
+            n = sizes[(lg + j) % len(sizes)]
+            p += op(kind, slot, align(lg), big_size(n))
+            slot += 1
+    p += op(CHECK_OVERLAP, 0)
+    live = list(range(slot))
+    r.shuffle(live)
+    for k, s in enumerate(live):
+        p += op((FREE, FREE_ALIGNED_SIZED)[k % 2], s)
+    for i, n in enumerate((16 * KiB, 1 * MiB + 1, 2 * MiB + 4096, 6 * MiB)):
+        p += op(VALLOC, 100 + i, big_size(n)) + op(PVALLOC, 110 + i, big_size(n))
+    p += op(CHECK_OVERLAP, 0) + frees(list(range(100, 104)) + list(range(110, 114)))
+    p += op(MEMALIGN, 120, align(26), big_size(40 * MiB)) + op(FREE, 120)
+    p += op(MEMALIGN_ODD, 121, [1], u16(48 * 1024 - 1), big_size(3 * MiB)) + op(FREE, 121)
+    S["big_aligned"] = p
+
+    # realloc across the large/huge boundary in small steps both ways, and
+    # through every big size up and down again (contents are checked on
+    # each step over the preserved prefix).
+    p = op(MALLOC, 3, big_size(2 * MiB - 40 * KiB))
+    for _ in range(4):
+        p += realloc_grow(3, 24 * KiB) + realloc_grow(3, 24 * KiB)   # past 2 MiB
+        p += realloc_shrink(3, 30 * KiB) + realloc_shrink(3, 30 * KiB)
+        p += realloc_grow(3, 12 * KiB)
+    p += realloc_to(3, 2 * MiB) + realloc_to(3, 2 * MiB + 1) + realloc_to(3, 2 * MiB)
+    for n in (20 * KiB, 300 * KiB, 1536 * KiB, 5 * MiB, 40 * MiB, 5 * MiB, 1536 * KiB,
+              300 * KiB, 20 * KiB):
+        p += realloc_to(3, n)
+    p += op(FREE, 3)
+    # doubling from 20 KiB to 64 MiB (the cap), halving back down
+    p += op(MALLOC, 4, big_size(20 * KiB)) + op(REALLOC, 4, 3) * 12 + op(REALLOC, 4, 4) * 12
+    p += op(FREE, 4)
+    # a huge block that grows while another huge block sits after it, and
+    # one that shrinks and grows back
+    p += op(MALLOC, 5, big_size(3 * MiB)) + op(MALLOC, 6, big_size(3 * MiB))
+    p += realloc_to(5, 12 * MiB) + realloc_to(6, 7 * MiB) + realloc_shrink(6, 65536)
+    p += realloc_grow(6, 65536) + realloc_to(6, 2 * MiB - 4096) + realloc_to(5, 64 * KiB)
+    p += op(CHECK_OVERLAP, 0) + frees((6, 5))
+    # a large run that grows into its freed neighbour and past the chunk's
+    # room for it
+    p += op(MALLOC, 7, big_size(512 * KiB)) + op(MALLOC, 8, big_size(512 * KiB))
+    p += op(FREE, 8) + realloc_grow(7, 65536) + realloc_to(7, 1536 * KiB)
+    p += realloc_to(7, 3 * MiB) + realloc_shrink(7, 65536) + op(FREE, 7)
+    # reallocarray of big sizes
+    p += op(REALLOCARRAY, 9, 0, big_size(700 * KiB), 7) + op(REALLOCARRAY, 9, 0, big_size(9 * MiB), 15)
+    p += op(REALLOCARRAY, 9, 4, 3) + op(FREE, 9)
+    S["big_realloc_boundary"] = p
+
+    # calloc of big sizes, every decomposition of count x size, fresh and
+    # over memory that just held another block's pattern (same size freed
+    # right before): zeroes are checked over the whole block.
+    p = []
+    for i, n in enumerate((20 * KiB, 300 * KiB, 1536 * KiB, 2 * MiB, 5 * MiB, 40 * MiB)):
+        s = 10 + i
+        p += op(MALLOC, s, big_size(n)) + op(FREE, s)
+        p += op(CALLOC, s, big_size(n), 0) + op(FREE, s)
+        p += op(MALLOC, s, big_size(n)) + op(FREE, s)
+        p += op(CALLOC, s, big_size(n), 4, 9, 1) + op(FREE, s)      # 4096-byte elements
+        p += op(MALLOC, s, big_size(n)) + op(FREE, s)
+        p += op(CALLOC, s, big_size(n), 1)                          # n x 1
+        p += op(REALLOC, s, 2) + u16(4095) + op(FREE, s)
+    p += op(CALLOC, 30, big_size(64 * MiB), 0) + op(FREE, 30)
+    S["big_calloc_reuse"] = p
+
+    # Random mixes of big blocks only: malloc, calloc, aligned, realloc in
+    # every mode, frees of every kind, trims.
+    def rand_big():
+        k = r.randrange(10)
+        if k < 5:
+            return big_size(r.randint(16 * KiB, 2 * MiB))
+        if k < 9:
+            return big_size(r.randint(2 * MiB, 16 * MiB))
+        return big_size(r.randint(16 * MiB, 64 * MiB))
+
+    for k in range(4):
+        p = []
+        while len(p) < 1500:
+            s = r.randrange(24)
+            c = r.randrange(12)
+            if c < 3:
+                p += op(MALLOC, s, rand_big())
+            elif c == 3:
+                p += op(CALLOC, s, rand_big(), r.randrange(2))
+            elif c == 4:
+                p += op(r.choice((POSIX_MEMALIGN, ALIGNED_ALLOC, MEMALIGN)), s,
+                        align(r.randint(12, 26)), rand_big())
+            elif c == 5:
+                p += op(REALLOC, s, 0, rand_big())
+            elif c == 6:
+                mode = r.randrange(1, 5)
+                p += op(REALLOC, s, mode) + (u16(r.randrange(65536)) if mode < 3 else [])
+            elif c < 10:
+                p += op(r.choice((FREE, FREE_SIZED, FREE_ALIGNED_SIZED)), s)
+            elif c == 10:
+                p += op(TRIM, 0, 1)
+            else:
+                p += op(r.choice((CHECK_OVERLAP, VERIFY_ALL, USABLE)), s)
+        S["big_mix_%d" % k] = p
     return S
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    # Seeds named regress-* are inputs of past findings, kept by hand.
     for f in os.listdir(OUT):
-        os.unlink(os.path.join(OUT, f))
+        if not f.startswith("regress-"):
+            os.unlink(os.path.join(OUT, f))
     for name, data in sorted(seeds().items()):
         assert len(data) <= 4096, name
         with open(os.path.join(OUT, name), "wb") as f:
