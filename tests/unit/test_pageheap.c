@@ -1,0 +1,297 @@
+/* The page heap, driven directly: split and coalesce, the dirty and clean
+ * states, zeroed memory, lookups through the slot tables, chunks, purging
+ * and address-space pressure. */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "arena/arena.h"
+#include "arena/pageheap.h"
+#include "arena/pagemap.h"
+
+#define MiB ((size_t)1 << 20)
+#define PAGE ((size_t)4096)
+
+static arena_t *A;
+
+static void setup(void)
+{
+    os_init();
+    cr_assert(arena_boot(1));
+    A = arena_get(0);
+    arena_lock(A);
+}
+
+static void teardown(void) { arena_unlock(A); }
+
+TestSuite(pageheap, .init = setup, .fini = teardown);
+
+static unsigned state(const extent_t *x) { return atomic_load(&x->state); }
+
+/* The free extent of state st covering [p, p+n), or NULL. */
+static extent_t *free_covering(uintptr_t p, size_t n, unsigned st)
+{
+    for (unsigned b = 0; b < PH_BINS; b++)
+        for (extent_t *x = A->heap.bins[ph_state_index(st)][b]; x; x = x->next)
+            if (x->addr <= p && x->addr + x->size >= p + n) return x;
+    return NULL;
+}
+
+static size_t count_free(unsigned st)
+{
+    size_t n = 0;
+    for (unsigned b = 0; b < PH_BINS; b++)
+        for (extent_t *x = A->heap.bins[ph_state_index(st)][b]; x; x = x->next) n++;
+    return n;
+}
+
+/* Every free extent is named by its edges, and no two free extents of one
+ * state touch: the heap's invariants, checked from the bins. */
+static void check_invariants(void)
+{
+    size_t bytes[2] = {0, 0};
+    for (unsigned s = 0; s < 2; s++) {
+        for (unsigned b = 0; b < PH_BINS; b++) {
+            for (extent_t *x = A->heap.bins[s][b]; x; x = x->next) {
+                bytes[s] += x->size;
+                cr_assert_eq(ph_entry(x->addr), x, "first unit of %p", (void *)x->addr);
+                cr_assert_eq(ph_entry(x->addr + x->size - PAGE), x, "last unit");
+                extent_t *r = ph_entry(x->addr + x->size);
+                if (r && r->addr == x->addr + x->size)
+                    cr_assert_neq(state(r), state(x), "adjacent free extents of one state");
+            }
+        }
+    }
+    cr_assert_eq(bytes[0], A->heap.free_bytes[0]);
+    cr_assert_eq(bytes[1], A->heap.free_bytes[1]);
+}
+
+Test(pageheap, fresh_memory_is_clean_and_freed_memory_dirty)
+{
+    bool zeroed = false;
+    extent_t *x = ph_alloc(A, 3 * MiB + PAGE, 0, &zeroed);
+    cr_assert_not_null(x);
+    cr_assert(zeroed, "a fresh region reads as zeroes");
+    cr_assert_eq(state(x), EXTENT_LIVE);
+    cr_assert_eq(x->size, 3 * MiB + PAGE, "page granular");
+    cr_assert_geq(A->heap.reserved, 64 * MiB, "address space comes in large steps");
+    memset((void *)x->addr, 0x11, x->size);
+    uintptr_t at = x->addr;
+    ph_free(A, x, PH_DIRTY);
+    cr_assert_not_null(free_covering(at, 3 * MiB + PAGE, EXTENT_DIRTY));
+    check_invariants();
+    extent_t *y = ph_alloc(A, 3 * MiB + PAGE, 0, &zeroed);
+    cr_assert_eq(y->addr, at, "dirty memory is reused first");
+    cr_assert_not(zeroed, "and is not known to be zero");
+    cr_assert_eq(*(unsigned char *)y->addr, 0x11);
+    ph_free(A, y, PH_DIRTY);
+}
+
+Test(pageheap, neighbours_coalesce_in_any_order_of_frees)
+{
+    bool z;
+    extent_t *x[6];
+    for (int i = 0; i < 6; i++) {
+        x[i] = ph_alloc(A, (size_t)(i + 1) * PAGE * 3, 0, &z);
+        cr_assert_not_null(x[i]);
+        if (i) cr_assert_eq(x[i]->addr, x[i - 1]->addr + x[i - 1]->size, "cut in address order");
+    }
+    uintptr_t start = x[0]->addr, end = x[5]->addr + x[5]->size;
+    size_t nd = count_free(EXTENT_DIRTY);
+    int order[6] = {1, 4, 3, 0, 5, 2};
+    for (int i = 0; i < 6; i++) {
+        ph_free(A, x[order[i]], PH_DIRTY);
+        check_invariants();
+    }
+    extent_t *all = free_covering(start, end - start, EXTENT_DIRTY);
+    cr_assert_not_null(all, "one dirty extent covers the six");
+    cr_assert_eq(all->addr, start);
+    cr_assert_eq(all->size, end - start, "dirty does not merge with the clean rest");
+    cr_assert_eq(count_free(EXTENT_DIRTY), nd + 1);
+}
+
+Test(pageheap, dirty_and_clean_never_merge_until_purged)
+{
+    bool z;
+    extent_t *a = ph_alloc(A, 8 * PAGE, 0, &z), *b = ph_alloc(A, 8 * PAGE, 0, &z);
+    extent_t *c = ph_alloc(A, 8 * PAGE, 0, &z);
+    uintptr_t start = a->addr;
+    memset((void *)a->addr, 1, 24 * PAGE);
+    ph_free(A, a, PH_DIRTY);
+    ph_free(A, b, PH_PURGE); /* purged at once: clean, zero */
+    check_invariants();
+    cr_assert_not_null(free_covering(start, 8 * PAGE, EXTENT_DIRTY));
+    extent_t *cb = free_covering(start + 8 * PAGE, 8 * PAGE, EXTENT_CLEAN);
+    cr_assert_not_null(cb);
+    cr_assert_eq(*(unsigned char *)(start + 8 * PAGE), 0, "purged memory reads as zeroes");
+    ph_free(A, c, PH_DIRTY);
+    check_invariants();
+    /* Purging everything turns the dirty parts clean, and then it is one
+     * clean extent with the untouched rest of the region. */
+    uint64_t npurge = A->heap.npurge;
+    cr_assert(ph_purge(A, os_now_ms(), 0, true));
+    cr_assert_gt(A->heap.npurge, npurge);
+    cr_assert_eq(A->heap.free_bytes[0], 0, "nothing dirty after a full purge");
+    check_invariants();
+    extent_t *all = free_covering(start, 24 * PAGE, EXTENT_CLEAN);
+    cr_assert_not_null(all);
+    cr_assert_eq(all->size, A->heap.free_bytes[1], "the whole region is one clean extent");
+    cr_assert_not(ph_purge(A, os_now_ms(), 0, true), "a second purge has nothing to do");
+}
+
+Test(pageheap, decay_purges_only_what_is_old_enough)
+{
+    bool z;
+    extent_t *a = ph_alloc(A, 16 * PAGE, 0, &z), *gap = ph_alloc(A, PAGE, 0, &z);
+    extent_t *b = ph_alloc(A, 16 * PAGE, 0, &z);
+    uintptr_t pa = a->addr, pb = b->addr;
+    ph_free(A, a, PH_DIRTY);
+    ph_free(A, b, PH_DIRTY);
+    free_covering(pa, 16 * PAGE, EXTENT_DIRTY)->freed_ms -= 5000; /* freed long ago */
+    cr_assert(ph_purge(A, os_now_ms(), 1000, false));
+    cr_assert_not_null(free_covering(pa, 16 * PAGE, EXTENT_CLEAN), "the old one is purged");
+    cr_assert_not_null(free_covering(pb, 16 * PAGE, EXTENT_DIRTY), "the young one is kept");
+    ph_free(A, gap, PH_DIRTY);
+    check_invariants();
+}
+
+Test(pageheap, alignment_splits_off_a_head_that_stays_free)
+{
+    bool z;
+    extent_t *pad = ph_alloc(A, PAGE, 0, &z);
+    extent_t *x = ph_alloc(A, 2 * MiB, 2 * MiB, &z);
+    cr_assert_not_null(x);
+    cr_assert_eq(x->addr % (2 * MiB), 0);
+    extent_t *head = free_covering(pad->addr + PAGE, PAGE, EXTENT_CLEAN);
+    cr_assert_not_null(head, "the head before the aligned start is free");
+    cr_assert_eq(head->addr + head->size, x->addr);
+    check_invariants();
+    extent_t *big = ph_alloc(A, 8 * MiB, (size_t)1 << 30, &z);
+    cr_assert_not_null(big);
+    cr_assert_eq(big->addr % ((size_t)1 << 30), 0, "alignments above a region are honoured");
+    ph_free(A, big, PH_DIRTY);
+    ph_free(A, x, PH_DIRTY);
+    ph_free(A, pad, PH_DIRTY);
+    check_invariants();
+}
+
+Test(pageheap, grow_takes_dirty_and_clean_neighbours_and_shrink_gives_back)
+{
+    bool z;
+    extent_t *x = ph_alloc(A, 4 * PAGE, 0, &z), *y = ph_alloc(A, 4 * PAGE, 0, &z);
+    uintptr_t px = x->addr;
+    memset((void *)y->addr, 5, 4 * PAGE);
+    ph_free(A, y, PH_DIRTY); /* dirty next to x, clean after it */
+    cr_assert(ph_grow(A, x, 20 * PAGE, &z), "across a dirty and a clean extent");
+    cr_assert_not(z, "part of it was dirty");
+    cr_assert_eq(x->addr, px);
+    cr_assert_eq(x->size, 20 * PAGE);
+    check_invariants();
+    cr_assert(ph_shrink(A, x, 2 * PAGE));
+    cr_assert_eq(x->size, 2 * PAGE);
+    cr_assert_not_null(free_covering(px + 2 * PAGE, 18 * PAGE, EXTENT_DIRTY), "the tail is dirty");
+    check_invariants();
+    cr_assert(ph_grow(A, x, 6 * PAGE, &z));
+    cr_assert_not(z);
+    extent_t *wall = ph_alloc(A, PAGE, 0, &z);
+    (void)wall;
+    ph_free(A, x, PH_DIRTY);
+    check_invariants();
+}
+
+Test(pageheap, a_grow_that_meets_a_live_extent_fails_and_changes_nothing)
+{
+    bool z;
+    extent_t *x = ph_alloc(A, 4 * PAGE, 0, &z), *y = ph_alloc(A, 4 * PAGE, 0, &z);
+    size_t free0 = A->heap.free_bytes[1];
+    cr_assert_not(ph_grow(A, x, 5 * PAGE, &z));
+    cr_assert_eq(x->size, 4 * PAGE);
+    cr_assert_eq(A->heap.free_bytes[1], free0);
+    ph_free(A, y, PH_DIRTY);
+    ph_free(A, x, PH_DIRTY);
+    check_invariants();
+}
+
+Test(pageheap, moved_out_memory_is_filed_clean)
+{
+    bool z;
+    extent_t *x = ph_alloc(A, 4 * PAGE, 0, &z);
+    uintptr_t p = x->addr;
+    ph_free(A, x, PH_CLEAN);
+    cr_assert_not_null(free_covering(p, 4 * PAGE, EXTENT_CLEAN));
+    extent_t *y = ph_alloc(A, 4 * PAGE, 0, &z);
+    cr_assert(z, "clean memory is known to read as zeroes");
+    ph_free(A, y, PH_DIRTY);
+}
+
+Test(pageheap, lookups_find_live_extents_by_their_first_unit_only)
+{
+    bool z;
+    extent_t *x = ph_alloc(A, 10 * PAGE, 0, &z);
+    cr_assert_eq(ph_entry(x->addr), x);
+    cr_assert_eq(ph_entry(x->addr + 9 * PAGE), x, "and the last unit, for neighbours");
+    uintptr_t p = x->addr;
+    ph_free(A, x, PH_DIRTY);
+    extent_t *e = ph_entry(p);
+    cr_assert(e == NULL || state(e) != EXTENT_LIVE || e->addr != p, "freed: no live block at p");
+}
+
+Test(pageheap, chunks_are_aligned_extents_that_come_back_dirty)
+{
+    bool z;
+    extent_t *c = ph_chunk_alloc(A, CHUNK_SIZE, &z);
+    cr_assert_not_null(c);
+    cr_assert_eq(c->addr % CHUNK_SIZE, 0);
+    cr_assert_eq(state(c), EXTENT_CHUNK);
+    cr_assert_eq(A->heap.chunk_bytes, CHUNK_SIZE);
+    cr_assert(pm_set(c->addr, CHUNK_SIZE, c->addr), "the slot becomes the chunk's");
+    cr_assert(pm_is_chunk(c->addr));
+    cr_assert_null(ph_entry(c->addr), "a chunk's slot has no table entries");
+    uintptr_t at = c->addr;
+    ph_chunk_free(A, c);
+    cr_assert_not(pm_is_chunk(at));
+    cr_assert(pm_lookup(at) & PM_TABLE_TAG);
+    cr_assert_eq(A->heap.chunk_bytes, 0);
+    cr_assert_not_null(free_covering(at, CHUNK_SIZE, EXTENT_DIRTY));
+    check_invariants();
+}
+
+Test(pageheap, impossible_sizes_are_refused)
+{
+    bool z;
+    cr_assert_null(ph_alloc(A, (size_t)1 << 62, 0, &z));
+    cr_assert_null(ph_alloc(A, PAGE, (size_t)1 << 62, &z));
+    check_invariants();
+}
+
+Test(pageheap, under_an_address_space_limit_free_extents_are_unmapped_and_reused)
+{
+    /* Leave room for about 256 MiB more. */
+    struct rlimit rl;
+    size_t vm = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    cr_assert(f && fscanf(f, "%zu", &vm) == 1);
+    fclose(f);
+    rl.rlim_cur = rl.rlim_max = vm * (size_t)sysconf(_SC_PAGESIZE) + 256 * MiB;
+    cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+    bool z;
+    extent_t *x[64];
+    unsigned n = 0;
+    while (n < 64 && (x[n] = ph_alloc(A, 24 * MiB, 0, &z)) != NULL) n++;
+    cr_assert_gt(n, 2, "some fit");
+    cr_assert_lt(n, 64, "the limit is reached");
+    for (unsigned i = 0; i < n; i += 2) ph_free(A, x[i], PH_DIRTY);
+    /* A block larger than any free extent needs new address space: the
+     * free extents are unmapped to make room. */
+    uint64_t nunmap = A->heap.nunmap;
+    extent_t *big = ph_alloc(A, 48 * MiB, 0, &z);
+    cr_assert_not_null(big, "room was made");
+    cr_assert_gt(A->heap.nunmap, nunmap);
+    check_invariants();
+    ph_free(A, big, PH_DIRTY);
+    for (unsigned i = 1; i < n; i += 2) ph_free(A, x[i], PH_DIRTY);
+    check_invariants();
+}
