@@ -177,6 +177,14 @@ void arena_decay_due(void);
  * normal pages (those are cut from the page heap like any other). */
 size_t arena_hugetlb_mapped(void);
 uint64_t arena_hugetlb_fallbacks(void);
+/* In a child after fork: every hugetlb chunk is replaced by a copy in
+ * normal pages, at the same address (see docs/memory.md, "hugetlb and
+ * fork"), and the child maps no new hugetlb chunks. Private hugetlb pages
+ * are shared copy-on-write with the parent, and a child has no reservation
+ * in the pool: its first write to one would need a free huge page, and
+ * with the pool exhausted the kernel kills it with SIGBUS. Called with
+ * every arena lock held. */
+void arena_hugetlb_forked(void);
 
 /* fork: take every lock in a fixed order; release them in parent and child. */
 void arena_prefork(void);

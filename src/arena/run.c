@@ -7,12 +7,15 @@
  */
 #include "arena/run.h"
 
+#include <string.h>
+
 #include "arena/pagemap.h"
 #include "lib/list.h"
 #include "options/options.h"
 
 static _Atomic size_t hugetlb_mapped;
 static _Atomic uint64_t hugetlb_fallbacks;
+static bool hugetlb_off; /* a forked child: no new hugetlb chunks */
 
 DLIST_DEFINE(run_list, run_t, next, prev)
 DLIST_DEFINE(chunk_list, chunk_t, next, prev)
@@ -25,7 +28,8 @@ void runs_remove(arena_t *a, run_t *r) { run_list_remove(&a->runs[bucket_of(r->n
 /* ---- chunks ---- */
 
 /* Gives a chunk's memory back: to the page heap (which points its slot at
- * the slot's table again), or to the hugetlb pool. */
+ * the slot's table again), or to the kernel (a hugetlb chunk, or one a
+ * forked child copied out of the pool). */
 static void chunk_release_memory(arena_t *a, chunk_t *c)
 {
     if (c->extent) {
@@ -33,7 +37,7 @@ static void chunk_release_memory(arena_t *a, chunk_t *c)
         return;
     }
     pm_set((uintptr_t)c, CHUNK_SIZE, 0);
-    atomic_fetch_sub_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
+    if (c->hugetlb) atomic_fetch_sub_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
     os_unmap(c, CHUNK_SIZE);
 }
 
@@ -47,7 +51,7 @@ static run_t *chunk_new(arena_t *a)
     chunk_t *c = NULL;
     extent_t *x = NULL;
     bool zeroed = true;
-    if (opt_hugepages == HUGEPAGES_HUGETLB) {
+    if (opt_hugepages == HUGEPAGES_HUGETLB && !hugetlb_off) {
         c = os_map_aligned_hugetlb(CHUNK_SIZE, CHUNK_SIZE);
         if (c) {
             atomic_fetch_add_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
@@ -206,3 +210,30 @@ uint64_t arena_hugetlb_fallbacks(void)
     return atomic_load_explicit(&hugetlb_fallbacks, memory_order_relaxed);
 }
 
+
+void arena_hugetlb_forked(void)
+{
+    if (opt_hugepages != HUGEPAGES_HUGETLB) return;
+    hugetlb_off = true;
+    for (unsigned i = 0; i < arena_count(); i++) {
+        for (chunk_t *c = arena_get(i)->chunks; c; c = c->next) {
+            if (!c->hugetlb) continue;
+            /* Reading a page the parent has needs no new page; one it never
+             * touched would (hugetlb has no shared zero page), so only
+             * resident huge pages are copied. The copy is the child's own,
+             * and moved over the hugetlb mapping. */
+            char *copy = os_map_aligned(CHUNK_SIZE, os_page_size());
+            if (copy == NULL) {
+                os_warn("fork: no memory to copy a hugetlb chunk; the child may get SIGBUS");
+                return;
+            }
+            size_t hp = os_huge_page_size();
+            for (size_t off = 0; off < CHUNK_SIZE; off += hp)
+                if (os_resident((char *)c + off, hp)) memcpy(copy + off, (char *)c + off, hp);
+            if (!os_replace(c, copy, CHUNK_SIZE))
+                sable_fatal("fork: a hugetlb chunk at %p could not be replaced by its copy", c);
+            c->hugetlb = false;
+            atomic_fetch_sub_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
+        }
+    }
+}

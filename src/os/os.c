@@ -542,6 +542,24 @@ bool os_move(void *to, void *from, size_t len)
 #endif
 }
 
+bool os_replace(void *to, void *from, size_t len)
+{
+    int saved = errno;
+    void *q = mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+    bool ok = q == to;
+    if (!ok) {
+        record_failure(OS_ERR_MOVE, errno, false, "mremap", "MREMAP_FIXED", from, len);
+        q = mmap(to, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        if (q == to) {
+            memcpy(to, from, len);
+            unmap_raw(from, len);
+            ok = true;
+        }
+    }
+    errno = saved;
+    return ok;
+}
+
 bool os_unguard(void *addr, size_t size)
 {
     int saved = errno;

@@ -106,6 +106,11 @@ bool os_purge(void *addr, size_t size);
  * count): `to` is then fresh zeroed memory and `from` is unchanged. After
  * a refusal that will not change (EINVAL, ENOMEM) it is not tried again. */
 bool os_move(void *to, void *from, size_t len);
+/* Puts the pages of [from, from+len) at `to` in place of what was mapped
+ * there, without copying when the kernel can (mremap MREMAP_FIXED); else
+ * maps fresh memory at `to` and copies. `from` is gone afterwards. False
+ * only if neither worked (`to` may then be unmapped). */
+bool os_replace(void *to, void *from, size_t len);
 /* Makes a guard page made by os_guard readable and writable again. */
 bool os_unguard(void *addr, size_t size);
 

@@ -75,6 +75,8 @@ static void postfork_parent(void)
 
 static void postfork_child(void)
 {
+    /* Still holding every lock: nothing else runs in the child yet. */
+    arena_hugetlb_forked();
     postfork_locks();
     for (unsigned i = atomic_load_explicit(&nfork_hooks, memory_order_acquire); i-- > 0;)
         fork_hooks[i].child();

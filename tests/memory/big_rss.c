@@ -41,18 +41,6 @@ static size_t log_uniform(size_t lo, size_t hi)
     return b + next_rand() % (top - b + 1);
 }
 
-static long meminfo_kib(const char *key)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[256];
-    long v = -1;
-    size_t klen = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, key, klen) == 0 && line[klen] == ':') sscanf(line + klen + 1, "%ld", &v);
-    if (f) fclose(f);
-    return v;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -142,7 +130,7 @@ int main(int argc, char **argv)
     CHECK(nkind[0] > 0 && nkind[1] > 0 && nkind[2] > 0, "a kind of block is missing");
     /* Pages from the kernel's huge-page pool are not counted in VmRSS: the
      * peak says nothing then. Otherwise the touched memory must have shown. */
-    if (meminfo_kib("HugePages_Total") <= 0)
+    if (meminfo("HugePages_Total") <= 0)
         CHECK(peak - base >= 400 * 1024L, "the peak RSS (%ld KiB over the baseline) does not "
               "show the touched memory", peak - base);
     CHECK(now - base < SLACK_KIB, "RSS stayed %ld KiB above the baseline (%s)", now - base, mode);

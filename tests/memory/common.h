@@ -4,6 +4,7 @@
 #define SABLE_TEST_MEMORY_COMMON_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,42 @@ static inline long rss_kib(void)
         if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
     if (f) fclose(f);
     return kib;
+}
+
+/* A field of /proc/meminfo (HugePages_Total, HugePages_Free...), or -1. */
+static inline long meminfo(const char *key)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    long v = -1;
+    size_t klen = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, key, klen) == 0 && line[klen] == ':') sscanf(line + klen + 1, "%ld", &v);
+    if (f) fclose(f);
+    return v;
+}
+
+/* Sets the number of reserved 2 MiB huge pages (root only): 0 or -1. */
+static inline int set_nr_hugepages(long n)
+{
+    FILE *f = fopen("/proc/sys/vm/nr_hugepages", "w");
+    if (f == NULL) return -1;
+    int rc = fprintf(f, "%ld\n", n) > 0 ? 0 : -1;
+    return fclose(f) == 0 ? rc : -1;
+}
+
+/* Reserves n more huge pages (root only), with the count before in
+ * *before. False (the count restored) where that is not possible: the
+ * caller skips. */
+static inline bool reserve_hugepages(long n, long *before)
+{
+    *before = meminfo("HugePages_Total");
+    if (*before >= 0 && set_nr_hugepages(*before + n) == 0 &&
+        meminfo("HugePages_Total") >= *before + n)
+        return true;
+    if (*before >= 0) set_nr_hugepages(*before);
+    printf("cannot reserve huge pages here: skipped\n");
+    return false;
 }
 
 /* Two threads each allocate `bytes / 2` in blocks of 16..272 B (filled),

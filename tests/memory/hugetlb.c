@@ -6,35 +6,10 @@
 
 #include "common.h"
 
-static long meminfo(const char *key)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[256];
-    long v = -1;
-    size_t klen = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, key, klen) == 0 && line[klen] == ':') sscanf(line + klen + 1, "%ld", &v);
-    if (f) fclose(f);
-    return v;
-}
-
-static int set_nr_hugepages(long n)
-{
-    FILE *f = fopen("/proc/sys/vm/nr_hugepages", "w");
-    if (f == NULL) return -1;
-    int rc = fprintf(f, "%ld\n", n) > 0 ? 0 : -1;
-    return fclose(f) == 0 ? rc : -1;
-}
-
 int main(void)
 {
-    long before = meminfo("HugePages_Total");
-    if (before < 0 || set_nr_hugepages(before + 64) != 0 ||
-        meminfo("HugePages_Total") < before + 64) {
-        set_nr_hugepages(before);
-        printf("cannot reserve huge pages here: skipped\n");
-        return 77;
-    }
+    long before;
+    if (!reserve_hugepages(64, &before)) return 77;
     long free_before = meminfo("HugePages_Free");
     enum { N = 1000, SIZE = 100000 };
     static unsigned char *p[N];
