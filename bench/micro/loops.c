@@ -125,6 +125,48 @@ void loop_realloc_growth(size_t size, long iters)
 	free(p);
 }
 
+/* One op: a buffer grown by doubling from 16 bytes to `size` (1 MiB by
+ * default): realloc(NULL, 16), then realloc to 32, 64, ... bytes, the last
+ * byte written after each step, then free. */
+void loop_realloc_doubling(size_t size, long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		char *p = NULL;
+		for (size_t n = 16; n <= size; n *= 2) {
+			p = realloc(p, n);
+			if (p == NULL)
+				oom(n);
+			p[n - 1] = 1;
+			sink(p);
+		}
+		free(p);
+	}
+}
+
+/* One op: two reallocs that stay within one size class, up to `size` bytes
+ * and back down by 8 (48 -> 40 -> 48 ... by default, both in the 48 B class;
+ * the block starts at size - 8). */
+void loop_realloc_same_class(size_t size, long iters)
+{
+	size_t lo = size > 8 ? size - 8 : size;
+	char *p = malloc(lo);
+	if (p == NULL)
+		oom(lo);
+	for (long i = 0; i < iters; i++) {
+		p = realloc(p, size);
+		if (p == NULL)
+			oom(size);
+		p[size - 1] = 1;
+		sink(p);
+		p = realloc(p, lo);
+		if (p == NULL)
+			oom(lo);
+		p[lo - 1] = 1;
+		sink(p);
+	}
+	free(p);
+}
+
 #define RING 256
 
 struct xring {
@@ -253,6 +295,8 @@ const struct micro_loop micro_loops[] = {
 	{ "calloc_free", loop_calloc_free, 64, "calloc + free" },
 	{ "batch", loop_batch, 512, "1000 mallocs then 1000 frees" },
 	{ "realloc_growth", loop_realloc_growth, 4096, "realloc by +16 B" },
+	{ "realloc_doubling", loop_realloc_doubling, 1 << 20, "realloc doubling 16 B..size, then free" },
+	{ "realloc_same_class", loop_realloc_same_class, 48, "two reallocs within one class (size-8, size)" },
 	{ "cross_thread", loop_cross_thread, 64, "malloc here + free on another thread" },
 	{ "large", loop_large, 65536, "malloc + free of a large block" },
 	{ "malloc_free_keep", loop_malloc_free_keep, 64, "malloc + free, one other block of the size live" },

@@ -18,6 +18,8 @@ void loop_malloc_free(size_t size, long iters);
 void loop_calloc_free(size_t size, long iters);
 void loop_batch(size_t size, long iters);
 void loop_realloc_growth(size_t size, long iters);
+void loop_realloc_doubling(size_t size, long iters);
+void loop_realloc_same_class(size_t size, long iters);
 void loop_cross_thread(size_t size, long iters);
 void loop_large(size_t size, long iters);
 void loop_malloc_free_keep(size_t size, long iters);

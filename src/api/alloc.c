@@ -117,7 +117,27 @@ void *api_calloc(size_t count, size_t size)
     return alloc_routed(n, 0, true);
 }
 
-void *api_realloc(void *p, size_t n)
+/* p: a checked slab block of class sc; n > 0. In place only within the
+ * same class: a smaller class moves (and gives the memory back), so that a
+ * block's usable size is always what its last requested size maps to (sized
+ * frees rely on it). A move frees p by its class: the pointer was checked
+ * by the caller, so free's pointer test is not repeated; its double-free
+ * compares are (api_free_class). */
+void *api_realloc_small(void *p, unsigned sc, size_t n)
+{
+    if (n <= SC_SMALL_MAX && sc_of_small(n) == sc) return p;
+    if (n > PTRDIFF_MAX) return enomem();
+    size_t old = sc_size(sc);
+    void *q = api_malloc(n);
+    if (q == NULL) return NULL;
+    memcpy(q, p, old < n ? old : n);
+    api_free_class(p, sc);
+    return q;
+}
+
+/* Everything api_realloc's inline test did not serve or send to
+ * api_realloc_small. */
+void *api_realloc_slow(void *p, size_t n)
 {
     if (p == NULL) return api_malloc(n);
     if (n == 0) {
@@ -131,12 +151,7 @@ void *api_realloc(void *p, size_t n)
 
     size_t old = in.usable;
     switch (in.kind) {
-    case PTR_SMALL:
-        /* In place only within the same class: a smaller class moves (and
-         * gives the memory back), so that a block's usable size is always
-         * what its last requested size maps to (sized frees rely on it). */
-        if (n <= SC_SMALL_MAX && sc_size(sc_of_small(n)) == old) return p;
-        break;
+    case PTR_SMALL: return api_realloc_small(p, in.sc, n);
     case PTR_LARGE:
         if (n > SC_SMALL_MAX && n <= SC_LARGE_MAX) {
             size_t size = sc_size(sc_of(n));

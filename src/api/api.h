@@ -4,10 +4,11 @@
  * The fast paths are always_inline so each exported entry point is one
  * function with no extra call: malloc of a small size is a class lookup and a
  * cache pop; free of a small block is a pointer lookup (arena/lookup.h), a
- * check that the pointer is the start of a block, and a cache push. A miss
- * of either goes to this layer's out-of-line paths (alloc.c), which set the
- * thread up when it has no cache yet; everything else is in alloc.c and
- * check.c.
+ * check that the pointer is the start of a block, and a cache push; realloc
+ * of a small block within its class is the same pointer test and a class
+ * compare. A miss of any goes to this layer's out-of-line paths (alloc.c),
+ * which set the thread up when it has no cache yet; everything else is in
+ * alloc.c and check.c.
  * Invariants: the fast paths take no lock and no atomic; anything they cannot
  * serve goes to one out-of-line path of this layer, never to a lower layer's
  * slow path directly.
@@ -31,7 +32,8 @@ SABLE_HIDDEN void api_free_miss(void *p, unsigned sc) SABLE_NOINLINE;
 SABLE_HIDDEN void *api_alloc_big(size_t n) SABLE_NOINLINE;
 SABLE_HIDDEN void api_free_slow(void *p, const char *fn) SABLE_NOINLINE;
 SABLE_HIDDEN void *api_calloc(size_t count, size_t size);
-SABLE_HIDDEN void *api_realloc(void *p, size_t n);
+SABLE_HIDDEN void *api_realloc_slow(void *p, size_t n) SABLE_NOINLINE;
+SABLE_HIDDEN void *api_realloc_small(void *p, unsigned sc, size_t n) SABLE_NOINLINE;
 SABLE_HIDDEN void *api_reallocarray(void *p, size_t count, size_t size);
 SABLE_HIDDEN void *api_aligned(size_t align, size_t n);
 SABLE_HIDDEN int api_posix_memalign(void **memptr, size_t align, size_t n);
@@ -94,6 +96,26 @@ SABLE_INLINE void api_free_sized_fast(void *p, size_t size, const char *fn)
         return;
     }
     api_free_sized(p, size, 0, fn);
+}
+
+/* realloc: a slab block resized within its class is returned as it is
+ * without leaving the inline path, after the same pointer test as the sized
+ * free's (chunk bitmap, map word, block start). A slab block resized to
+ * another small class goes to api_realloc_small with its class, so the move
+ * does not test the pointer again; everything else (NULL, size 0, a size
+ * above the small classes, large, huge, invalid) goes to api_realloc_slow,
+ * which diagnoses it. n - 1 < SC_SMALL_MAX is 1 <= n <= SC_SMALL_MAX in one
+ * compare (realloc(p, 0) frees). The class rule is api_realloc_small's: a
+ * smaller class moves as well, so a block's usable size is always what its
+ * last requested size maps to. */
+SABLE_INLINE void *api_realloc(void *p, size_t n)
+{
+    unsigned sc;
+    if (likely(n - 1 < SC_SMALL_MAX) && likely(arena_small_block(p, &sc))) {
+        if (likely(sc_of_small(n) == sc)) return p;
+        return api_realloc_small(p, sc, n);
+    }
+    return api_realloc_slow(p, n);
 }
 
 #endif

@@ -3,7 +3,7 @@
  * The map-word layout (chunk.h), run descriptors and page-map entries are
  * decoded here and inside the arena layer only: everything above asks these
  * functions. For any pointer, arena_lookup answers {kind, class, usable size,
- * huge header}; the inline tests answer the free fast path's narrower questions
+ * huge header}; the inline tests answer the fast paths' narrower questions
  * ("is p a block of a cached class, and which?", "which arena owns p?") with
  * the fewest instructions: one bit test in the chunk bitmap, one map-word
  * load, one multiply and compare for the block-start test.

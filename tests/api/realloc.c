@@ -130,6 +130,49 @@ Test(realloc, to_same_size_keeps_contents)
         realloc_and_check(sizes[i], sizes[i], 77);
 }
 
+/* Within a small class realloc keeps the block (the inline path); to any
+ * other class it moves, smaller ones included, so the usable size is always
+ * that of a fresh block of the last requested size and a sized free of that
+ * size is accepted. Every size up to 16 KiB + 1 as the old and the new size
+ * in turn, against its neighbours one byte and one usable size away. */
+Test(realloc, keeps_block_within_its_class_and_usable_size_follows_the_request)
+{
+    for (size_t n = 1; n <= 16 * KiB + 1; n++) {
+        unsigned char *p = M_MALLOC(n);
+        cr_assert_not_null(p);
+        size_t u = M_USABLE_SIZE(p);
+        fill_pattern(p, n, 11);
+        unsigned char *q = M_REALLOC(p, u);
+        cr_assert_eq(q, p, "realloc(p of %zu, its usable size %zu) moved", n, u);
+        q = M_REALLOC(q, n);
+        cr_assert_eq(q, p, "realloc(p of usable %zu, %zu) moved", u, n);
+        cr_assert_eq(check_pattern(q, n, 11), n);
+        const size_t to[] = {n - 1, n + 1, u + 1, n / 2, 2 * n};
+        for (size_t k = 0; k < sizeof to / sizeof to[0]; k++) {
+            if (to[k] == 0)
+                continue;
+            unsigned char *f = M_MALLOC(to[k]);
+            cr_assert_not_null(f);
+            size_t fresh = M_USABLE_SIZE(f);
+            M_FREE(f);
+            unsigned char *r = M_REALLOC(q, to[k]);
+            cr_assert_not_null(r);
+            cr_assert_eq(M_USABLE_SIZE(r), fresh, "realloc(p of %zu, %zu): usable %zu, fresh %zu",
+                n, to[k], M_USABLE_SIZE(r), fresh);
+            size_t keep = n < to[k] ? n : to[k];
+            cr_assert_eq(check_pattern(r, keep, 11), keep, "realloc(p of %zu, %zu) lost data", n,
+                to[k]);
+            if (fresh == u)
+                cr_assert_eq(r, q, "realloc(p of %zu, %zu) moved within the class", n, to[k]);
+            q = M_REALLOC(r, n); /* back, for the next size */
+            cr_assert_not_null(q);
+            cr_assert_eq(check_pattern(q, keep, 11), keep);
+            fill_pattern(q, n, 11);
+        }
+        M_FREE_SIZED(q, n);
+    }
+}
+
 static void failed_realloc_keeps_block(size_t size)
 {
     unsigned char *p = M_MALLOC(size);

@@ -107,15 +107,16 @@ static void realloc_stack(const struct hcase *c)
     (void)!M_REALLOC(p, 200);
 }
 
+/* c->size: the new size (200 by default; 64, the block's own class, is the
+ * inline path's case). */
 static void realloc_interior(const struct hcase *c)
 {
-    (void)c;
     char *p = M_MALLOC(64);
     if (!p)
         _exit(3);
     void *q = launder(p + 16);
     runner_publish((uintptr_t)q, 0, 0);
-    (void)!M_REALLOC(q, 200);
+    (void)!M_REALLOC(q, c->size ? c->size : 200);
 }
 
 static void usable_wild(const struct hcase *c)
@@ -403,6 +404,7 @@ static const struct hcase cases[] = {
     {"realloc-wild", NULL, INVALID("realloc"), realloc_wild, 0, 0},
     {"realloc-stack", NULL, INVALID("realloc"), realloc_stack, 0, 0},
     {"realloc-interior", NULL, INVALID("realloc"), realloc_interior, 0, 0},
+    {"realloc-interior-same-class", NULL, INVALID("realloc"), realloc_interior, 64, 0},
     {"usable-wild", NULL, INVALID("malloc_usable_size"), usable_wild, 0, 0},
     {"usable-interior", NULL, INVALID("malloc_usable_size"), usable_interior, 0, 0},
     DF_CASES("small", 64),
