@@ -58,6 +58,14 @@ void chunk_map_run(chunk_t *c, run_t *r)
         c->map[r->first + i] = MAP_WORD(r->kind, r->sc, i, desc);
 }
 
+void chunk_map_resized(chunk_t *c, run_t *r, unsigned old)
+{
+    unsigned desc = (unsigned)(r - c->runs);
+    c->map[r->first] = MAP_WORD(r->kind, r->sc, 0, desc);
+    for (unsigned i = old; i < r->nunits; i++)
+        c->map[r->first + i] = MAP_WORD(r->kind, r->sc, i, desc);
+}
+
 void chunk_map_free_edges(chunk_t *c, run_t *r)
 {
     unsigned desc = (unsigned)(r - c->runs);

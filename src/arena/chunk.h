@@ -27,7 +27,9 @@
  * slab of class 0: chunk_init writes MAP_NONE into every word first.
  * Every unit of a slab or large run carries its run's word, so free(p) finds
  * the class with one load and can check that p is the start of a block
- * without touching the descriptor. A free run needs exact words only at its
+ * without touching the descriptor (a large run's class is exact in its first
+ * unit's word only: resizing in place rewrites that word and the units
+ * gained, not the whole run). A free run needs exact words only at its
  * first and last unit (what merging with a neighbour reads); its interior
  * units keep kind MAP_FREE or MAP_NONE with stale back/desc fields, which is
  * enough to reject a pointer into them. So freeing or splitting a run costs
@@ -153,6 +155,10 @@ void chunk_desc_free(chunk_t *c, run_t *r);
 
 /* Writes the map words of every unit of run r (a slab or large run). */
 void chunk_map_run(chunk_t *c, run_t *r);
+/* After a large run r was resized in place from `old` units: rewrites its
+ * first unit's word (the class, which only the first unit's word is read
+ * for) and writes the words of units it gained. */
+void chunk_map_resized(chunk_t *c, run_t *r, unsigned old);
 /* Writes the words of the first and last unit of free run r. */
 void chunk_map_free_edges(chunk_t *c, run_t *r);
 

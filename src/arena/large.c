@@ -114,7 +114,7 @@ bool arena_large_resize(void *p, size_t size)
         a->large_allocated += ((size_t)r->nunits << UNIT_SHIFT);
         a->large_allocated -= ((size_t)old << UNIT_SHIFT);
         r->sc = (uint8_t)sc_of(size);
-        chunk_map_run(c, r);
+        chunk_map_resized(c, r, old);
     }
     arena_unlock(a);
     return ok;

@@ -16,15 +16,6 @@
 #define UNIT SC_UNIT
 #define SLOT ((size_t)1 << PM_SLOT_SHIFT)
 
-/* Regions: the first is PH_STEP_MIN; later ones are half of what the arena
- * holds already (so the number of regions grows with the log of the heap),
- * at most PH_STEP_MAX; never less than the request. Untouched address space
- * costs no memory, only a line in /proc/<pid>/maps. */
-#define PH_STEP_MIN ((size_t)64 << 20)
-#define PH_STEP_MAX ((size_t)1 << 30)
-/* How many extents of the request's own bin are compared for best fit. */
-#define PH_FIT_SCAN 32
-
 DLIST_DEFINE(bin_list, extent_t, next, prev)
 
 static size_t align_up(size_t x, size_t a) { return (x + a - 1) & ~(a - 1); }
@@ -284,6 +275,45 @@ static extent_t *carve(arena_t *a, extent_t *x, uintptr_t at, size_t size, exten
     return x;
 }
 
+/* Purges free dirty extent x: it turns clean and merges with clean
+ * neighbours. False (x left as it was) if the kernel refused. */
+static bool purge_one(arena_t *a, extent_t *x)
+{
+    pageheap_t *h = &a->heap;
+    if (!os_purge((void *)x->addr, x->size)) return false;
+    bin_remove(h, x);
+    h->npurge++;
+    h->purged += x->size;
+    atomic_store_explicit(&x->state, EXTENT_CLEAN, memory_order_relaxed);
+    insert_free(a, x);
+    return true;
+}
+
+/* The oldest dirty extent (the first PH_FIT_SCAN of each bin compared). */
+static extent_t *oldest_dirty(pageheap_t *h)
+{
+    extent_t *old = NULL;
+    for (unsigned b = next_bin(h, 0, 0); b < PH_BINS; b = next_bin(h, 0, b + 1)) {
+        unsigned scanned = 0;
+        for (extent_t *x = h->bins[0][b]; x && scanned < PH_FIT_SCAN; x = x->next, scanned++)
+            if (!old || (int32_t)(x->freed_ms - old->freed_ms) < 0) old = x;
+    }
+    return old;
+}
+
+/* Before fresh pages are faulted in: dirty memory beyond the budget goes
+ * back first, oldest first, so the heap's resident size follows what is
+ * live. */
+static void purge_to_budget(arena_t *a)
+{
+    pageheap_t *h = &a->heap;
+    size_t budget = (h->huge_bytes + h->chunk_bytes) / PH_DIRTY_SHARE;
+    if (budget < PH_DIRTY_FLOOR) budget = PH_DIRTY_FLOOR;
+    extent_t *x;
+    while (h->free_bytes[0] > budget && (x = oldest_dirty(h)) != NULL)
+        if (!purge_one(a, x)) break;
+}
+
 extent_t *ph_alloc(arena_t *a, size_t size, size_t align, bool *zeroed)
 {
     lock_assert_held(&a->lock);
@@ -301,7 +331,10 @@ extent_t *ph_alloc(arena_t *a, size_t size, size_t align, bool *zeroed)
     /* Dirty first: its pages are resident, and it is the memory decay
      * would otherwise give back. */
     extent_t *x = find(h, 0, size, align);
-    if (x == NULL) x = find(h, 1, size, align);
+    if (x == NULL) {
+        purge_to_budget(a);
+        x = find(h, 1, size, align);
+    }
     if (x == NULL && reserve(a, size + (align > UNIT ? align - UNIT : 0), align))
         x = find(h, 1, size, align);
     if (x == NULL) {
@@ -428,15 +461,9 @@ bool ph_purge(arena_t *a, uint32_t now, uint32_t decay_ms, bool all)
         for (extent_t *x = h->bins[0][b]; x; x = next) {
             next = x->next;
             if (!all && (int32_t)(now - x->freed_ms) < (int32_t)decay_ms) continue;
-            if (!os_purge((void *)x->addr, x->size)) continue;
-            bin_remove(h, x);
-            h->npurge++;
-            h->purged += x->size;
-            atomic_store_explicit(&x->state, EXTENT_CLEAN, memory_order_relaxed);
             /* Merging touches clean extents only: the dirty list walked
              * here loses x alone. */
-            insert_free(a, x);
-            any = true;
+            any |= purge_one(a, x);
         }
     }
     return any;

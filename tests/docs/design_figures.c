@@ -77,6 +77,17 @@ static size_t figures(char *buf, size_t cap)
     n = put(buf, n, cap, "| chunk bitmap | %zu KiB of .bss |\n",
             sizeof(uint64_t) * PM_CHUNK_WORDS >> 10, 0);
     n = put(buf, n, cap, "| arenas at most | %zu |\n", ARENA_MAX, 0);
+    n = put(buf, n, cap, "| page-heap regions | the first %zu MiB, at most %zu MiB |\n",
+            PH_STEP_MIN >> 20, PH_STEP_MAX >> 20);
+    n = put(buf, n, cap, "| page-heap size bins | %zu, each with a best-fit scan of %zu extents |\n",
+            PH_BINS, PH_FIT_SCAN);
+    n = put(buf, n, cap,
+            "| dirty extents kept when fresh pages are faulted in | 1/%zu of the live bytes, at "
+            "least %zu MiB |\n",
+            PH_DIRTY_SHARE, PH_DIRTY_FLOOR >> 20);
+    n = put(buf, n, cap, "| slot table | %zu entries, %zu KiB per 4 MiB slot |\n",
+            PH_UNITS_PER_SLOT, sizeof(ph_table_t) >> 10);
+    n = put(buf, n, cap, "| extent descriptor | %zu B |\n", sizeof(extent_t), 0);
     return n;
 }
 
