@@ -37,6 +37,7 @@ typedef struct bin {
     run_t *cur;     /* slab blocks are taken from first; on no list */
     run_t *nonfull; /* other slabs with free blocks, doubly linked */
     size_t nslabs;  /* slabs of this class in this arena */
+    size_t npending; /* slabs with `pending` set (the current one or nonfull) */
     size_t curregs; /* blocks handed out (to caches or users) */
     uint64_t nmalloc, ndalloc; /* blocks handed out / returned, ever */
     uint64_t nfills, nflushes;
@@ -54,6 +55,10 @@ typedef struct arena {
     size_t nlarge;
     uint64_t nlarge_malloc, nlarge_dalloc;
     uint64_t npurge, nmadvise, purged; /* purge passes, madvise calls, bytes */
+    /* False only if no free run holds dirty units that malloc_trim could
+     * purge (each has dirty 0, or was purged at the grain trim uses): set
+     * when a run is freed dirty, cleared by a purge pass that leaves none. */
+    bool runs_dirty;
     _Atomic unsigned nthreads;
     pageheap_t heap;
     bin_t bins[SC_NSMALL];
@@ -158,8 +163,9 @@ typedef struct arena_stats {
 void arena_stats_read(unsigned i, arena_stats_t *out);
 
 /* Returning memory (see "Returning memory" in docs/memory.md).
- * arena_purge: purges arena i's free runs — all dirty ones if `all`, else
- * those dirty for at least dirty_decay_ms. True if anything was purged.
+ * arena_purge: purges arena i's free runs and the free pages of its partly
+ * used slabs — everything dirty if `all`, else what has been dirty for at
+ * least dirty_decay_ms. True if anything was purged.
  * arena_purge_all: arena_purge(i, true) for every arena.
  * arena_decay_tick: called on slow paths with no lock held; when a pass is
  * due (every quarter of dirty_decay_ms, at least 10 ms apart) one caller

@@ -9,7 +9,10 @@
  * Invariants: a slab's nfree is the number of set bits in its bitmap; a slab
  * with free blocks is the bin's current slab or on its nonfull list, a full
  * one on no list, and an empty one other than the current slab goes back
- * to the free runs at once.
+ * to the free runs at once. Every free sets its block's units in the slab's
+ * dirty mask and makes the slab pending; a slab that fills up stops being
+ * pending; the bin's npending counts its pending slabs (purge.c visits only
+ * those).
  * Locking: the bin lock guards its slabs, their bitmaps and the bin's
  * counters; a new or emptied slab takes the arena lock inside it (order: bin,
  * then arena).
@@ -49,10 +52,13 @@ static run_t *slab_new(arena_t *a, bin_t *b, unsigned sc)
      * fill, so that reuse can check it: a new slab's memory, which may be an
      * old run's, starts filled. */
     int fill = arena_free_fill();
-    if (fill >= 0) memset(run_addr(chunk_of(r), r), fill, (size_t)r->nunits << UNIT_SHIFT);
-    /* For a slab, `dirty` means "blocks were freed since the last in-slab
-     * purge" and `aux` when: its free pages may hold stale data. */
-    r->dirty = 1;
+    size_t bytes = (size_t)r->nunits << UNIT_SHIFT;
+    if (fill >= 0) memset(run_addr(chunk_of(r), r), fill, bytes);
+    /* The slab's unit mask starts full if its memory may hold data (a dirty
+     * run, or the fill just written), else empty: a fresh or purged run. */
+    r->dirty = r->dirty || fill >= 0 ? run_units_mask(0, bytes) : 0;
+    r->pending = r->dirty != 0;
+    b->npending += r->pending;
     r->aux = arena_coarse_now_ms();
     b->nslabs++;
     return r;
@@ -61,9 +67,20 @@ static run_t *slab_new(arena_t *a, bin_t *b, unsigned sc)
 static void slab_release(arena_t *a, bin_t *b, chunk_t *c, run_t *r)
 {
     b->nslabs--;
+    b->npending -= r->pending;
     arena_lock(a);
     run_free(a, c, r);
     arena_unlock(a);
+}
+
+/* A slab that became full has no free page left to purge: it stops being
+ * pending (a later free makes it pending again). Its unit mask stays. */
+static inline void slab_full_check(bin_t *b, run_t *r)
+{
+    if (r->nfree == 0 && r->pending) {
+        r->pending = 0;
+        b->npending--;
+    }
 }
 
 /* The bin's current slab, made to have a free block: the next nonfull slab
@@ -104,6 +121,7 @@ unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n)
             }
             r->free_bits[w] = bits;
         }
+        slab_full_check(b, r);
     }
     b->curregs += got;
     b->nmalloc += got;
@@ -135,6 +153,7 @@ void *arena_bin_alloc_random(arena_t *a, unsigned sc, uint64_t rnd)
         }
         r->free_bits[i >> 6] &= ~((uint64_t)1 << (i & 63));
         r->nfree--;
+        slab_full_check(b, r);
         p = run_addr(chunk_of(r), r) + (size_t)i * sc_size(sc);
         b->curregs++;
         b->nmalloc++;
@@ -152,6 +171,7 @@ void *arena_bin_alloc_random(arena_t *a, unsigned sc, uint64_t rnd)
 void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
 {
     unsigned nregs = sc_nregs(sc);
+    size_t size = sc_size(sc);
     uint32_t now = arena_coarse_now_ms();
     bin_t *b = NULL;
     unsigned freed = 0;
@@ -177,7 +197,12 @@ void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
         if (r->free_bits[idx >> 6] & bit) sable_fatal("free(): double free of %p", p);
         r->free_bits[idx >> 6] |= bit;
         r->nfree++;
-        r->dirty = 1;
+        /* The block's units may hold its data now; the slab is pending. */
+        r->dirty |= run_units_mask((size_t)idx * size, size);
+        if (!r->pending) {
+            r->pending = 1;
+            b->npending++;
+        }
         r->aux = now;
         freed++;
         if (r == b->cur) continue;

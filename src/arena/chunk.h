@@ -91,21 +91,46 @@ struct arena;
  *   slab:  nfree = number of 1 bits in free_bits[0 .. nregs); a slab with
  *          0 < nfree is on its bin's nonfull list unless it is the bin's
  *          current slab; a full slab is on no list.
+ *          dirty is a unit mask (bit u = unit u of the slab): a unit that
+ *          may hold data written since it was last purged has its bit set
+ *          (a block on it was freed since, or the slab was cut from dirty
+ *          memory or filled); bits are cleared only for units purged.
+ *          pending: blocks were freed into the slab since a purge last
+ *          looked at it (only such a slab can have newly purgeable pages);
+ *          a pending slab has free blocks, and its bin counts it. aux is
+ *          the time (coarse ms) of its latest free.
  *   large: nfree unused; size = requested bytes (for stats).
  *   free:  on its arena's free-run list for its size bucket; its first and
- *          last unit's map words point to it (interior words too).
+ *          last unit's map words point to it (interior words too). dirty
+ *          counts the units touched since their last purge, aux the time
+ *          its oldest dirty part was freed. clean_shift, if not 0: none of
+ *          its dirty units lies inside an aligned 2^clean_shift-byte page
+ *          wholly inside the run (a purge at that grain or coarser would
+ *          return nothing); kept by splits, cleared by merges.
  */
 typedef struct run {
     struct run *next, *prev;
     uint16_t first; /* first unit in the chunk */
     uint16_t nunits;
-    uint8_t kind;
+    uint8_t kind : 2;        /* MAP_SLAB, MAP_LARGE, MAP_FREE or MAP_NONE */
+    uint8_t pending : 1;     /* slab: freed into since a purge looked at it */
+    uint8_t clean_shift : 5; /* free: see above; 0 = unknown */
     uint8_t sc;
     uint16_t nfree;
-    uint32_t dirty; /* free runs: units that were touched and not purged */
+    uint32_t dirty; /* free: units touched and not purged; slab: unit mask */
     uint32_t aux;
     uint64_t free_bits[SC_SLAB_MAXREGS / 64]; /* slab: 1 = block is free */
 } run_t;
+_Static_assert(SC_SLAB_MAXUNITS <= 32, "a slab's unit mask is the 32-bit dirty field");
+
+/* The units [off, off + len) of a run touch, as a mask of a slab's dirty
+ * field (off + len <= SC_SLAB_MAXUNITS units, len > 0). */
+static inline uint32_t run_units_mask(size_t off, size_t len)
+{
+    unsigned first = (unsigned)(off >> UNIT_SHIFT);
+    unsigned last = (unsigned)((off + len - 1) >> UNIT_SHIFT);
+    return (uint32_t)((((uint64_t)2 << (last - first)) - 1) << first);
+}
 _Static_assert(sizeof(run_t) == 64, "run_t is one cache line");
 
 typedef struct chunk {

@@ -8,8 +8,15 @@
  * for at least dirty_decay_ms, skipping any lock that is busy; trim and
  * arena.<i>.purge wait for the locks and purge everything.
  *
+ * A purge costs in proportion to what it returns: it looks only at slabs
+ * freed into since it last looked at them (the bins count them) and at free
+ * runs when some may be dirty (the arena's runs_dirty), and purges only
+ * pages touched since their last purge, each stretch of adjacent ones in
+ * one call. A second trim with nothing freed in between makes no madvise.
+ *
  * Invariants: a purged range holds no live block and reads as zeroes
- * afterwards; dirty counts only units touched since their last purge.
+ * afterwards; dirty counts (free runs) and unit masks (slabs) cover every
+ * unit touched since its last purge, and only units not purged since.
  * Locking: bin locks for the in-slab purges, then the arena lock for free
  * runs (never both at once). decay_due_ms and arena_coarse_ms are atomics.
  */
@@ -23,29 +30,57 @@ _Atomic uint32_t arena_coarse_ms;   /* time of the last pass: stamps slab frees 
 static _Atomic uint32_t decay_due_ms; /* when the next decay pass is due */
 
 
+/* The grain a purge of chunk c works in. A real hugetlb chunk: its huge
+ * page, always (a hugetlb page cannot be split, and MADV_DONTNEED on one
+ * needs huge-page alignment). hugepages:thp: whole huge pages on a decay
+ * pass, so that khugepaged does not re-inflate half-purged ones, but base
+ * pages on a full purge (malloc_trim, arena.<i>.purge), which must give the
+ * memory back. Everything else, a chunk that fell back from hugetlb to
+ * normal pages included: the base page. Huge pages larger than a chunk
+ * (16 KiB and 64 KiB kernels) never back one: base pages then too. */
+static size_t purge_grain(const chunk_t *c, bool all)
+{
+    size_t hp = os_huge_page_size();
+    if (c->hugetlb) return hp;
+    if (opt_hugepages == HUGEPAGES_THP && !all && hp <= CHUNK_SIZE) return hp;
+    return os_page_size();
+}
+
+static unsigned log2_of(size_t g) { return (unsigned)__builtin_ctzll((unsigned long long)g); }
+
+/* True if a full purge of free run r would return nothing. */
+static bool run_clean_for_trim(const chunk_t *c, const run_t *r)
+{
+    return r->dirty == 0 ||
+           (r->clean_shift != 0 && r->clean_shift <= log2_of(purge_grain(c, true)));
+}
+
 /* Purging a free run gives its pages back to the kernel (MADV_DONTNEED:
- * they read as zero and stop counting as resident). With huge pages only
- * whole huge pages inside the run are purged, so that khugepaged does not
- * re-inflate a half-purged huge page and a hugetlb page is never split.
- * Huge pages larger than a chunk (16 KiB and 64 KiB kernels) never back
- * one: whole pages are purged then. */
-bool run_purge(arena_t *a, chunk_t *c, run_t *r)
+ * they read as zero and stop counting as resident): the whole pages of the
+ * grain (purge_grain) inside it, in one call. A run already purged at this
+ * grain or a finer one, and not merged with dirty memory since, is skipped:
+ * what it still counts as dirty lies outside those pages. */
+bool run_purge(arena_t *a, chunk_t *c, run_t *r, bool all)
 {
     if (r->dirty == 0) return false;
-    size_t hp = os_huge_page_size();
-    size_t g = opt_hugepages != HUGEPAGES_OFF && hp <= CHUNK_SIZE ? hp : os_page_size();
+    size_t g = purge_grain(c, all);
+    unsigned shift = log2_of(g);
+    if (r->clean_shift != 0 && r->clean_shift <= shift) return false;
     uintptr_t start = (uintptr_t)run_addr(c, r);
     uintptr_t lo = (start + g - 1) & ~(g - 1);
     uintptr_t hi = (start + ((size_t)r->nunits << UNIT_SHIFT)) & ~(g - 1);
-    if (hi <= lo) return false;
+    if (hi <= lo) {
+        r->clean_shift = shift & 31u; /* no whole page of this grain inside */
+        return false;
+    }
     if (!os_purge((void *)lo, hi - lo)) return false;
-    unsigned covered = (unsigned)((hi - lo) >> UNIT_SHIFT);
+    unsigned covered = (unsigned)((hi - lo) >> UNIT_SHIFT), rest = r->nunits - covered;
     a->nmadvise++;
     a->purged += (size_t)(r->dirty < covered ? r->dirty : covered) << UNIT_SHIFT;
-    /* The count is not positional: what the purge did not cover may all be
-     * dirty still (0 must mean "reads as zeroes", for calloc). */
-    unsigned rest = r->nunits - covered;
-    r->dirty = r->dirty < rest ? r->dirty : rest;
+    /* What stays dirty can only be outside [lo, hi) (and 0 must mean
+     * "reads as zeroes", for calloc). */
+    if (r->dirty > rest) r->dirty = rest;
+    r->clean_shift = shift & 31u;
     return true;
 }
 
@@ -64,25 +99,29 @@ static bool blocks_free(const run_t *r, unsigned first, unsigned last)
     return true;
 }
 
-/* Purges the pages of a partly used slab that hold only free blocks (or
- * the slab's unused tail). Possible because free blocks are tracked in the
+/* Purges the pages of a pending slab that hold only free blocks (or the
+ * slab's unused tail) and were touched since their last purge: each maximal
+ * stretch of such free pages with at least one dirty page in it is one
+ * madvise (clean free pages inside a stretch ride along: they read as
+ * zeroes already). Possible because free blocks are tracked in the
  * descriptor's bitmap: nothing lives inside a free block, so its page can be
- * dropped and comes back zeroed when a block on it is handed out again.
- * Bin lock held. Not with huge pages (they are purged only whole). */
+ * dropped and comes back zeroed when a block on it is handed out again. The
+ * purged units' bits leave the slab's mask; the slab stops being pending.
+ * Bin lock held; base pages only (the caller skips huge-page grains). */
 static bool slab_purge(bin_t *b, chunk_t *c, run_t *r, unsigned sc)
 {
-    r->dirty = 0;
+    r->pending = 0;
+    b->npending--;
     size_t ps = os_page_size(), size = sc_size(sc);
+    if (r->dirty == 0 || r->nfree * size < ps) return false; /* no dirty free page */
     unsigned nregs = sc_nregs(sc);
-    /* A purged page reads as zeroes: not with a non-zero fill to check. */
-    if (opt_hugepages != HUGEPAGES_OFF || r->nfree * size < ps || arena_free_fill() > 0)
-        return false;
     char *base = run_addr(c, r);
     size_t bytes = (size_t)r->nunits << UNIT_SHIFT, purged = 0;
     /* Whole pages inside the slab only, [lo, end) in slab offsets: with
      * 16 KiB or 64 KiB pages a slab need not start or end on a page. */
     size_t lo = (size_t)(-(uintptr_t)base & (ps - 1));
     size_t end = lo >= bytes ? lo : lo + ((bytes - lo) & ~(ps - 1)), from = end;
+    uint32_t stretch = 0; /* unit mask of the stretch [from, off) */
     for (size_t off = lo; off <= end; off += ps) {
         bool free_page = false;
         if (off < end) {
@@ -90,48 +129,94 @@ static bool slab_purge(bin_t *b, chunk_t *c, run_t *r, unsigned sc)
             if (last >= nregs) last = nregs - 1;
             free_page = first >= nregs || blocks_free(r, first, last);
         }
-        if (free_page && from == end) from = off;
-        if (!free_page && from != end) {
-            if (os_purge(base + from, off - from)) {
-                purged += off - from;
-                b->npurged_slabs++;
-            }
-            from = end;
+        if (free_page) {
+            if (from == end) from = off;
+            stretch |= run_units_mask(off, ps);
+            continue;
         }
+        if (from != end && (r->dirty & stretch) && os_purge(base + from, off - from)) {
+            purged += (size_t)__builtin_popcount(r->dirty & stretch) << UNIT_SHIFT;
+            r->dirty &= ~stretch;
+            b->npurged_slabs++;
+        }
+        from = end;
+        stretch = 0;
     }
     b->purged += purged;
     return purged != 0;
 }
 
+/* Looks at pending slab r: purges it unless its chunk is a real hugetlb
+ * one (a slab is smaller than a huge page: never purged inside, and only
+ * its pending flag is dropped). Bin lock held. */
+static bool slab_visit(bin_t *b, run_t *r, unsigned sc)
+{
+    chunk_t *c = chunk_of(r);
+    if (!c->hugetlb) return slab_purge(b, c, r, sc);
+    r->pending = 0;
+    b->npending--;
+    return false;
+}
+
+/* In-slab purges of bin sc: its pending slabs only (the bin counts them, so
+ * a bin without any costs its lock and one test), those last freed into at
+ * least dirty_decay_ms ago unless `all`; the current slab, from which
+ * blocks are being handed out, only if `all`. Bin lock held. */
+static bool bin_purge(bin_t *b, unsigned sc, uint32_t now, bool all)
+{
+    if (b->npending == 0) return false;
+    bool any = false;
+    int32_t decay = (int32_t)opt_dirty_decay_ms;
+    size_t left = b->npending;
+    run_t *cur = b->cur;
+    if (cur && cur->pending) {
+        left--;
+        if (all) any |= slab_visit(b, cur, sc);
+    }
+    for (run_t *r = b->nonfull; r && left; r = r->next) {
+        if (!r->pending) continue;
+        left--;
+        if (all || (int32_t)(now - r->aux) >= decay) any |= slab_visit(b, r, sc);
+    }
+    return any;
+}
+
 /* One decay pass over arena a (or a full purge if `all`): free pages in
  * partly used slabs, then free runs. `wait`: take busy locks (purge, trim)
- * rather than skip them (ticks). */
+ * rather than skip them (ticks). With hugepages:thp a decay pass leaves
+ * slabs alone (they are smaller than a huge page); with a fill that must
+ * survive (junk) slabs are never purged inside. */
 static bool decay_arena(arena_t *a, uint32_t now, bool all, bool wait)
 {
     bool any = false;
     int32_t decay = (int32_t)opt_dirty_decay_ms;
-    for (unsigned sc = 0; sc < SC_NSMALL; sc++) {
-        bin_t *b = &a->bins[sc];
+    bool slabs = arena_free_fill() <= 0 &&
+                 (all || opt_hugepages != HUGEPAGES_THP || os_huge_page_size() > CHUNK_SIZE);
+    for (unsigned sc = 0; slabs && sc < SC_NSMALL; sc++) {
         if (wait)
             bin_lock(a, sc);
         else if (!bin_trylock(a, sc))
             continue;
-        for (run_t *r = b->nonfull; r; r = r->next)
-            if (r->dirty && (all || (int32_t)(now - r->aux) >= decay))
-                any |= slab_purge(b, chunk_of(r), r, sc);
-        run_t *cur = b->cur;
-        if (all && cur && cur->dirty) any |= slab_purge(b, chunk_of(cur), cur, sc);
-        lock_drop(&b->lock);
+        any |= bin_purge(&a->bins[sc], sc, now, all);
+        bin_unlock(a, sc);
     }
     if (wait)
         arena_lock(a);
     else if (!arena_trylock(a))
         return any;
     a->npurge++;
-    for (unsigned b = 0; b < ARENA_RUN_BUCKETS; b++)
-        for (run_t *r = a->runs[b]; r; r = r->next)
-            if (r->dirty && (all || (int32_t)(now - r->aux) >= decay))
-                any |= run_purge(a, chunk_of(r), r);
+    if (a->runs_dirty) {
+        bool left = false;
+        for (unsigned b = 0; b < ARENA_RUN_BUCKETS; b++) {
+            for (run_t *r = a->runs[b]; r; r = r->next) {
+                if (r->dirty == 0) continue;
+                chunk_t *c = chunk_of(r);
+                if (all || (int32_t)(now - r->aux) >= decay) any |= run_purge(a, c, r, all);
+                left |= !run_clean_for_trim(c, r);
+            }
+        }
+        a->runs_dirty = left;
+    }
     any |= ph_purge(a, now, (uint32_t)decay, all);
     arena_unlock(a);
     return any;

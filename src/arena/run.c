@@ -94,6 +94,7 @@ run_t *run_split(chunk_t *c, run_t *r, unsigned n)
     t->first = (uint16_t)(r->first + n);
     t->nunits = (uint16_t)(r->nunits - n);
     t->kind = MAP_FREE;
+    t->clean_shift = r->clean_shift; /* its whole pages are some of r's */
     t->dirty = r->dirty < t->nunits ? r->dirty : t->nunits;
     r->nunits = (uint16_t)n;
     if (r->dirty > n) r->dirty = n;
@@ -137,7 +138,8 @@ run_t *run_alloc(arena_t *a, unsigned units, unsigned align_units, unsigned kind
     }
     if (r->nunits > units) runs_insert(a, run_split(c, r, units));
     *zeroed = r->dirty == 0;
-    r->kind = (uint8_t)kind;
+    r->kind = (uint8_t)(kind & 3u);
+    r->clean_shift = 0;
     r->sc = (uint8_t)sc;
     chunk_map_run(c, r);
     return r;
@@ -148,14 +150,18 @@ static uint32_t older(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0 ? a
 
 /* Returns run r to the free lists, merging with free neighbours. Only r's
  * own units and the merged run's edges are rewritten. A free run's `aux`
- * holds the time (ms) its oldest dirty part was freed. */
+ * holds the time (ms) its oldest dirty part was freed. A slab brings its
+ * unit mask: only the units touched since their last purge count as dirty
+ * (a slab whose free pages were all purged frees clean). */
 void run_free(arena_t *a, chunk_t *c, run_t *r)
 {
     lock_assert_held(&a->lock);
     c->nfree_units += r->nunits;
+    r->dirty = r->kind == MAP_SLAB ? (uint32_t)__builtin_popcount(r->dirty) : r->nunits;
     r->kind = MAP_FREE;
+    r->pending = 0;
+    r->clean_shift = 0;
     r->sc = 0;
-    r->dirty = r->nunits;
     r->aux = os_now_ms();
     unsigned desc = (unsigned)(r - c->runs);
     for (unsigned u = r->first; u < r->first + r->nunits; u++)
@@ -184,8 +190,10 @@ void run_free(arena_t *a, chunk_t *c, run_t *r)
             chunk_desc_free(c, n);
         }
     }
+    r->clean_shift = 0; /* a merge may make new whole pages */
     chunk_map_free_edges(c, r);
-    if (opt_dirty_decay_ms == 0) run_purge(a, c, r);
+    if (r->dirty) a->runs_dirty = true;
+    if (opt_dirty_decay_ms == 0) run_purge(a, c, r, false);
 
     if (r->nunits == CHUNK_USABLE_UNITS) {
         if (a->spare == NULL) {

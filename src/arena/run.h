@@ -10,7 +10,9 @@
  * Invariants: a free run is on exactly one bucket list (the one for its
  * size), its first and last unit's map words name it, and its `dirty` counts
  * the units touched since they were last purged (0: the run reads as
- * zeroes); `aux` holds the time (ms) its oldest dirty part was freed.
+ * zeroes); `aux` holds the time (ms) its oldest dirty part was freed;
+ * `clean_shift` is as chunk.h says. The arena's runs_dirty is true whenever
+ * a free run holds dirty units a full purge would return.
  *
  * Locking: every function here runs under the arena's lock.
  */
@@ -33,7 +35,8 @@ run_t *run_split(chunk_t *c, run_t *r, unsigned n);
 void runs_insert(arena_t *a, run_t *r);
 void runs_remove(arena_t *a, run_t *r);
 
-/* Purges free run r (purge.c): true if it gave pages back. */
-bool run_purge(arena_t *a, chunk_t *c, run_t *r);
+/* Purges free run r (purge.c) at the grain of a decay pass, or of a full
+ * purge if `all`: true if it gave pages back. */
+bool run_purge(arena_t *a, chunk_t *c, run_t *r, bool all);
 
 #endif

@@ -110,6 +110,7 @@ int main(int argc, char **argv)
         units[c] = slab_units(sizes[c]);
         nregs[c] = (unsigned)(units[c] * SC_UNIT / sizes[c]);
         if (nregs[c] > SC_SLAB_MAXREGS || nregs[c] < 4) fail("slab block count", sizes[c]);
+        if (units[c] > SC_SLAB_MAXUNITS) fail("slab unit count", sizes[c]);
         /* idx = (off * magic) >> 32 must equal off / size for every offset in
          * the slab, so a pointer's block index costs a multiply, not a divide. */
         magic[c] = (uint32_t)((((uint64_t)1 << 32) + sizes[c] - 1) / sizes[c]);

@@ -33,6 +33,10 @@
 
 /* A slab's blocks are tracked by a bitmap of this many bits (4 words). */
 #define SC_SLAB_MAXREGS 256u
+/* A slab spans at most this many units: its descriptor's unit mask (what was
+ * touched since the last purge, one bit a unit) is 32 bits. The generator
+ * fails if a slab would be larger. */
+#define SC_SLAB_MAXUNITS 32u
 
 /* Class counts follow from the bounds: 8 linear classes, then 4 per doubling
  * from 128 to SMALL_MAX (7 doublings) and from SMALL_MAX to LARGE_MAX (7). */
