@@ -301,6 +301,104 @@ static extent_t *oldest_dirty(pageheap_t *h)
     return old;
 }
 
+/* The free extent of arena a that starts at `at`, or NULL. */
+static extent_t *free_at(arena_t *a, uintptr_t at)
+{
+    extent_t *r = ph_entry(at);
+    if (r == NULL || r->arena != a || r->addr != at) return NULL;
+    unsigned st = atomic_load_explicit(&r->state, memory_order_relaxed);
+    return st == EXTENT_DIRTY || st == EXTENT_CLEAN ? r : NULL;
+}
+
+/* The free extent (either state) of arena a that ends at `end`, or NULL. */
+static extent_t *free_ending_at(arena_t *a, uintptr_t end)
+{
+    extent_t *l = end >= UNIT ? ph_entry(end - UNIT) : NULL;
+    if (l == NULL || l->arena != a || l->addr + l->size != end) return NULL;
+    unsigned st = atomic_load_explicit(&l->state, memory_order_relaxed);
+    return st == EXTENT_DIRTY || st == EXTENT_CLEAN ? l : NULL;
+}
+
+/* How far a window may reach over neighbouring free extents. */
+#define PH_SPAN_STEPS 8
+
+/* Free extents L..R, adjacent, from d, covering [w, w+size): L and R set
+ * and the bytes of dirty memory inside the window returned, or 0 if the
+ * window is not all free (within PH_SPAN_STEPS extents each way). */
+static size_t span_at(arena_t *a, extent_t *d, uintptr_t w, size_t size, extent_t **L,
+                      extent_t **R)
+{
+    extent_t *l = d, *r = d;
+    for (unsigned i = 0; l->addr > w; i++)
+        if (i == PH_SPAN_STEPS || (l = free_ending_at(a, l->addr)) == NULL) return 0;
+    for (unsigned i = 0; r->addr + r->size < w + size; i++)
+        if (i == PH_SPAN_STEPS || (r = free_at(a, r->addr + r->size)) == NULL) return 0;
+    size_t dirty = 0;
+    for (extent_t *x = l;; x = free_at(a, x->addr + x->size)) {
+        if (atomic_load_explicit(&x->state, memory_order_relaxed) == EXTENT_DIRTY) {
+            uintptr_t lo = x->addr > w ? x->addr : w;
+            uintptr_t hi = x->addr + x->size < w + size ? x->addr + x->size : w + size;
+            dirty += hi - lo;
+        }
+        if (x == r) break;
+    }
+    *L = l;
+    *R = r;
+    return dirty;
+}
+
+/* No single dirty extent fits: the window of adjacent free extents, dirty
+ * and clean, that reuses the most dirty memory (so that a block larger than
+ * any freed one faults in only what it adds), cut out of them and returned
+ * (not yet live); head and tail are the spare descriptors for the parts of
+ * the first and last extent outside it. NULL if no window touches dirty
+ * memory. */
+static extent_t *take_span(arena_t *a, size_t size, size_t align, extent_t *head,
+                           extent_t *tail)
+{
+    pageheap_t *h = &a->heap;
+    size_t best = 0;
+    uintptr_t bw = 0;
+    extent_t *bl = NULL, *br = NULL;
+    for (unsigned b = next_bin(h, 0, 0); b < PH_BINS; b = next_bin(h, 0, b + 1)) {
+        unsigned scanned = 0;
+        for (extent_t *d = h->bins[0][b]; d && scanned < PH_FIT_SCAN; d = d->next, scanned++) {
+            uintptr_t end = d->addr + d->size;
+            uintptr_t cand[2] = {align_up(d->addr, align),
+                                 end >= size ? (end - size) & ~(uintptr_t)(align - 1) : 0};
+            for (unsigned k = 0; k < 2; k++) {
+                extent_t *l, *r;
+                if (cand[k] == 0) continue;
+                size_t got = span_at(a, d, cand[k], size, &l, &r);
+                if (got > best) {
+                    best = got;
+                    bw = cand[k];
+                    bl = l;
+                    br = r;
+                }
+            }
+        }
+    }
+    if (best == 0) return NULL;
+    unsigned lst = atomic_load_explicit(&bl->state, memory_order_relaxed);
+    unsigned rst = atomic_load_explicit(&br->state, memory_order_relaxed);
+    uintptr_t lstart = bl->addr, rend = br->addr + br->size;
+    uint32_t lms = bl->freed_ms, rms = br->freed_ms;
+    extent_t *x = bl;
+    for (extent_t *e = bl, *next;; e = next) {
+        bool last = e == br;
+        next = last ? NULL : free_at(a, e->addr + e->size);
+        bin_remove(h, e);
+        if (e != x) desc_put(a, e);
+        if (last) break;
+    }
+    file_part(a, head, lstart, bw, lst, lms);
+    file_part(a, tail, bw + size, rend, rst, rms);
+    x->addr = bw;
+    x->size = size;
+    return x;
+}
+
 /* Before fresh pages are faulted in: dirty memory beyond the budget goes
  * back first, oldest first, so the heap's resident size follows what is
  * live. */
@@ -331,20 +429,24 @@ extent_t *ph_alloc(arena_t *a, size_t size, size_t align, bool *zeroed)
     /* Dirty first: its pages are resident, and it is the memory decay
      * would otherwise give back. */
     extent_t *x = find(h, 0, size, align);
-    if (x == NULL) {
-        purge_to_budget(a);
-        x = find(h, 1, size, align);
+    if (x == NULL && (x = take_span(a, size, align, head, tail)) != NULL) {
+        *zeroed = false;
+    } else {
+        if (x == NULL) {
+            purge_to_budget(a);
+            x = find(h, 1, size, align);
+        }
+        if (x == NULL && reserve(a, size + (align > UNIT ? align - UNIT : 0), align))
+            x = find(h, 1, size, align);
+        if (x == NULL) {
+            desc_put(a, head);
+            desc_put(a, tail);
+            return NULL;
+        }
+        *zeroed = atomic_load_explicit(&x->state, memory_order_relaxed) == EXTENT_CLEAN;
+        bin_remove(h, x);
+        carve(a, x, align_up(x->addr, align), size, head, tail);
     }
-    if (x == NULL && reserve(a, size + (align > UNIT ? align - UNIT : 0), align))
-        x = find(h, 1, size, align);
-    if (x == NULL) {
-        desc_put(a, head);
-        desc_put(a, tail);
-        return NULL;
-    }
-    *zeroed = atomic_load_explicit(&x->state, memory_order_relaxed) == EXTENT_CLEAN;
-    bin_remove(h, x);
-    carve(a, x, align_up(x->addr, align), size, head, tail);
     x->usable = size;
     x->guarded = false;
     map_edges(x);
@@ -367,15 +469,6 @@ void ph_free(arena_t *a, extent_t *x, ph_free_t how)
     x->usable = 0;
     atomic_store_explicit(&x->state, st, memory_order_release);
     insert_free(a, x);
-}
-
-/* The free extent of arena a that starts at `at`, or NULL. */
-static extent_t *free_at(arena_t *a, uintptr_t at)
-{
-    extent_t *r = ph_entry(at);
-    if (r == NULL || r->arena != a || r->addr != at) return NULL;
-    unsigned st = atomic_load_explicit(&r->state, memory_order_relaxed);
-    return st == EXTENT_DIRTY || st == EXTENT_CLEAN ? r : NULL;
 }
 
 bool ph_grow(arena_t *a, extent_t *x, size_t size, bool *zeroed)

@@ -295,3 +295,45 @@ Test(pageheap, under_an_address_space_limit_free_extents_are_unmapped_and_reused
     for (unsigned i = 1; i < n; i += 2) ph_free(A, x[i], PH_DIRTY);
     check_invariants();
 }
+
+Test(pageheap, a_block_larger_than_any_dirty_extent_reuses_it_with_the_clean_space_after)
+{
+    bool z;
+    extent_t *wall = ph_alloc(A, PAGE, 0, &z), *x = ph_alloc(A, 8 * MiB, 0, &z);
+    uintptr_t p = x->addr;
+    memset((void *)p, 3, 8 * MiB);
+    ph_free(A, x, PH_DIRTY); /* dirty, with the clean rest of the region after it */
+    size_t reserved = A->heap.reserved;
+    extent_t *y = ph_alloc(A, 20 * MiB, 0, &z);
+    cr_assert_not_null(y);
+    cr_assert_eq(y->addr, p, "the dirty pages are reused, the rest comes from clean memory");
+    cr_assert_not(z, "part of it is dirty");
+    cr_assert_eq(A->heap.reserved, reserved, "no new address space");
+    cr_assert_eq(A->heap.free_bytes[0], 0, "no dirty memory is left behind");
+    check_invariants();
+    ph_free(A, y, PH_DIRTY);
+    ph_free(A, wall, PH_DIRTY);
+    check_invariants();
+}
+
+Test(pageheap, dirty_memory_beyond_the_budget_is_purged_before_fresh_pages_are_faulted)
+{
+    bool z;
+    /* Dirty extents boxed in by live ones: none can serve a larger block. */
+    enum { N = 8 };
+    extent_t *live[N], *gone[N];
+    for (int i = 0; i < N; i++) {
+        gone[i] = ph_alloc(A, 2 * MiB, 0, &z);
+        live[i] = ph_alloc(A, PAGE, 0, &z);
+        memset((void *)gone[i]->addr, 1, 2 * MiB);
+    }
+    for (int i = 0; i < N; i++) ph_free(A, gone[i], PH_DIRTY);
+    cr_assert_eq(A->heap.free_bytes[0], N * 2 * MiB);
+    extent_t *big = ph_alloc(A, 32 * MiB, 0, &z);
+    cr_assert_not_null(big);
+    cr_assert_leq(A->heap.free_bytes[0], PH_DIRTY_FLOOR, "dirty memory went down to the budget");
+    check_invariants();
+    ph_free(A, big, PH_DIRTY);
+    for (int i = 0; i < N; i++) ph_free(A, live[i], PH_DIRTY);
+    check_invariants();
+}
