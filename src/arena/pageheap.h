@@ -95,14 +95,14 @@ typedef struct ph_table {
  * costs no memory, only a line in /proc/<pid>/maps. */
 #define PH_STEP_MIN ((size_t)64 << 20)
 #define PH_STEP_MAX ((size_t)1 << 30)
-/* How many extents of a bin are compared for best fit (and for the oldest
+/* How many extents of a bin are compared for best fit (and for the largest
  * dirty one). */
 #define PH_FIT_SCAN 32
 /* Dirty memory kept when an allocation must fault in fresh pages: at most
  * 1/PH_DIRTY_SHARE of the heap's live bytes (huge blocks and chunks), at
  * least PH_DIRTY_FLOOR. Dirty extents that could not serve the request
  * would otherwise sit resident beside the new pages until decay. */
-#define PH_DIRTY_SHARE 16
+#define PH_DIRTY_SHARE 2
 #define PH_DIRTY_FLOOR ((size_t)4 << 20)
 
 #define PH_BINS 148 /* four a doubling: pages 1 .. 2^36 */
