@@ -9,10 +9,10 @@
  * Invariants: a slab's nfree is the number of set bits in its bitmap; a slab
  * with free blocks is the bin's current slab or on its nonfull list, a full
  * one on no list, and an empty one other than the current slab goes back
- * to the free runs at once. Every free sets its block's units in the slab's
- * dirty mask and makes the slab pending; a slab that fills up stops being
- * pending; the bin's npending counts its pending slabs (purge.c visits only
- * those).
+ * to the free runs at once. Every fill sets the units of the blocks it hands
+ * out in the slab's dirty mask (the program may write them), every free
+ * makes the slab pending; a slab that fills up stops being pending; the
+ * bin's npending counts its pending slabs (purge.c visits only those).
  * Locking: the bin lock guards its slabs, their bitmaps and the bin's
  * counters; a new or emptied slab takes the arena lock inside it (order: bin,
  * then arena).
@@ -111,6 +111,7 @@ unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n)
         run_t *r = bin_slab(a, b, sc);
         if (r == NULL) break;
         char *base = run_addr(chunk_of(r), r);
+        unsigned first = got;
         for (unsigned w = 0; w < SC_SLAB_MAXREGS / 64 && got < n; w++) {
             uint64_t bits = r->free_bits[w];
             while (bits && got < n) {
@@ -120,6 +121,13 @@ unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n)
                 r->nfree--;
             }
             r->free_bits[w] = bits;
+        }
+        /* The blocks go out in address order: their units are one span
+         * (blocks between them are live already, so marking them is no
+         * loss). Once per slab, not per block. */
+        if (got > first) {
+            size_t lo = (size_t)((char *)out[first] - base);
+            r->dirty |= run_units_mask(lo, (size_t)((char *)out[got - 1] - base) + size - lo);
         }
         slab_full_check(b, r);
     }
@@ -153,6 +161,7 @@ void *arena_bin_alloc_random(arena_t *a, unsigned sc, uint64_t rnd)
         }
         r->free_bits[i >> 6] &= ~((uint64_t)1 << (i & 63));
         r->nfree--;
+        r->dirty |= run_units_mask((size_t)i * sc_size(sc), sc_size(sc));
         slab_full_check(b, r);
         p = run_addr(chunk_of(r), r) + (size_t)i * sc_size(sc);
         b->curregs++;
@@ -171,7 +180,6 @@ void *arena_bin_alloc_random(arena_t *a, unsigned sc, uint64_t rnd)
 void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
 {
     unsigned nregs = sc_nregs(sc);
-    size_t size = sc_size(sc);
     uint32_t now = arena_coarse_now_ms();
     bin_t *b = NULL;
     unsigned freed = 0;
@@ -197,8 +205,8 @@ void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
         if (r->free_bits[idx >> 6] & bit) sable_fatal("free(): double free of %p", p);
         r->free_bits[idx >> 6] |= bit;
         r->nfree++;
-        /* The block's units may hold its data now; the slab is pending. */
-        r->dirty |= run_units_mask((size_t)idx * size, size);
+        /* The slab has a free block to purge (its units were marked when
+         * it was handed out). */
         if (!r->pending) {
             r->pending = 1;
             b->npending++;
