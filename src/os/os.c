@@ -518,6 +518,11 @@ bool os_move(void *to, void *from, size_t len)
     int saved = errno;
     void *q = mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to);
     if (q == to) {
+        /* The source stays mapped (nobody else can take it meanwhile), but
+         * is mapped again as fresh memory: emulators that implement the
+         * move but not DONTUNMAP's "stays mapped" (qemu's user mode) would
+         * otherwise fault on its next use. */
+        mmap(from, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
         errno = saved;
         return true;
     }
