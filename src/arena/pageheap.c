@@ -133,24 +133,40 @@ static extent_t *find(pageheap_t *h, unsigned s, size_t size, size_t align)
     return NULL;
 }
 
+/* The free extent of arena a that starts at `at`, or NULL. */
+static extent_t *free_at(arena_t *a, uintptr_t at)
+{
+    extent_t *r = ph_entry(at);
+    if (r == NULL || r->arena != a || r->addr != at) return NULL;
+    unsigned st = atomic_load_explicit(&r->state, memory_order_relaxed);
+    return st == EXTENT_DIRTY || st == EXTENT_CLEAN ? r : NULL;
+}
+
+/* The free extent (either state) of arena a that ends at `end`, or NULL. */
+static extent_t *free_ending_at(arena_t *a, uintptr_t end)
+{
+    extent_t *l = end >= UNIT ? ph_entry(end - UNIT) : NULL;
+    if (l == NULL || l->arena != a || l->addr + l->size != end) return NULL;
+    unsigned st = atomic_load_explicit(&l->state, memory_order_relaxed);
+    return st == EXTENT_DIRTY || st == EXTENT_CLEAN ? l : NULL;
+}
+
 /* Puts free extent x (state set, edges not yet written) into the bins,
  * merged first with the free extents of its state on either side. */
 static void insert_free(arena_t *a, extent_t *x)
 {
     pageheap_t *h = &a->heap;
     unsigned st = atomic_load_explicit(&x->state, memory_order_relaxed);
-    extent_t *l = x->addr >= UNIT ? ph_entry(x->addr - UNIT) : NULL;
-    if (l && l != x && l->arena == a && atomic_load_explicit(&l->state, memory_order_relaxed) == st &&
-        l->addr + l->size == x->addr) {
+    extent_t *l = free_ending_at(a, x->addr);
+    if (l && atomic_load_explicit(&l->state, memory_order_relaxed) == st) {
         bin_remove(h, l);
         l->size += x->size;
         if (st == EXTENT_DIRTY) l->freed_ms = older(l->freed_ms, x->freed_ms);
         desc_put(a, x);
         x = l;
     }
-    extent_t *r = ph_entry(x->addr + x->size);
-    if (r && r != x && r->arena == a && atomic_load_explicit(&r->state, memory_order_relaxed) == st &&
-        r->addr == x->addr + x->size) {
+    extent_t *r = free_at(a, x->addr + x->size);
+    if (r && atomic_load_explicit(&r->state, memory_order_relaxed) == st) {
         bin_remove(h, r);
         x->size += r->size;
         if (st == EXTENT_DIRTY) x->freed_ms = older(x->freed_ms, r->freed_ms);
@@ -299,24 +315,6 @@ static extent_t *largest_dirty(pageheap_t *h)
             if (!old || x->size > old->size) old = x;
     }
     return old;
-}
-
-/* The free extent of arena a that starts at `at`, or NULL. */
-static extent_t *free_at(arena_t *a, uintptr_t at)
-{
-    extent_t *r = ph_entry(at);
-    if (r == NULL || r->arena != a || r->addr != at) return NULL;
-    unsigned st = atomic_load_explicit(&r->state, memory_order_relaxed);
-    return st == EXTENT_DIRTY || st == EXTENT_CLEAN ? r : NULL;
-}
-
-/* The free extent (either state) of arena a that ends at `end`, or NULL. */
-static extent_t *free_ending_at(arena_t *a, uintptr_t end)
-{
-    extent_t *l = end >= UNIT ? ph_entry(end - UNIT) : NULL;
-    if (l == NULL || l->arena != a || l->addr + l->size != end) return NULL;
-    unsigned st = atomic_load_explicit(&l->state, memory_order_relaxed);
-    return st == EXTENT_DIRTY || st == EXTENT_CLEAN ? l : NULL;
 }
 
 /* How far a window may reach over neighbouring free extents. */
