@@ -251,10 +251,9 @@ void *api_pvalloc(size_t n)
 
 int api_trim(size_t pad)
 {
-    (void)pad;
     if (!process_init()) return 0;
     thread_flush();
-    return arena_purge_all() ? 1 : 0;
+    return arena_trim(pad) ? 1 : 0;
 }
 
 void api_init(void) { process_init(); }

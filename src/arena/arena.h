@@ -59,6 +59,8 @@ typedef struct arena {
      * purge (each has dirty 0, or was purged at the grain trim uses): set
      * when a run is freed dirty, cleared by a purge pass that leaves none. */
     bool runs_dirty;
+    bool trimmed;     /* a trim has purged everything at least once */
+    uint32_t trim_ms; /* when it last did (os_now_ms) */
     _Atomic unsigned nthreads;
     pageheap_t heap;
     bin_t bins[SC_NSMALL];
@@ -173,6 +175,17 @@ void arena_stats_read(unsigned i, arena_stats_t *out);
  * free runs and the free pages inside partly used slabs. */
 bool arena_purge(unsigned i, bool all);
 bool arena_purge_all(void);
+/* arena_trim: malloc_trim's purge of every arena, true if anything was
+ * purged. Each arena is purged completely, as by arena_purge(i, true),
+ * except that an arena whose free resident memory (estimated: see purge.c)
+ * is at most `pad` bytes is left alone, and so is one trimmed completely
+ * less than ARENA_TRIM_INTERVAL_MS ago whose free resident memory is at
+ * most its reserve, the page heap's dirty budget applied to the arena's
+ * live bytes (1/PH_DIRTY_SHARE of them, at least PH_DIRTY_FLOOR). A program that trims now and then gets every free
+ * page back; one that trims every few hundred operations does not purge, at
+ * each call, pages it is about to fault in again. */
+#define ARENA_TRIM_INTERVAL_MS 1000u
+bool arena_trim(size_t pad);
 void arena_decay_tick(void);
 /* Runs a decay pass if one is due (the background thread's entry point:
  * arena_decay_tick reads the clock on one call in 32 only). */

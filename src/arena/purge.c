@@ -236,6 +236,68 @@ bool arena_purge_all(void)
     return any;
 }
 
+/* What arena_trim weighs for arena a: its live bytes (blocks handed out
+ * from slabs, thread caches included, large runs, huge blocks) and an
+ * estimate of its free resident memory (for each slab freed into since a
+ * purge looked at it, the smaller of its free bytes and its touched units;
+ * dirty units of free runs; dirty extents of the page heap). Takes the
+ * locks one at a time, as a purge does; the figures may be stale by the
+ * time they are used, which costs at most one trim's worth of purging. */
+static void trim_weigh(arena_t *a, size_t *live, size_t *dirty)
+{
+    size_t l = 0, d = 0;
+    for (unsigned sc = 0; sc < SC_NSMALL; sc++) {
+        bin_t *b = &a->bins[sc];
+        size_t size = sc_size(sc);
+        bin_lock(a, sc);
+        l += b->curregs * size;
+        size_t left = b->npending;
+        for (run_t *r = b->cur ? b->cur : b->nonfull; r && left;
+             r = r == b->cur ? b->nonfull : r->next) {
+            if (!r->pending) continue;
+            left--;
+            size_t free_bytes = (size_t)r->nfree * size;
+            size_t touched = (size_t)__builtin_popcount(r->dirty) << UNIT_SHIFT;
+            d += free_bytes < touched ? free_bytes : touched;
+        }
+        bin_unlock(a, sc);
+    }
+    arena_lock(a);
+    l += a->large_allocated + a->heap.huge_bytes;
+    if (a->runs_dirty)
+        for (unsigned k = 0; k < ARENA_RUN_BUCKETS; k++)
+            for (run_t *r = a->runs[k]; r; r = r->next) d += (size_t)r->dirty << UNIT_SHIFT;
+    d += a->heap.free_bytes[0];
+    arena_unlock(a);
+    *live = l;
+    *dirty = d;
+}
+
+bool arena_trim(size_t pad)
+{
+    uint32_t now = os_now_ms();
+    atomic_store_explicit(&arena_coarse_ms, now, memory_order_relaxed);
+    bool any = false;
+    for (unsigned i = 0; i < arena_count(); i++) {
+        arena_t *a = arena_get(i);
+        size_t live, dirty;
+        trim_weigh(a, &live, &dirty);
+        if (dirty <= pad) continue;
+        size_t reserve = live / PH_DIRTY_SHARE;
+        if (reserve < PH_DIRTY_FLOOR) reserve = PH_DIRTY_FLOOR;
+        arena_lock(a);
+        bool recent = a->trimmed && now - a->trim_ms < ARENA_TRIM_INTERVAL_MS;
+        if (!recent || dirty > reserve) {
+            a->trimmed = true;
+            a->trim_ms = now;
+        }
+        arena_unlock(a);
+        if (recent && dirty <= reserve) continue;
+        any |= decay_arena(a, now, true, true);
+    }
+    return any;
+}
+
 /* Ticks come from every slow path, and in the uncached modes from every
  * operation: a thread reads the clock on one tick in 32 only. */
 static __thread unsigned tick_skip __attribute__((tls_model(SABLE_TLS_MODEL)));

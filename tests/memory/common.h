@@ -5,9 +5,11 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sable.h"
 
@@ -30,6 +32,31 @@ static inline long rss_kib(void)
         if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
     if (f) fclose(f);
     return kib;
+}
+
+/* madvise calls made by all arenas so far (stats.arenas.<merged>.nmadvise). */
+static inline uint64_t nmadvise(void)
+{
+    uint64_t epoch = 1, v = 0;
+    size_t len = sizeof epoch;
+    CHECK(sable_mallctl("epoch", &epoch, &len, &epoch, len) == 0, "epoch");
+    unsigned narenas = 0;
+    len = sizeof narenas;
+    CHECK(sable_mallctl("arenas.narenas", &narenas, &len, NULL, 0) == 0, "arenas.narenas");
+    char name[64];
+    snprintf(name, sizeof name, "stats.arenas.%u.nmadvise", narenas);
+    len = sizeof v;
+    CHECK(sable_mallctl(name, &v, &len, NULL, 0) == 0, "%s", name);
+    return v;
+}
+
+/* Sleeps past the trim interval (1 s, docs/memory.md): the next trim of an
+ * arena purges everything again, however little there is. */
+static inline void wait_trim_interval(void)
+{
+    struct timespec ts = {1, 100 * 1000 * 1000};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
 }
 
 /* A field of /proc/meminfo (HugePages_Total, HugePages_Free...), or -1. */

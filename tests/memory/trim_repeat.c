@@ -4,26 +4,12 @@
  * slab whose other free pages were purged already, makes the next trim one
  * call (the purged pages are not purged again; the clean free pages beside
  * it ride along); so does one large block freed next to a free run;
- * freeing the rest, one trim still gives all of it back. Counted with stats.arenas.<merged>.nmadvise.
- * The test's environment may set hugepages:thp: the same holds there. */
-#include <stdint.h>
-
+ * freeing the rest, one trim still gives all of it back. Counted with
+ * stats.arenas.<merged>.nmadvise. The trims of one block wait out the trim
+ * interval first (a trim soon after a full one keeps a reserve: that is
+ * trim_reserve.c). The test's environment may set hugepages:thp: the same
+ * holds there. */
 #include "common.h"
-
-static uint64_t nmadvise(void)
-{
-    uint64_t epoch = 1, v = 0;
-    size_t len = sizeof epoch;
-    CHECK(sable_mallctl("epoch", &epoch, &len, &epoch, len) == 0, "epoch");
-    unsigned narenas = 0;
-    len = sizeof narenas;
-    CHECK(sable_mallctl("arenas.narenas", &narenas, &len, NULL, 0) == 0, "arenas.narenas");
-    char name[64];
-    snprintf(name, sizeof name, "stats.arenas.%u.nmadvise", narenas);
-    len = sizeof v;
-    CHECK(sable_mallctl(name, &v, &len, NULL, 0) == 0, "%s", name);
-    return v;
-}
 
 enum { NSMALL = 200000, NLARGE = 512, LARGE = 64 << 10, NMID = 8192, MID = 512 };
 static void *small[NSMALL], *large[NLARGE], *mid[NMID];
@@ -89,6 +75,7 @@ int main(void)
      * purged free pages on either side make one stretch, one call. */
     sable_free(mid[NMID / 2 + 16 * 3]);
     mid[NMID / 2 + 16 * 3] = NULL;
+    wait_trim_interval();
     CHECK(sable_trim(0) == 1, "trimming one freed small block released nothing");
     uint64_t m25 = nmadvise();
     printf("one small block freed: %llu madvise calls\n", (unsigned long long)(m25 - m2));
@@ -102,6 +89,7 @@ int main(void)
     CHECK(k + 1 < NLARGE, "no live large block next to a free one");
     sable_free(large[k]);
     large[k] = NULL;
+    wait_trim_interval();
     CHECK(sable_trim(0) == 1, "trimming one freed large block released nothing");
     uint64_t m3 = nmadvise();
     printf("one large block freed: %llu madvise calls\n", (unsigned long long)(m3 - m2));
