@@ -252,6 +252,9 @@ void *api_pvalloc(size_t n)
 int api_trim(size_t pad)
 {
     if (!process_init()) return 0;
+    /* A trim that would leave every arena alone does not flush the
+     * caller's cache either: refilling it would cost more than the trim. */
+    if (!arena_trim_wanted(pad)) return 0;
     thread_flush();
     return arena_trim(pad) ? 1 : 0;
 }

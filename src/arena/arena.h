@@ -59,8 +59,11 @@ typedef struct arena {
      * purge (each has dirty 0, or was purged at the grain trim uses): set
      * when a run is freed dirty, cleared by a purge pass that leaves none. */
     bool runs_dirty;
-    bool trimmed;     /* a trim has purged everything at least once */
-    uint32_t trim_ms; /* when it last did (os_now_ms) */
+    /* malloc_trim's policy (purge.c), under the arena lock: */
+    bool trimmed, weighed; /* a complete trim happened; an estimate was kept */
+    uint32_t trim_ms;      /* when the last complete trim was (os_now_ms) */
+    uint32_t weigh_ms;     /* when a trim last found free memory within the reserve */
+    size_t weigh_live;     /* the live bytes it found */
     _Atomic unsigned nthreads;
     pageheap_t heap;
     bin_t bins[SC_NSMALL];
@@ -179,13 +182,24 @@ bool arena_purge_all(void);
  * purged. Each arena is purged completely, as by arena_purge(i, true),
  * except that an arena whose free resident memory (estimated: see purge.c)
  * is at most `pad` bytes is left alone, and so is one trimmed completely
- * less than ARENA_TRIM_INTERVAL_MS ago whose free resident memory is at
- * most its reserve, the page heap's dirty budget applied to the arena's
- * live bytes (1/PH_DIRTY_SHARE of them, at least PH_DIRTY_FLOOR). A program that trims now and then gets every free
- * page back; one that trims every few hundred operations does not purge, at
- * each call, pages it is about to fault in again. */
+ * (everything purged, or nothing to purge) less than
+ * ARENA_TRIM_INTERVAL_MS ago whose free resident memory is at most its
+ * reserve: the page heap's dirty budget applied to the arena's live bytes
+ * (1/PH_DIRTY_SHARE of them, at least PH_DIRTY_FLOOR). A program that trims
+ * now and then gets every free page back; one that trims every few hundred
+ * operations does not purge, at each call, pages it is about to fault in
+ * again. */
 #define ARENA_TRIM_INTERVAL_MS 1000u
+/* Trims less than this apart after one that found the free memory within
+ * the reserve trust that estimate, unless the live bytes fell by a quarter:
+ * the estimate walks slabs and free runs, and trims can come every few
+ * hundred operations. */
+#define ARENA_TRIM_WEIGH_MS 10u
 bool arena_trim(size_t pad);
+/* arena_trim_wanted: false if arena_trim(pad) would leave every arena alone
+ * as things stand, so that malloc_trim need not flush the caller's cache
+ * first (an arena due for a complete trim always wants the flush). */
+bool arena_trim_wanted(size_t pad);
 void arena_decay_tick(void);
 /* Runs a decay pass if one is due (the background thread's entry point:
  * arena_decay_tick reads the clock on one call in 32 only). */

@@ -237,12 +237,14 @@ bool arena_purge_all(void)
 }
 
 /* What arena_trim weighs for arena a: its live bytes (blocks handed out
- * from slabs, thread caches included, large runs, huge blocks) and an
- * estimate of its free resident memory (for each slab freed into since a
- * purge looked at it, the smaller of its free bytes and its touched units;
- * dirty units of free runs; dirty extents of the page heap). Takes the
- * locks one at a time, as a purge does; the figures may be stale by the
- * time they are used, which costs at most one trim's worth of purging. */
+ * from slabs, thread caches included, large runs, huge blocks) and, if
+ * `dirty` is not NULL, an estimate of its free resident memory (for each
+ * slab freed into since a purge looked at it, the smaller of its free bytes
+ * and its touched units; dirty units of free runs; dirty extents of the
+ * page heap). The live bytes cost a lock per bin; the estimate walks the
+ * pending slabs and the dirty free runs as well. Takes the locks one at a
+ * time, as a purge does; the figures may be stale by the time they are
+ * used, which costs at most one trim's worth of purging. */
 static void trim_weigh(arena_t *a, size_t *live, size_t *dirty)
 {
     size_t l = 0, d = 0;
@@ -251,7 +253,7 @@ static void trim_weigh(arena_t *a, size_t *live, size_t *dirty)
         size_t size = sc_size(sc);
         bin_lock(a, sc);
         l += b->curregs * size;
-        size_t left = b->npending;
+        size_t left = dirty ? b->npending : 0;
         for (run_t *r = b->cur ? b->cur : b->nonfull; r && left;
              r = r == b->cur ? b->nonfull : r->next) {
             if (!r->pending) continue;
@@ -264,13 +266,86 @@ static void trim_weigh(arena_t *a, size_t *live, size_t *dirty)
     }
     arena_lock(a);
     l += a->large_allocated + a->heap.huge_bytes;
-    if (a->runs_dirty)
+    if (dirty && a->runs_dirty)
         for (unsigned k = 0; k < ARENA_RUN_BUCKETS; k++)
             for (run_t *r = a->runs[k]; r; r = r->next) d += (size_t)r->dirty << UNIT_SHIFT;
     d += a->heap.free_bytes[0];
     arena_unlock(a);
     *live = l;
-    *dirty = d;
+    if (dirty) *dirty = d;
+}
+
+/* True if arena a was trimmed completely (everything purged, or nothing
+ * to purge) less than ARENA_TRIM_INTERVAL_MS before `now`; with `mark`,
+ * records that it is now. */
+static bool trim_recent(arena_t *a, uint32_t now, bool mark)
+{
+    arena_lock(a);
+    bool recent = a->trimmed && now - a->trim_ms < ARENA_TRIM_INTERVAL_MS;
+    if (mark) {
+        a->trimmed = true;
+        a->trim_ms = now;
+    }
+    arena_unlock(a);
+    return recent;
+}
+
+/* True if a recent trim's estimate that arena a's free memory is within
+ * its reserve (less than ARENA_TRIM_WEIGH_MS ago) still stands: its live
+ * bytes have not fallen by a quarter since (a mass free). With `record`,
+ * records such an estimate's time and live bytes. */
+static bool trim_estimate_fresh(arena_t *a, uint32_t now, size_t live, bool record)
+{
+    arena_lock(a);
+    bool fresh = a->weighed && now - a->weigh_ms < ARENA_TRIM_WEIGH_MS &&
+                 live >= a->weigh_live - a->weigh_live / 4;
+    if (record) {
+        a->weighed = true;
+        a->weigh_ms = now;
+        a->weigh_live = live;
+    }
+    arena_unlock(a);
+    return fresh;
+}
+
+/* Whether a trim purges arena a completely now: not if at most pad bytes
+ * are free, nor after a recent complete trim while the free memory is
+ * within the reserve (when trims come faster than ARENA_TRIM_WEIGH_MS
+ * apart, the last estimate stands unless the live bytes fell). With
+ * `mark`, records a complete trim when it finds one due or nothing to do. */
+static bool trim_due(arena_t *a, size_t pad, uint32_t now, bool mark)
+{
+    bool recent = trim_recent(a, now, false);
+    size_t live, dirty;
+    if (recent) {
+        trim_weigh(a, &live, NULL);
+        if (trim_estimate_fresh(a, now, live, false)) return false;
+    }
+    trim_weigh(a, &live, &dirty);
+    size_t reserve = live / PH_DIRTY_SHARE;
+    if (reserve < PH_DIRTY_FLOOR) reserve = PH_DIRTY_FLOOR;
+    if (dirty <= pad) {
+        if (!recent && mark && dirty == 0) trim_recent(a, now, true); /* nothing: complete */
+        return false;
+    }
+    if (recent && dirty <= reserve) {
+        trim_estimate_fresh(a, now, live, true); /* within the reserve: it stands a while */
+        return false;
+    }
+    if (mark) trim_recent(a, now, true);
+    return true;
+}
+
+bool arena_trim_wanted(size_t pad)
+{
+    uint32_t now = os_now_ms();
+    for (unsigned i = 0; i < arena_count(); i++) {
+        arena_t *a = arena_get(i);
+        /* An arena due for a complete trim: the caller's cache may hold
+         * the only free memory there is, so it must be flushed first. */
+        if (!trim_recent(a, now, false) || trim_due(a, pad, now, false)) return true;
+    }
+    return false;
 }
 
 bool arena_trim(size_t pad)
@@ -280,20 +355,7 @@ bool arena_trim(size_t pad)
     bool any = false;
     for (unsigned i = 0; i < arena_count(); i++) {
         arena_t *a = arena_get(i);
-        size_t live, dirty;
-        trim_weigh(a, &live, &dirty);
-        if (dirty <= pad) continue;
-        size_t reserve = live / PH_DIRTY_SHARE;
-        if (reserve < PH_DIRTY_FLOOR) reserve = PH_DIRTY_FLOOR;
-        arena_lock(a);
-        bool recent = a->trimmed && now - a->trim_ms < ARENA_TRIM_INTERVAL_MS;
-        if (!recent || dirty > reserve) {
-            a->trimmed = true;
-            a->trim_ms = now;
-        }
-        arena_unlock(a);
-        if (recent && dirty <= reserve) continue;
-        any |= decay_arena(a, now, true, true);
+        if (trim_due(a, pad, now, true)) any |= decay_arena(a, now, true, true);
     }
     return any;
 }

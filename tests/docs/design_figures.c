@@ -87,8 +87,10 @@ static size_t figures(char *buf, size_t cap)
             PH_DIRTY_SHARE, PH_DIRTY_FLOOR >> 20);
     n = put(buf, n, cap,
             "| trim interval | %zu ms: a `malloc_trim` sooner after an arena's last full trim "
-            "leaves it alone while its free resident memory is within the budget above |\n",
-            ARENA_TRIM_INTERVAL_MS, 0);
+            "leaves it alone while its free resident memory is within the budget above; trims "
+            "less than %zu ms apart trust the last such estimate unless the live bytes fell by a "
+            "quarter |\n",
+            ARENA_TRIM_INTERVAL_MS, ARENA_TRIM_WEIGH_MS);
     n = put(buf, n, cap, "| slot table | %zu entries, %zu KiB per 4 MiB slot |\n",
             PH_UNITS_PER_SLOT, sizeof(ph_table_t) >> 10);
     n = put(buf, n, cap, "| extent descriptor | %zu B |\n", sizeof(extent_t), 0);

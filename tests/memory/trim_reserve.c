@@ -7,8 +7,10 @@
  * - past the trim interval, the next trim purges them (madvise, returns 1);
  * - 2 MiB more freed, past the interval again: a trim whose pad is larger
  *   than the free memory leaves it alone, one with pad 0 purges it;
- * - everything freed: a trim at once (inside the interval) returns it all,
- *   RSS within 32 MiB of the baseline.
+ * - 2 MiB more freed and trimmed at once: left alone again; then
+ *   everything freed: a trim at once (inside the interval, and moments
+ *   after an estimate that found the free memory within the reserve)
+ *   returns it all, RSS within 32 MiB of the baseline.
  * The environment slows decay down (only the trims purge) and may set
  * hugepages:thp: trims purge base pages there too. */
 #include "common.h"
@@ -67,6 +69,11 @@ int main(void)
            (unsigned long long)(m4 - m3));
     CHECK(unpadded == 1 && m4 > m3, "a trim with pad 0 past the interval purged nothing");
 
+    /* A trim within the reserve again, and at once a free-all: the trim
+     * after it sees the live bytes fall and returns everything. */
+    free_stretch(3 * N / 4);
+    uint64_t m5 = nmadvise();
+    CHECK(sable_trim(0) == 0 && nmadvise() == m5, "a trim right after a full one purged 2 MiB");
     for (int i = 0; i < N; i++) sable_free(blocks[i]);
     CHECK(sable_trim(0) == 1, "the trim after freeing everything released nothing");
     long end = rss_kib();
