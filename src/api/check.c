@@ -52,15 +52,23 @@ size_t api_usable_size(const void *p)
     return in.usable;
 }
 
-/* Could a request of `size` bytes (aligned to `align`, or to any power of
- * two: free_sized is also called on memalign'd blocks with the size that was
- * asked for) have produced this block? The route says what it would get. */
+/* Could a request of `size` bytes aligned to `align` have produced this
+ * block? Exactly as it was allocated: free_sized (align 0) is for blocks
+ * from malloc, calloc and realloc, free_aligned_sized for aligned ones with
+ * the alignment they were asked for (rounded up as memalign rounds it). The
+ * route says what such a request gets; a block's usable size is always
+ * what its last request maps to (realloc keeps that true). */
 static bool size_fits_block(size_t size, size_t align, const ptr_info_t *in)
 {
-    if (route(size, align).usable == in->usable) return true;
-    for (size_t a = 2 * SC_QUANTUM; a <= CHUNK_SIZE; a <<= 1)
-        if (route(size, a).usable == in->usable) return true;
-    return false;
+    if (align > SIZE_MAX / 2 + 1) return false;
+    if (align > SC_QUANTUM) {
+        size_t a = SC_QUANTUM;
+        while (a < align) a <<= 1;
+        align = a;
+    } else {
+        align = 0;
+    }
+    return route(size, align).usable == in->usable;
 }
 
 /* Sized deallocation: the size must be one that gives this block (its

@@ -340,6 +340,9 @@ static void release(unsigned s, enum free_how how)
         return;
     }
     verify_slot(s, true);
+    /* free_sized is for blocks from malloc, calloc and realloc: an aligned
+     * one is freed with its alignment (C23), which sable checks exactly. */
+    if (how == FREE_SIZED && b->fn >= FN_POSIX_MEMALIGN) how = FREE_ALIGNED_SIZED;
     TRACE("    slot %u free%s(%p) size %zu\n", s,
         how == FREE_PLAIN ? "" : how == FREE_SIZED ? "_sized" : "_aligned_sized", (void *)b->p,
         b->size);

@@ -244,6 +244,61 @@ static void free_aligned_sized_wrong(const struct hcase *c)
     M_FREE_ALIGNED_SIZED(launder(p), 64, 4000);
 }
 
+/* free_sized is for blocks from malloc, calloc and realloc: an aligned
+ * block freed with its requested size but without its alignment is a
+ * mismatch (its class is the alignment's, not the size's). */
+static void free_sized_aligned_block(const struct hcase *c)
+{
+    (void)c;
+    void *p = M_ALIGNED_ALLOC(4096, 1);
+    if (!p)
+        _exit(3);
+    runner_publish((uintptr_t)p, 1, M_USABLE(p));
+    M_FREE_SIZED(launder(p), 1);
+}
+
+/* The right size with the wrong alignment. */
+static void free_aligned_sized_wrong_alignment(const struct hcase *c)
+{
+    (void)c;
+    void *p = M_ALIGNED_ALLOC(4096, 100);
+    if (!p)
+        _exit(3);
+    runner_publish((uintptr_t)p, 100, M_USABLE(p));
+    M_FREE_ALIGNED_SIZED(launder(p), 64, 100);
+}
+
+/* Every block freed exactly as it was allocated passes: aligned blocks with
+ * their alignment and size, reallocated ones with their last size, in
+ * every size range. */
+static void sized_frees_exact(const struct hcase *c)
+{
+    (void)c;
+    static const size_t sizes[] = {1, 16, 100, 4000, 4096, 20000, 100 * KiB, 3 * MiB};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        for (size_t align = 16; align <= 64 * KiB; align <<= 2) {
+            void *p = M_ALIGNED_ALLOC(align, sizes[i]);
+            if (!p)
+                _exit(3);
+            M_FREE_ALIGNED_SIZED(p, align, sizes[i]);
+        }
+        void *p = M_MALLOC(sizes[i]);
+        if (!p)
+            _exit(3);
+        M_FREE_SIZED(p, sizes[i]);
+        p = M_MALLOC(sizes[i]);
+        void *q = p ? M_REALLOC(p, sizes[i] / 2 + 1) : NULL;
+        if (!q)
+            _exit(3);
+        M_FREE_SIZED(q, sizes[i] / 2 + 1);
+        p = M_MALLOC(sizes[i]);
+        q = p ? M_REALLOC(p, sizes[i] * 3) : NULL;
+        if (!q)
+            _exit(3);
+        M_FREE_SIZED(q, sizes[i] * 3);
+    }
+}
+
 #ifndef SABLE_TEST_PREFIXED
 static void delete_sized_wrong(const struct hcase *c)
 {
@@ -416,6 +471,13 @@ static const struct hcase cases[] = {
     {"free-sized-same-class", NULL, EXITS_0, free_sized_same_class, 0, 0},
     {"free-aligned-sized-wrong", NULL, WRONG_SIZE("free_aligned_sized"),
         free_aligned_sized_wrong, 0, 0},
+    /* a smaller size than the block's class: some alignment would map 1 to
+     * a 4 KiB block, but malloc(4000) was not aligned */
+    {"free-sized-smaller", NULL, WRONG_SIZE("free_sized"), free_sized_wrong, 4000, 1},
+    {"free-sized-aligned-block", NULL, WRONG_SIZE("free_sized"), free_sized_aligned_block, 0, 0},
+    {"free-aligned-sized-wrong-alignment", NULL, WRONG_SIZE("free_aligned_sized"),
+        free_aligned_sized_wrong_alignment, 0, 0},
+    {"sized-frees-exact", NULL, EXITS_0, sized_frees_exact, 0, 0},
 #ifndef SABLE_TEST_PREFIXED
     {"delete-sized-wrong", NULL, WRONG_SIZE("operator delete"), delete_sized_wrong, 0, 0},
     {"delete-array-sized-wrong", NULL, WRONG_SIZE("operator delete[]"),
