@@ -215,8 +215,9 @@ uint64_t arena_hugetlb_fallbacks(void);
  * fork"), and the child maps no new hugetlb chunks. Private hugetlb pages
  * are shared copy-on-write with the parent, and a child has no reservation
  * in the pool: its first write to one would need a free huge page, and
- * with the pool exhausted the kernel kills it with SIGBUS. Called with
- * every arena lock held. */
+ * with the pool exhausted the kernel kills it with SIGBUS. Called in the
+ * child before anything else runs there (with every arena lock held, or in
+ * a process that had one thread). */
 void arena_hugetlb_forked(void);
 
 /* fork: take every lock in a fixed order; release them in parent and child. */

@@ -16,11 +16,17 @@ static pthread_mutex_t ctl_mtx = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static pthread_once_t ctl_fork_once = PTHREAD_ONCE_INIT;
 
 /* Both control locks are taken before fork, ahead of the allocator's own
- * (they are held while stats are read from the arenas). */
-static void ctl_prefork(void)
+ * (they are held while stats are read from the arenas), and only if they
+ * are free (process.h): the control lock is held across a stats print's
+ * callback, which may wait for the stdio list lock that fork already holds;
+ * in a single-threaded process a busy lock is held by the forking thread's
+ * own interrupted call. Both or neither. */
+static bool ctl_prefork(void)
 {
-    lock_take(&ctl_mtx, LOCK_CTL, 0);
-    ctl_stats_prefork();
+    if (!lock_try(&ctl_mtx, LOCK_CTL, 0)) return false;
+    if (ctl_stats_prefork()) return true;
+    lock_drop(&ctl_mtx);
+    return false;
 }
 static void ctl_postfork_parent(void)
 {

@@ -10,7 +10,8 @@
  * Locking: recursive, so that a stats_print write callback may call
  * sable_mallctl. Taken before the snapshot lock (src/ctl/stats.c), which is
  * taken before any arena lock; both control locks are taken at fork ahead
- * of the allocator's own.
+ * of the allocator's own, after the stdio list lock, and only when they are
+ * free (src/process/fork.c).
  */
 #ifndef SABLE_CTL_LOCK_H
 #define SABLE_CTL_LOCK_H

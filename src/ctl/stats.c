@@ -77,5 +77,5 @@ size_t ctl_class_allocated(const ctl_stats_t *s, unsigned c)
     return na > nf ? (size_t)(na - nf) * sc_size(c) : 0;
 }
 
-void ctl_stats_prefork(void) { lock_take(&ctl_lock, LOCK_CTL_STATS, 0); }
+bool ctl_stats_prefork(void) { return lock_try(&ctl_lock, LOCK_CTL_STATS, 0); }
 void ctl_stats_postfork(void) { lock_drop(&ctl_lock); }

@@ -51,8 +51,9 @@ typedef struct ctl_stats {
  * Serialised by a lock of its own; the returned snapshot stays valid until
  * the next refresh. */
 const ctl_stats_t *ctl_stats_refresh(void);
-/* fork: the snapshot lock, taken by the control layer's fork hook. */
-void ctl_stats_prefork(void);
+/* fork: the snapshot lock, taken by the control layer's fork hook if it is
+ * free (true). */
+bool ctl_stats_prefork(void);
 void ctl_stats_postfork(void);
 
 /* The last snapshot (refreshing once if there is none yet). */

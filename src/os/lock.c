@@ -17,7 +17,7 @@
 #define WITNESS_MAX 128
 
 typedef struct {
-    const pthread_mutex_t *m;
+    const void *m;
     unsigned rank, key;
 } held_t;
 
@@ -26,12 +26,12 @@ static __thread unsigned nheld;
 static __thread unsigned overflow; /* locks past WITNESS_MAX, not checked */
 
 static const char *const rank_names[] = {
-    [LOCK_CTL] = "ctl",         [LOCK_CTL_STATS] = "ctl.stats", [LOCK_INIT] = "init",
-    [LOCK_POOL] = "pool",       [LOCK_ARENA] = "arena",
+    [LOCK_STDIO] = "stdio",     [LOCK_CTL] = "ctl",   [LOCK_CTL_STATS] = "ctl.stats",
+    [LOCK_INIT] = "init",       [LOCK_POOL] = "pool", [LOCK_ARENA] = "arena",
     [LOCK_PAGEMAP] = "pagemap", [LOCK_META] = "meta",
 };
 
-void lock_witness_take(const pthread_mutex_t *m, lock_rank_t rank, unsigned key, bool checked)
+void lock_witness_take(const void *m, lock_rank_t rank, unsigned key, bool checked)
 {
     for (unsigned i = 0; i < nheld; i++) {
         /* a recursive lock taken again by its holder */
@@ -50,7 +50,7 @@ void lock_witness_take(const pthread_mutex_t *m, lock_rank_t rank, unsigned key,
     held[nheld++] = (held_t){m, rank, key};
 }
 
-void lock_witness_drop(const pthread_mutex_t *m)
+void lock_witness_drop(const void *m)
 {
     for (unsigned i = nheld; i-- > 0;) {
         if (held[i].m != m) continue;
@@ -65,7 +65,7 @@ void lock_witness_drop(const pthread_mutex_t *m)
     sable_fatal("lock order: releasing a lock this thread does not hold");
 }
 
-void lock_assert_held(const pthread_mutex_t *m)
+void lock_assert_held(const void *m)
 {
     for (unsigned i = 0; i < nheld; i++)
         if (held[i].m == m) return;

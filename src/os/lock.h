@@ -25,7 +25,10 @@
 
 /* Ranks, lowest taken first (the order of docs/design.md, "Locks"). */
 typedef enum {
-    LOCK_CTL = 1,   /* ctl/mallctl.c: the control lock (recursive) */
+    LOCK_STDIO = 1, /* the C library's stdio list lock: taken by fork only
+                     * (process/fork.c), first, and recorded here so that
+                     * the witness checks fork's order against it */
+    LOCK_CTL,       /* ctl/mallctl.c: the control lock (recursive) */
     LOCK_CTL_STATS, /* ctl/stats.c: the snapshot */
     LOCK_INIT,      /* process/init.c: process set-up */
     LOCK_POOL,      /* process/threads.c: caches' pool and live list */
@@ -35,19 +38,20 @@ typedef enum {
     LOCK_META,      /* arena/meta.c: metadata bump pointer */
 } lock_rank_t;
 
+/* The witness names a lock by its address: a pthread mutex, or for a lock
+ * sable does not own (the stdio list lock) any object standing for it. */
 #ifdef SABLE_DEBUG
-void lock_witness_take(const pthread_mutex_t *m, lock_rank_t rank, unsigned key, bool checked);
-void lock_witness_drop(const pthread_mutex_t *m);
+void lock_witness_take(const void *m, lock_rank_t rank, unsigned key, bool checked);
+void lock_witness_drop(const void *m);
 /* Aborts unless the calling thread holds m (asserts a locking rule). */
-void lock_assert_held(const pthread_mutex_t *m);
+void lock_assert_held(const void *m);
 #else
-static inline void lock_witness_take(const pthread_mutex_t *m, lock_rank_t rank, unsigned key,
-                                     bool checked)
+static inline void lock_witness_take(const void *m, lock_rank_t rank, unsigned key, bool checked)
 {
     (void)m, (void)rank, (void)key, (void)checked;
 }
-static inline void lock_witness_drop(const pthread_mutex_t *m) { (void)m; }
-static inline void lock_assert_held(const pthread_mutex_t *m) { (void)m; }
+static inline void lock_witness_drop(const void *m) { (void)m; }
+static inline void lock_assert_held(const void *m) { (void)m; }
 #endif
 
 /* Takes m, of rank `rank` and, among locks of that rank, order `key`. */

@@ -6,8 +6,9 @@
  * joins fork through process_fork_hook.
  *
  * Invariants: nothing below this layer calls into it.
- * Locking: init_lock serialises set-up (init.c). fork takes every lock of
- * the allocator in the one order written in fork.c.
+ * Locking: init_lock serialises set-up (init.c). fork in a multi-threaded
+ * process takes every lock of the allocator in the one order written in
+ * fork.c; in a single-threaded one it waits for none (fork.c).
  */
 #ifndef SABLE_PROCESS_H
 #define SABLE_PROCESS_H
@@ -21,10 +22,18 @@ bool process_init(void);
 
 /* fork: layers above (ctl) hand their locks' handlers to the allocator's
  * own pthread_atfork handlers, so that every lock is taken in one fixed
- * order: hooks (in registration order), then the allocator's (fork.c). A
- * hook's prefork runs before the allocator's locks are taken; its postfork
- * functions after they are released. At most 4 hooks. */
-void process_fork_hook(void (*prefork)(void), void (*postfork_parent)(void),
+ * order: the stdio list lock, hooks (in registration order), then the
+ * allocator's (fork.c). A hook's prefork runs before the allocator's locks
+ * are taken; its postfork functions after they are released. A hook's
+ * locks may be held across user code (a stats print's callback), which may
+ * wait for the stdio list lock, or, in a single-threaded process, by the
+ * forking thread's own interrupted call: its prefork must not wait for
+ * them, but take them only if they are free and return true, or else take
+ * none and return false (fork then lets go of the list lock, waits and
+ * tries again; single-threaded, it forks without that hook's locks and
+ * those after it, and runs none of their postfork functions). At most 4
+ * hooks. */
+void process_fork_hook(bool (*prefork)(void), void (*postfork_parent)(void),
                        void (*postfork_child)(void));
 
 /* Registers the fork handlers (init.c calls it once, outside init_lock:

@@ -2,6 +2,7 @@
  * and the counters of threads summed for stats (see threads.h).
  * Invariants: see threads.h.
  * Locking: pool_lock, as threads.h says; a thread's own cache needs none.
+ * A forked child prunes the live list with the pool lock still held.
  */
 #include "process/threads.h"
 
@@ -171,3 +172,36 @@ void threads_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_byt
 
 void threads_prefork(void) { lock_take(&pool_lock, LOCK_POOL, 0); }
 void threads_postfork(void) { lock_drop(&pool_lock); }
+
+/* A cache whose thread did not survive the fork. Its blocks stay where they
+ * are: the fork may have stopped its thread between a push's two stores
+ * (tcache_push moves the cursor before it writes the slot), and then the
+ * top slot still holds a block handed out earlier, perhaps live; flushing
+ * could give it out twice. They are counted as handed out, held by nobody:
+ * allocated (a leak of at most one cache's capacity per dead thread). */
+static void abandon(tcache_t *tc)
+{
+    for (unsigned c = 0; c < SC_NCACHED; c++)
+        tc->counts.nalloc[c] +=
+            (uint64_t)(tc->empty[c] - tc->cur[c]) + (uint64_t)(tc->rempty[c] - tc->rcur[c]);
+    counts_add(&exited[tc->arena->index], &tc->counts);
+    live_list_remove(&live, tc);
+    tc->state = TCACHE_DEAD;
+    tc->next_free = pool;
+    pool = tc;
+}
+
+void threads_forked_child(void)
+{
+    lock_assert_held(&pool_lock);
+    tcache_t *self = tcache_tls;
+    for (tcache_t *tc = live, *next; tc; tc = next) {
+        next = tc->next_live;
+        if (tc != self) abandon(tc);
+    }
+    /* Counted afresh: a thread stopped half-way through its exit may have
+     * left its arena's count already lowered. */
+    for (unsigned i = 0; i < arena_count(); i++)
+        atomic_store_explicit(&arena_get(i)->nthreads, 0, memory_order_relaxed);
+    if (live == self) atomic_store_explicit(&self->arena->nthreads, 1, memory_order_relaxed);
+}

@@ -10,9 +10,10 @@
  * Frees from later TLS destructors see the dead cache and never build a new
  * one.
  *
- * Invariants: a LIVE cache is on the live list and belongs to one thread; a
- * cache on the pool belongs to none; finished threads' counters are added to
- * their arena's totals exactly once.
+ * Invariants: a LIVE cache is on the live list and belongs to one thread
+ * that exists (in a forked child too); a cache on the pool belongs to none;
+ * finished threads' counters are added to their arena's totals exactly
+ * once.
  * Locking: pool_lock guards the pool, the list of live caches and the
  * totals of finished threads (which uncached operations also update
  * atomically, without it).
@@ -60,5 +61,13 @@ void threads_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_byt
 /* fork: pool_lock. */
 void threads_prefork(void);
 void threads_postfork(void);
+
+/* In a child forked from a multi-threaded process, before any lock is
+ * released: the live list keeps the calling thread's cache only. The other
+ * caches' counters join their arenas' totals of finished threads, their
+ * cached blocks count as allocated (left in place: a dead thread's cache
+ * may be mid-push), their memory goes to the pool; each arena's nthreads
+ * counts the calling thread alone. */
+void threads_forked_child(void);
 
 #endif

@@ -83,3 +83,23 @@ Test(lock, asserting_a_lock_not_held_aborts, .signal = SIGABRT)
 {
     lock_assert_held(&c);
 }
+
+/* fork's order (process/fork.c): the C library's stdio list lock, named to
+ * the witness by any object, before every lock of sable's. */
+static const char stdio_list_lock;
+
+Test(lock, the_stdio_list_lock_before_the_control_lock_passes)
+{
+    lock_witness_take(&stdio_list_lock, LOCK_STDIO, 0, true);
+    lock_take(&a, LOCK_CTL, 0);
+    lock_take(&b, LOCK_POOL, 0);
+    lock_drop(&b);
+    lock_drop(&a);
+    lock_witness_drop(&stdio_list_lock);
+}
+
+Test(lock, the_stdio_list_lock_under_a_sable_lock_aborts, .signal = SIGABRT)
+{
+    lock_take(&a, LOCK_ARENA, 63);
+    lock_witness_take(&stdio_list_lock, LOCK_STDIO, 0, true);
+}
