@@ -59,6 +59,10 @@ typedef struct arena {
      * purge (each has dirty 0, or was purged at the grain trim uses): set
      * when a run is freed dirty, cleared by a purge pass that leaves none. */
     bool runs_dirty;
+    /* The most bytes of chunks and dirty free extents the arena has held at
+     * once (its memory apart from huge blocks: glibc's "system" bytes of an
+     * arena), raised by arena_note_mapped where either grows. */
+    size_t mapped_peak;
     /* malloc_trim's policy (purge.c), under the arena lock: */
     bool trimmed, weighed; /* a complete trim happened; an estimate was kept */
     uint32_t trim_ms;      /* when the last complete trim was (os_now_ms) */
@@ -87,6 +91,20 @@ static inline bool bin_trylock(arena_t *a, unsigned sc)
     return lock_try(&a->bins[sc].lock, LOCK_ARENA, a->index * 64 + sc);
 }
 static inline void bin_unlock(arena_t *a, unsigned sc) { lock_drop(&a->bins[sc].lock); }
+
+/* Arena lock held: the arena's chunks and dirty free extents, and its peak
+ * raised to them. Called after each change that can grow them: a new chunk
+ * (run.c), an extent freed or shrunk into dirty memory (pageheap.c); slow
+ * paths only. */
+static inline size_t arena_mapped_now(const arena_t *a)
+{
+    return a->nchunks * CHUNK_SIZE + a->heap.free_bytes[0];
+}
+static inline void arena_note_mapped(arena_t *a)
+{
+    size_t m = arena_mapped_now(a);
+    if (m > a->mapped_peak) a->mapped_peak = m;
+}
 
 /* Creates n arenas (n >= 1, capped at ARENA_MAX). False if out of memory. */
 bool arena_boot(unsigned n);
@@ -147,12 +165,14 @@ typedef struct bin_stats {
 typedef struct arena_stats {
     unsigned nthreads;
     size_t mapped;          /* bytes of chunks */
+    size_t mapped_peak;     /* the most bytes of chunks + heap_dirty held at once */
     size_t huge_allocated;  /* usable bytes of live huge blocks */
     size_t nhuge;           /* live huge blocks */
     uint64_t nhuge_malloc, nhuge_dalloc;
     size_t heap_dirty;      /* page heap: free extents touched and not purged */
     size_t heap_retained;   /* page heap: free extents purged or never touched */
     size_t heap_resident;   /* page heap: resident bytes of huge blocks and dirty extents */
+    size_t reserved;        /* address space held: page-heap regions, hugetlb chunks */
     uint64_t heap_npurge, heap_purged, heap_nreserve, heap_nunmap;
     size_t resident;        /* bytes of chunks resident in memory (mincore) */
     size_t metadata;        /* chunk headers: map words and descriptors in use */
@@ -165,7 +185,27 @@ typedef struct arena_stats {
     bin_stats_t bins[SC_NSMALL];
 } arena_stats_t;
 
-void arena_stats_read(unsigned i, arena_stats_t *out);
+/* Where arena_stats_read copies the ranges it measures (chunks, huge blocks,
+ * dirty extents): pages of its own, grown as needed and kept for the next
+ * read. Zero-initialised before first use; one reader at a time. */
+typedef struct arena_stats_scratch {
+    ph_range_t *ranges;
+    size_t cap, bytes;
+} arena_stats_scratch_t;
+
+/* Reads arena i's counters under its locks. Resident bytes are measured
+ * (mincore) after the arena lock is dropped, over the ranges copied under
+ * it, so that a reader never stalls the arena's allocations: a range freed
+ * or unmapped meanwhile counts what is resident of it at the time. If the
+ * scratch cannot grow to hold every range (out of address space), the
+ * ranges that fit are measured and stats.errors.map counts the failure. */
+void arena_stats_read(unsigned i, arena_stats_t *out, arena_stats_scratch_t *scratch);
+
+#ifdef SABLE_DEBUG
+/* For tests (debug builds): called by arena_stats_read while it measures
+ * arena i's resident bytes, with no arena lock held. */
+extern void (*arena_stats_measure_hook)(unsigned i);
+#endif
 
 /* Returning memory (see "Returning memory" in docs/memory.md).
  * arena_purge: purges arena i's free runs and the free pages of its partly

@@ -3,7 +3,8 @@
  * resizing in place, moving by mremap.
  *
  * Invariants: see huge.h; huge_bytes and nhuge of an arena's heap are the
- * usable bytes and the number of its live huge blocks.
+ * usable bytes and the number of its live huge blocks; the process-wide
+ * counts below are their sums, and their peaks never less.
  * Locking: the owning arena's lock around every heap operation. System
  * calls for guard pages and fills of whole blocks run outside it, on an
  * extent that is off every list (its state tells lookups it is not live).
@@ -35,6 +36,38 @@ bool huge_recently_freed(const void *p)
     return false;
 }
 
+/* The process's huge blocks, count and usable bytes, and the most of each
+ * there have been at once (malloc_stats' "max mmap regions/bytes"). Global
+ * atomics beside each arena's own counters, changed on huge paths only. */
+static _Atomic size_t live_count, live_bytes, peak_count, peak_bytes;
+
+static void raise_peak(_Atomic size_t *peak, size_t v)
+{
+    size_t p = atomic_load_explicit(peak, memory_order_relaxed);
+    while (v > p && !atomic_compare_exchange_weak_explicit(peak, &p, v, memory_order_relaxed,
+                                                           memory_order_relaxed)) {
+    }
+}
+
+/* n blocks and `bytes` usable bytes more (added) or fewer. */
+static void count_huge(bool added, size_t n, size_t bytes)
+{
+    if (!added) {
+        atomic_fetch_sub_explicit(&live_count, n, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&live_bytes, bytes, memory_order_relaxed);
+        return;
+    }
+    raise_peak(&peak_count, atomic_fetch_add_explicit(&live_count, n, memory_order_relaxed) + n);
+    raise_peak(&peak_bytes,
+               atomic_fetch_add_explicit(&live_bytes, bytes, memory_order_relaxed) + bytes);
+}
+
+void huge_peaks(size_t *count, size_t *bytes)
+{
+    *count = atomic_load_explicit(&peak_count, memory_order_relaxed);
+    *bytes = atomic_load_explicit(&peak_bytes, memory_order_relaxed);
+}
+
 static bool is_live(const extent_t *x, const void *p)
 {
     return x->addr == (uintptr_t)p &&
@@ -49,6 +82,7 @@ static void link_live(arena_t *a, extent_t *x, size_t usable)
     a->heap.huge_bytes += usable;
     a->heap.nhuge++;
     a->heap.nhuge_malloc++;
+    count_huge(true, 1, usable);
 }
 
 /* Arena lock held: x leaves the live list; its state stops lookups from
@@ -59,6 +93,7 @@ static void unlink_live(arena_t *a, extent_t *x)
     a->heap.huge_bytes -= x->usable;
     a->heap.nhuge--;
     a->heap.nhuge_dalloc++;
+    count_huge(false, 1, x->usable);
     atomic_store_explicit(&x->state, EXTENT_UNUSED, memory_order_release);
 }
 
@@ -147,6 +182,7 @@ bool huge_resize(extent_t *x, void *p, size_t size)
         a->heap.huge_bytes += len;
         a->heap.huge_bytes -= old;
         x->usable = len;
+        count_huge(len > old, 0, len > old ? len - old : old - len);
     }
     arena_unlock(a);
     if (ok && len > old && opt_junk) memset((char *)p + old, 0xa5, len - old);

@@ -51,4 +51,8 @@ void *huge_move(extent_t *x, void *p, size_t size);
 #define HUGE_FREED_RING 64
 bool huge_recently_freed(const void *p);
 
+/* The most huge blocks, and the most usable bytes of them, the process has
+ * held at once (each its own peak; for glibc's malloc_stats). */
+void huge_peaks(size_t *count, size_t *bytes);
+
 #endif

@@ -476,6 +476,7 @@ void ph_free(arena_t *a, extent_t *x, ph_free_t how)
     x->usable = 0;
     atomic_store_explicit(&x->state, st, memory_order_release);
     insert_free(a, x);
+    arena_note_mapped(a);
 }
 
 bool ph_grow(arena_t *a, extent_t *x, size_t size, bool *zeroed)
@@ -525,6 +526,7 @@ bool ph_shrink(arena_t *a, extent_t *x, size_t size)
     if (opt_dirty_decay_ms == 0 && os_purge((void *)t->addr, t->size))
         atomic_store_explicit(&t->state, EXTENT_CLEAN, memory_order_relaxed);
     insert_free(a, t);
+    arena_note_mapped(a);
     return true;
 }
 
@@ -569,14 +571,19 @@ bool ph_purge(arena_t *a, uint32_t now, uint32_t decay_ms, bool all)
     return any;
 }
 
-size_t ph_resident(arena_t *a)
+static size_t put_range(ph_range_t *out, size_t cap, size_t n, const extent_t *x)
 {
+    if (n < cap) out[n] = (ph_range_t){x->addr, x->size};
+    return n + 1;
+}
+
+size_t ph_ranges(arena_t *a, ph_range_t *out, size_t cap)
+{
+    lock_assert_held(&a->lock);
     pageheap_t *h = &a->heap;
-    size_t r = 0;
-    for (extent_t *x = h->live; x; x = x->next) r += os_resident((void *)x->addr, x->size);
-    for (unsigned b = next_bin(h, 0, 0); b < PH_BINS; b = next_bin(h, 0, b + 1)) {
-        for (extent_t *x = h->bins[0][b]; x; x = x->next)
-            r += os_resident((void *)x->addr, x->size);
-    }
-    return r;
+    size_t n = 0;
+    for (extent_t *x = h->live; x; x = x->next) n = put_range(out, cap, n, x);
+    for (unsigned b = next_bin(h, 0, 0); b < PH_BINS; b = next_bin(h, 0, b + 1))
+        for (extent_t *x = h->bins[0][b]; x; x = x->next) n = put_range(out, cap, n, x);
+    return n;
 }

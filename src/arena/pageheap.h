@@ -170,8 +170,16 @@ void ph_chunk_free(struct arena *a, extent_t *x);
  * since before `now - decay_ms`. True if any memory was returned. */
 bool ph_purge(struct arena *a, uint32_t now, uint32_t decay_ms, bool all);
 
-/* Bytes of live huge extents and dirty free extents resident now (mincore;
- * for stats, arena lock held). */
-size_t ph_resident(struct arena *a);
+/* A range of address space, for measuring what of it is resident. */
+typedef struct ph_range {
+    uintptr_t addr;
+    size_t size;
+} ph_range_t;
+
+/* The ranges whose resident bytes stats count in the page heap: live huge
+ * extents and dirty free extents. Copies the first `cap` of them to out and
+ * returns how many there are (arena lock held; stats measure the copy after
+ * dropping it, so that mincore never runs under the lock). */
+size_t ph_ranges(struct arena *a, ph_range_t *out, size_t cap);
 
 #endif

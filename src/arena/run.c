@@ -72,6 +72,7 @@ static run_t *chunk_new(arena_t *a)
     }
     chunk_list_push(&a->chunks, c);
     a->nchunks++;
+    arena_note_mapped(a);
     runs_insert(a, r);
     return r;
 }

@@ -26,6 +26,9 @@ void ctl_arena_read(const ctl_stats_t *s, unsigned sel, ctl_arena_t *o)
         const arena_stats_t *a = &as->a;
         o->nthreads += a->nthreads;
         o->mapped += a->mapped;
+        o->system += a->mapped + a->heap_dirty;
+        o->system_peak += a->mapped_peak;
+        o->aspace += a->reserved;
         o->resident += a->resident;
         o->metadata += a->metadata;
         o->active += a->active;

@@ -25,6 +25,9 @@
 typedef struct ctl_arena {
     uint64_t nthreads;
     uint64_t mapped, resident, metadata; /* bytes of chunks, resident, headers */
+    uint64_t system;      /* chunks and dirty free extents: all but huge blocks */
+    uint64_t system_peak; /* the most `system` has been (over arenas: the sum of theirs) */
+    uint64_t aspace;      /* address space held, mapped and retained */
     uint64_t active, dirty;              /* bytes in runs / in free runs not purged */
     uint64_t pactive, pdirty;            /* the same in pages of arenas.page */
     uint64_t small_allocated;            /* bytes of slab blocks handed out (incl. cached) */

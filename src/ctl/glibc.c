@@ -23,13 +23,16 @@
  * malloc_info formats each line on the stack and fputs it to the caller's
  * stream (the one use of stdio, which that API is made of).
  *
- * Locking: each call takes a fresh snapshot under the control lock and
- * holds it while it reads the figures.
+ * Locking: mallinfo2 takes a fresh snapshot under the control lock and
+ * reads it there (no cancellation point in between); malloc_stats and
+ * malloc_info write a report (src/ctl/lock.h), a copy of a fresh snapshot,
+ * with no lock held.
  */
 #include "ctl/glibc.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "ctl/figures.h"
@@ -108,13 +111,15 @@ static size_t stats_line(char *buf, size_t cap, const char *label, size_t v)
     return k + os_format(buf + k, cap - k, "%s\n", num);
 }
 
-/* glibc's summary on stderr: per arena the bytes mapped ("system") and held
- * by the program ("in use"), then the totals with huge mappings. sable does
- * not track maxima: "max mmap" reports the huge mappings live now. */
-void ctl_malloc_stats(void)
+/* glibc's summary on stderr: per arena the bytes it maps apart from huge
+ * blocks ("system": chunks and dirty free extents) and those its threads'
+ * blocks hold ("in use"), then the totals with huge blocks (glibc's mmapped
+ * chunks) and the most huge blocks and bytes there have been at once.
+ * Written from a report with cancellation disabled: like glibc's (whose
+ * stderr is flagged not cancellable for it), malloc_stats is no
+ * cancellation point; a request pending acts at the caller's next one. */
+static void stats_write(const ctl_stats_t *s)
 {
-    const ctl_stats_t *s = ctl_begin(true);
-    if (s == NULL) return;
     char buf[256];
     size_t n;
     for (unsigned i = 0; i < s->narenas; i++) {
@@ -123,39 +128,52 @@ void ctl_malloc_stats(void)
         uint64_t used = a.small_allocated + a.large_allocated;
         used = used > a.tcache_bytes ? used - a.tcache_bytes : 0;
         n = os_format(buf, sizeof buf, "Arena %d:\n", (int)i);
-        n += stats_line(buf + n, sizeof buf - n, "system bytes     ", a.mapped);
+        n += stats_line(buf + n, sizeof buf - n, "system bytes     ", a.system);
         n += stats_line(buf + n, sizeof buf - n, "in use bytes     ", used);
         os_write_stderr(buf, n);
     }
     n = os_format(buf, sizeof buf, "Total (incl. mmap):\n");
     n += stats_line(buf + n, sizeof buf - n, "system bytes     ", s->mapped);
     n += stats_line(buf + n, sizeof buf - n, "in use bytes     ", s->allocated);
-    n += stats_line(buf + n, sizeof buf - n, "max mmap regions ", s->huge_count);
-    n += stats_line(buf + n, sizeof buf - n, "max mmap bytes   ", s->huge_allocated);
+    n += stats_line(buf + n, sizeof buf - n, "max mmap regions ", s->huge_count_peak);
+    n += stats_line(buf + n, sizeof buf - n, "max mmap bytes   ", s->huge_bytes_peak);
     os_write_stderr(buf, n);
-    ctl_end();
 }
 
-/* glibc's closing lines of a heap and of the whole report. */
-static void info_system(FILE *fp, size_t mapped, const char *end)
+void ctl_malloc_stats(void)
+{
+    ctl_report_t r;
+    const ctl_stats_t *s = ctl_report_begin(&r);
+    if (s == NULL) return;
+    int old;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    stats_write(s);
+    pthread_setcancelstate(old, NULL);
+    ctl_report_end(&r);
+}
+
+/* glibc's closing lines of a heap and of the whole report: system memory
+ * now and at its peak, and the address space behind it. sable maps what it
+ * reserves read-write whole (nothing is kept PROT_NONE to be committed
+ * later), so the mprotect'ed address space is all of it. */
+static void info_system(FILE *fp, const ctl_arena_t *a, const char *end)
 {
     char buf[256];
     os_format(buf, sizeof buf,
               "<system type=\"current\" size=\"%zu\"/>\n<system type=\"max\" size=\"%zu\"/>\n"
               "<aspace type=\"total\" size=\"%zu\"/>\n<aspace type=\"mprotect\" size=\"%zu\"/>\n"
               "%s\n",
-              mapped, mapped, mapped, mapped, end);
+              (size_t)a->system, (size_t)a->system_peak, (size_t)a->aspace, (size_t)a->aspace,
+              end);
     fputs(buf, fp);
 }
 
 /* glibc's XML: one <heap> per arena listing, per small class, the free
  * blocks in its slabs (from/to: the sizes the class serves), then glibc's
- * totals ("rest": free blocks in slabs; "mmap": huge mappings). */
-int ctl_malloc_info(int options, FILE *fp)
+ * totals ("rest": free blocks in slabs; "mmap": huge blocks; "system" and
+ * "aspace": the sums over heaps, as glibc adds its arenas up). */
+static void info_write(const ctl_stats_t *s, FILE *fp)
 {
-    if (options != 0 || fp == NULL) return EINVAL;
-    const ctl_stats_t *s = ctl_begin(true);
-    if (s == NULL) return ENOMEM;
     char buf[256];
     size_t all_count = 0, all_bytes = 0;
     fputs("<malloc version=\"1\">\n", fp);
@@ -182,7 +200,7 @@ int ctl_malloc_info(int options, FILE *fp)
                   "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n",
                   count, bytes);
         fputs(buf, fp);
-        info_system(fp, (size_t)a.mapped, "</heap>");
+        info_system(fp, &a, "</heap>");
     }
     os_format(buf, sizeof buf,
               "<total type=\"fast\" count=\"0\" size=\"0\"/>\n"
@@ -190,8 +208,24 @@ int ctl_malloc_info(int options, FILE *fp)
               "<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n",
               all_count, all_bytes, s->huge_count, s->huge_allocated);
     fputs(buf, fp);
-    info_system(fp, s->mapped, "</malloc>");
-    ctl_end();
+    ctl_arena_t all;
+    ctl_arena_read(s, CTL_ARENAS_ALL, &all);
+    info_system(fp, &all, "</malloc>");
+}
+
+/* Written from a report with no lock held: fputs may block on the caller's
+ * stream, allocate its buffer, or be where a cancellation request acts (as
+ * in glibc's, which prints with fprintf); the cleanup handler then gives
+ * the report's pages back. */
+int ctl_malloc_info(int options, FILE *fp)
+{
+    if (options != 0 || fp == NULL) return EINVAL;
+    ctl_report_t r;
+    const ctl_stats_t *s = ctl_report_begin(&r);
+    if (s == NULL) return ENOMEM;
+    pthread_cleanup_push(ctl_report_end, &r);
+    info_write(s, fp);
+    pthread_cleanup_pop(1);
     return 0;
 }
 

@@ -1,8 +1,11 @@
-/* src/ctl/lock.c — the control lock and its fork hooks.
+/* src/ctl/lock.c — the control lock, its fork hooks, and reports (a
+ * snapshot copied out from under the lock).
  *
- * Owns: ctl_mtx. Invariant: registered with the allocator's fork hooks
+ * Owns: ctl_mtx. Invariants: registered with the allocator's fork hooks
  * before anyone takes it (pthread_once), so the fork lock order is fixed
- * whoever initialises first. Locking: see src/ctl/lock.h.
+ * whoever initialises first; no cancellation point is reached while it is
+ * held, except in a report's fallback, which disables cancellation.
+ * Locking: see src/ctl/lock.h.
  */
 #include "ctl/lock.h"
 
@@ -10,6 +13,7 @@
 #include <string.h>
 
 #include "os/lock.h"
+#include "os/os.h"
 #include "process/process.h"
 
 static pthread_mutex_t ctl_mtx = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
@@ -59,3 +63,33 @@ const ctl_stats_t *ctl_begin(bool refresh)
 }
 
 void ctl_end(void) { lock_drop(&ctl_mtx); }
+
+const ctl_stats_t *ctl_report_begin(ctl_report_t *r)
+{
+    r->copy = NULL;
+    r->locked = false;
+    const ctl_stats_t *s = ctl_begin(true);
+    if ((r->s = s) == NULL) return NULL;
+    r->bytes = os_page_round(ctl_stats_size(s));
+    r->copy = os_map_aligned(r->bytes, os_page_size());
+    if (r->copy != NULL) {
+        r->s = ctl_stats_copy(s, r->copy);
+        ctl_end();
+        return r->s;
+    }
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &r->cancel_state);
+    r->locked = true;
+    return s;
+}
+
+void ctl_report_end(void *report)
+{
+    ctl_report_t *r = report;
+    if (r->copy != NULL) os_unmap(r->copy, r->bytes);
+    r->copy = NULL;
+    if (r->locked) {
+        r->locked = false;
+        ctl_end();
+        pthread_setcancelstate(r->cancel_state, NULL);
+    }
+}

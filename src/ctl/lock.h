@@ -21,8 +21,34 @@
 #include "ctl/stats.h"
 
 /* Takes the control lock and returns the snapshot, refreshed first if
- * `refresh`. NULL (and the lock released) if sable could not initialise. */
+ * `refresh`. NULL (and the lock released) if sable could not initialise.
+ * Between ctl_begin and ctl_end no cancellation point may be reached (a
+ * thread cancelled there would leave the lock held): what writes output
+ * uses a report instead. */
 const ctl_stats_t *ctl_begin(bool refresh);
 void ctl_end(void);
+
+/* A report (malloc_stats, malloc_info, sable_malloc_stats_print): a fresh
+ * snapshot copied, under the control lock, into pages of the report's own,
+ * so that writing it out runs with no lock held. Whatever the output does
+ * (block on a full pipe, be cancelled in write(2), call malloc or
+ * sable_mallctl from a callback) leaves no lock held and stalls no other
+ * thread's control calls or fork. If the copy cannot be mapped (out of
+ * address space), the report keeps the control lock instead and disables
+ * cancellation until ctl_report_end, which restores the caller's state. */
+typedef struct ctl_report {
+    const ctl_stats_t *s;
+    void *copy; /* the copy's pages, or NULL */
+    size_t bytes;
+    bool locked; /* the fallback: the control lock is held */
+    int cancel_state; /* the caller's, while locked */
+} ctl_report_t;
+
+/* The report's snapshot, or NULL if sable could not initialise (nothing is
+ * held then, and ctl_report_end need not be called). */
+const ctl_stats_t *ctl_report_begin(ctl_report_t *r);
+/* Releases what the report holds. A void * so that it can be the
+ * pthread_cleanup_push handler of an output that may be cancelled. */
+void ctl_report_end(void *report);
 
 #endif

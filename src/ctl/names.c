@@ -500,7 +500,9 @@ static const ctl_node_t errors_kids[] = {
     OSERR("purge", OS_ERR_PURGE, "failed `madvise(MADV_DONTNEED)` calls (memory not returned)"),
     OSERR("advise", OS_ERR_ADVISE, "failed `madvise(MADV_HUGEPAGE)` calls (`hugepages:thp`)"),
     OSERR("guard", OS_ERR_GUARD, "failed `mprotect` calls for guard pages (`secure:true`)"),
-    OSERR("resident", OS_ERR_RESIDENT, "failed `mincore` calls while reading `stats.resident`"),
+    OSERR("resident", OS_ERR_RESIDENT,
+          "failed `mincore` calls while reading `stats.resident` (a range unmapped while it was "
+          "measured is not a failure: it is not resident)"),
     OSERR("move", OS_ERR_MOVE,
           "failed `mremap` moves of huge blocks' pages for `realloc` (the block is copied "
           "instead, and moves are not tried again)"),

@@ -1,12 +1,16 @@
-/* src/ctl/stats.c — taking a snapshot of every layer's counters.
+/* src/ctl/stats.c — taking a snapshot of every layer's counters, and
+ * copying one for a report.
  * Invariants: a snapshot changes only on refresh, under ctl_lock, and each
- * arena's part is read under that arena's locks.
+ * arena's part is read under that arena's locks (resident bytes measured
+ * after them, over ranges copied into the scratch, which only refreshes
+ * use).
  * Locking: ctl_lock serialises refreshes; each layer takes its own locks. */
 #include "ctl/stats.h"
 
 #include <pthread.h>
 #include <string.h>
 
+#include "arena/huge.h"
 #include "arena/meta.h"
 #include "os/lock.h"
 #include "process/process.h"
@@ -14,6 +18,7 @@
 
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 static ctl_stats_t snap;
+static arena_stats_scratch_t scratch; /* the ranges a refresh measures */
 
 const ctl_stats_t *ctl_stats_refresh(void)
 {
@@ -33,7 +38,7 @@ const ctl_stats_t *ctl_stats_refresh(void)
     size_t huge = 0, nhuge = 0, heap_dirty = 0, retained = 0;
     for (unsigned i = 0; i < n; i++) {
         ctl_arena_stats_t *as = &snap.arenas[i];
-        arena_stats_read(i, &as->a);
+        arena_stats_read(i, &as->a, &scratch);
         threads_stats_sum((int)i, &as->req, &as->tcache_bytes);
         small += as->a.small_allocated;
         large += as->a.large_allocated;
@@ -50,6 +55,11 @@ const ctl_stats_t *ctl_stats_refresh(void)
     }
     snap.huge_allocated = huge;
     snap.huge_count = nhuge;
+    /* The arenas were read one after another: their sum may exceed any
+     * count the process had at once, and the peak is never shown below it. */
+    huge_peaks(&snap.huge_count_peak, &snap.huge_bytes_peak);
+    if (snap.huge_count_peak < nhuge) snap.huge_count_peak = nhuge;
+    if (snap.huge_bytes_peak < huge) snap.huge_bytes_peak = huge;
     snap.huge_cached = heap_dirty;
     snap.tcache_bytes = cached;
     snap.allocated = small + large + huge - cached;
@@ -65,6 +75,17 @@ const ctl_stats_t *ctl_stats_refresh(void)
 const ctl_stats_t *ctl_stats_current(void)
 {
     return snap.epoch ? &snap : ctl_stats_refresh();
+}
+
+size_t ctl_stats_size(const ctl_stats_t *s) { return sizeof *s + s->narenas * sizeof *s->arenas; }
+
+const ctl_stats_t *ctl_stats_copy(const ctl_stats_t *s, void *buf)
+{
+    ctl_stats_t *c = buf;
+    *c = *s;
+    c->arenas = (ctl_arena_stats_t *)(c + 1);
+    memcpy(c->arenas, s->arenas, s->narenas * sizeof *s->arenas);
+    return c;
 }
 
 size_t ctl_class_allocated(const ctl_stats_t *s, unsigned c)

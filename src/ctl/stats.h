@@ -2,8 +2,10 @@
  * stats printing and glibc's mallinfo family.
  *
  * A snapshot is taken by ctl_stats_refresh() (the "epoch" of mallctl): each
- * arena under its own locks, thread counters by a racy read of each live
- * cache. Between refreshes the snapshot does not change.
+ * arena under its own locks (its resident bytes measured after them), thread
+ * counters by a racy read of each live cache. Between refreshes the snapshot
+ * does not change; reports copy it (ctl_stats_copy) to write it out with no
+ * lock held.
  *
  * Byte counts, and how they relate (all in bytes):
  *   allocated  blocks the program holds, at their class size:
@@ -41,6 +43,7 @@ typedef struct ctl_stats {
     uint64_t epoch;
     size_t allocated, active, mapped, resident, metadata, retained;
     size_t huge_allocated, huge_count;
+    size_t huge_count_peak, huge_bytes_peak; /* the most there have been, never below the above */
     size_t huge_cached; /* the page heaps' dirty free extents (part of mapped) */
     size_t tcache_bytes;
     unsigned narenas;
@@ -58,6 +61,12 @@ void ctl_stats_postfork(void);
 
 /* The last snapshot (refreshing once if there is none yet). */
 const ctl_stats_t *ctl_stats_current(void);
+
+/* A copy of snapshot s for a reader that outlives the control lock: the
+ * bytes it needs, and the copy made into buf (at least that many bytes,
+ * 8-aligned), whose arenas point into buf. */
+size_t ctl_stats_size(const ctl_stats_t *s);
+const ctl_stats_t *ctl_stats_copy(const ctl_stats_t *s, void *buf);
 
 /* Bytes of class c handed to the program and not yet freed, across threads,
  * derived from a snapshot (a block freed by another thread than the one that

@@ -25,11 +25,15 @@
  * table live on the stack; output goes through the emitter's buffer to the
  * caller's write callback).
  *
- * Locking: the snapshot is refreshed first and the walk runs under the
- * control lock (recursive: write_cb may call sable_mallctl).
+ * Locking: the walk reads a report (src/ctl/lock.h): a copy of a fresh
+ * snapshot, so that write_cb runs with no lock held. It may block, be a
+ * cancellation point, call malloc, sable_mallctl or this function again;
+ * the figures printed stay those of the report's snapshot. (Other values
+ * the walk reads are live: options, geometry, error counters.)
  */
 #include "ctl/stats_print.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,6 +338,19 @@ static void walk_node(pr_t *p, const ctl_node_t *n)
         walk_group(p, n);
 }
 
+static void print_walk(pr_t *p, const ctl_stats_t *s)
+{
+    p->x.nidx = 0;
+    p->x.s = s;
+    p->quiet = false;
+    p->headed = true; /* the document's first line heads the top-level values */
+    p->len = p->head = 0;
+    p->path[0] = '\0';
+    emit_begin(&p->e);
+    walk_group(p, &ctl_tree_root);
+    emit_end(&p->e);
+}
+
 void sable_malloc_stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
                               const char *opts)
 {
@@ -341,21 +358,17 @@ void sable_malloc_stats_print(void (*write_cb)(void *, const char *), void *cbop
     bool json;
     p.leave_out = parse_opts(opts, &json);
     emit_init(&p.e, json, write_cb, cbopaque);
-    const ctl_stats_t *s = ctl_begin(true);
+    ctl_report_t r;
+    const ctl_stats_t *s = ctl_report_begin(&r);
     if (s == NULL) {
         emit_message(&p.e, "sable: statistics unavailable (initialisation failed)\n");
         return;
     }
-    p.x.nidx = 0;
-    p.x.s = s;
-    p.quiet = false;
-    p.headed = true; /* the document's first line heads the top-level values */
-    p.len = p.head = 0;
-    p.path[0] = '\0';
-    emit_begin(&p.e);
-    walk_group(&p, &ctl_tree_root);
-    emit_end(&p.e);
-    ctl_end();
+    /* The callback runs with no lock held and the caller's cancellation
+     * state: if it is cancelled, the handler gives the report back. */
+    pthread_cleanup_push(ctl_report_end, &r);
+    print_walk(&p, s);
+    pthread_cleanup_pop(1);
 }
 
 /* ---- stats_print:true ---- */

@@ -575,15 +575,34 @@ bool os_unguard(void *addr, size_t size)
     return rc == 0;
 }
 
+/* Resident pages of [p, p+len) that are still mapped, one page at a time
+ * (mincore refuses a range with a hole in it as a whole). */
+static size_t resident_mapped_pages(char *p, size_t len)
+{
+    size_t resident = 0;
+    unsigned char v;
+    for (size_t off = 0; off < len; off += page_size)
+        if (mincore(p + off, page_size, &v) == 0 && (v & 1)) resident += page_size;
+    return resident;
+}
+
 size_t os_resident(void *addr, size_t size)
 {
     unsigned char vec[256];
     size_t resident = 0, step = sizeof vec * page_size;
     int saved = errno;
     for (size_t off = 0; off < size; off += step) {
+        char *p = (char *)addr + off;
         size_t len = size - off < step ? size - off : step;
-        if (mincore((char *)addr + off, len, vec) != 0) {
-            record_failure(OS_ERR_RESIDENT, errno, false, "mincore", "", (char *)addr + off, len);
+        if (mincore(p, len, vec) != 0) {
+            /* ENOMEM: part of the range is not mapped (any more: stats
+             * measure ranges copied under a lock they no longer hold). Not
+             * a failure: the pages still mapped are counted, the rest are
+             * not resident. */
+            if (errno == ENOMEM)
+                resident += resident_mapped_pages(p, len);
+            else
+                record_failure(OS_ERR_RESIDENT, errno, false, "mincore", "", p, len);
             continue;
         }
         for (size_t i = 0; i < (len + page_size - 1) / page_size; i++)

@@ -152,6 +152,8 @@ uintptr_t os_hint_place(uintptr_t cursor, size_t size, size_t align, uintptr_t e
  *     back): counted, never printed;
  *   - a move that finds the source in two mappings (EFAULT) is a plain
  *     "no" (the caller copies): not counted;
+ *   - mincore's ENOMEM, a range no longer mapped (statistics measure
+ *     ranges after the lock that kept them is dropped): not counted;
  *   - a hint the kernel did not honour is counted under OS_ERR_HINT_MISS
  *     (errno 0), never printed: a high count means aligned mappings cost
  *     three system calls instead of one.
@@ -163,7 +165,7 @@ enum os_error_kind {
     OS_ERR_PURGE,     /* madvise(MADV_DONTNEED) ("purge") */
     OS_ERR_ADVISE,    /* madvise(MADV_HUGEPAGE) ("advise") */
     OS_ERR_GUARD,     /* mprotect(PROT_NONE) ("guard") */
-    OS_ERR_RESIDENT,  /* mincore ("resident") */
+    OS_ERR_RESIDENT,  /* mincore, a range that is not mapped excepted ("resident") */
     OS_ERR_MOVE,      /* mremap moving pages for realloc ("move") */
     OS_ERR_HUGETLB,   /* mmap(MAP_HUGETLB) ("hugetlb") */
     OS_ERR_HINT_MISS, /* a mapping hint not honoured: not an error ("hint_miss") */
@@ -183,7 +185,9 @@ const char *os_error_name(enum os_error_kind kind);
 void os_lock_init(pthread_mutex_t *m);
 
 /* Bytes of [addr, addr+size) resident in memory now (mincore), page-aligned
- * input. Returns 0 for a range the kernel does not know. */
+ * input. Pages not mapped (a range unmapped since the caller learnt of it)
+ * count as not resident and are not a failure; other refusals (EINVAL for
+ * an unaligned address) are counted under OS_ERR_RESIDENT. */
 size_t os_resident(void *addr, size_t size);
 
 /* Monotonic clock in nanoseconds, and in milliseconds (wraps every 49

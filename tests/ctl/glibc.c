@@ -126,3 +126,77 @@ Test(glibc, mallopt_accepts_glibc_parameters)
     cr_assert_not_null(p);
     free(p);
 }
+
+/* The figure after `key` in text (0 if it is not there). */
+static size_t figure_after(const char *text, const char *key)
+{
+    const char *at = strstr(text, key);
+    return at ? (size_t)strtoull(at + strlen(key), NULL, 10) : 0;
+}
+
+/* malloc_stats' "max mmap" lines are the most huge blocks (and bytes) there
+ * have been at once, not those live now. */
+Test(glibc, malloc_stats_reports_the_peak_of_huge_blocks, .init = cr_redirect_stderr)
+{
+    void *h[3];
+    for (int i = 0; i < 3; i++) {
+        h[i] = malloc(8 << 20);
+        cr_assert_not_null(h[i]);
+    }
+    free(h[1]);
+    free(h[2]);
+    cr_assert_eq(mallinfo2().hblks, 1);
+    malloc_stats();
+    fflush(stderr);
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, cr_get_redirected_stderr());
+    buf[n] = '\0';
+    cr_assert_geq(figure_after(buf, "max mmap regions = "), 3, "%s", buf);
+    cr_assert_geq(figure_after(buf, "max mmap bytes   = "), (size_t)24 << 20, "%s", buf);
+    free(h[0]);
+}
+
+/* malloc_info's current and max system bytes of every heap and of the
+ * total: max >= current each time. */
+static size_t info_system(size_t *current, size_t *max)
+{
+    char *text = NULL;
+    size_t len = 0, heaps = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    cr_assert_eq(malloc_info(0, f), 0);
+    fclose(f);
+    static const char cur[] = "<system type=\"current\" size=\"", mx[] = "<system type=\"max\" size=\"";
+    for (const char *at = strstr(text, cur); at; at = strstr(at + 1, cur), heaps++) {
+        *current = (size_t)strtoull(at + strlen(cur), NULL, 10);
+        const char *m = strstr(at, mx);
+        cr_assert_not_null(m);
+        *max = (size_t)strtoull(m + strlen(mx), NULL, 10);
+        cr_assert_geq(*max, *current, "%s", text);
+    }
+    free(text);
+    return heaps; /* the last pair read is the total's */
+}
+
+/* The chunks 48 MiB of small blocks need stay in the heaps' maxima after
+ * the blocks are freed and trimmed (their memory is then purged: no longer
+ * system memory). */
+Test(glibc, malloc_info_reports_each_heaps_peak)
+{
+    enum { N = 48 * 1024 };
+    static void *b[N];
+    size_t cur0, max0, cur1, max1, cur2, max2;
+    size_t heaps = info_system(&cur0, &max0);
+    cr_assert_geq(heaps, 2, "one heap at least, and the total");
+    for (int i = 0; i < N; i++) {
+        b[i] = malloc(1000);
+        cr_assert_not_null(b[i]);
+    }
+    info_system(&cur1, &max1);
+    cr_assert_geq(cur1, cur0 + ((size_t)40 << 20));
+    for (int i = 0; i < N; i++) free(b[i]);
+    malloc_trim(0);
+    info_system(&cur2, &max2);
+    cr_assert_geq(max2, max1, "a peak never goes down");
+    cr_assert_leq(cur2 + ((size_t)32 << 20), max2, "current %zu, max %zu", cur2, max2);
+}

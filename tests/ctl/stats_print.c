@@ -2,6 +2,10 @@
  * and add up (text and JSON), no allocation, and the SABLE_CONF options
  * stats_print / stats_print_opts in a child process. */
 #include <malloc.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctl_test.h"
@@ -259,4 +263,70 @@ Test(stats_print, stats_print_opts_selects_json)
     int rc = system(cmd);
     unlink(path);
     cr_assert_eq(rc, 0, "%s", out);
+}
+
+/* The callback runs with the caller's cancellation state: enabled when the
+ * report has its copy (no lock held), disabled while it falls back to the
+ * control lock because no pages can be mapped (address space exhausted);
+ * either way the printout is whole and the caller's state comes back. */
+static unsigned cb_calls, cb_enabled;
+
+static void state_cb(void *opaque, const char *s)
+{
+    (void)opaque, (void)s;
+    int st;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &st);
+    pthread_setcancelstate(st, NULL);
+    cb_calls++;
+    cb_enabled += st == PTHREAD_CANCEL_ENABLE;
+}
+
+static bool state_is_enabled(void)
+{
+    int st;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &st);
+    pthread_setcancelstate(st, NULL);
+    return st == PTHREAD_CANCEL_ENABLE;
+}
+
+/* Grows the stack now, so that it need not grow under the limit. */
+static __attribute__((noinline)) void touch_stack(void)
+{
+    volatile char pad[512 << 10];
+    memset((char *)pad, 1, sizeof pad);
+}
+
+static int fallback_child(void)
+{
+    sable_malloc_stats_print(state_cb, NULL, "");
+    if (cb_calls == 0 || cb_enabled != cb_calls) return 1; /* the copy: no lock, state kept */
+    touch_stack();
+    unsigned long pages;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL || fscanf(f, "%lu", &pages) != 1) return 2;
+    fclose(f);
+    struct rlimit lim = {.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE),
+                         .rlim_max = RLIM_INFINITY};
+    if (setrlimit(RLIMIT_AS, &lim) != 0) return 3;
+    void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m != MAP_FAILED) return 4; /* nothing can be mapped */
+    cb_calls = cb_enabled = 0;
+    sable_malloc_stats_print(state_cb, NULL, "");
+    if (cb_calls < 2 || cb_enabled != 0) return 5; /* written, under the lock */
+    if (!state_is_enabled()) return 6;
+    uint64_t e = 1;
+    size_t len = sizeof e;
+    return sable_mallctl("epoch", &e, &len, &e, len) == 0 ? 0 : 7; /* the lock was released */
+}
+
+Test(stats_print, the_callback_runs_unlocked_or_with_cancellation_disabled)
+{
+    allocate_some();
+    print(NULL); /* the snapshot's memory and the scratch exist before the limit */
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) _exit(fallback_child());
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
 }
