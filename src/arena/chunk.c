@@ -17,9 +17,11 @@ run_t *chunk_init(chunk_t *c, struct arena *a, bool zeroed)
      * are all written, and descriptors are cleared when handed out, so the
      * descriptor pool's untouched pages stay unfaulted in a fresh chunk.
      * Every map word must start as MAP_NONE: a zero word reads as a slab. */
-    memset(c, 0, offsetof(chunk_t, map));
-    for (unsigned u = 0; u < CHUNK_UNITS; u++) c->map[u] = MAP_WORD(MAP_NONE, 0, 0, 0);
-    c->arena = a;
+    memset(&c->next, 0, offsetof(chunk_t, map) - offsetof(chunk_t, next));
+    for (unsigned u = 0; u < CHUNK_UNITS; u++) chunk_set_word(c, u, MAP_WORD(MAP_NONE, 0, 0, 0));
+    /* Last, after every word: a lock-free reader that finds its arena here
+     * read words of this chunk (see lookup.h). */
+    atomic_store_explicit(&c->arena, a, memory_order_release);
     c->nfree_units = CHUNK_USABLE_UNITS;
     run_t *r = chunk_desc_alloc(c);
     r->first = CHUNK_HEADER_UNITS;
@@ -55,20 +57,20 @@ void chunk_map_run(chunk_t *c, run_t *r)
 {
     unsigned desc = (unsigned)(r - c->runs);
     for (unsigned i = 0; i < r->nunits; i++)
-        c->map[r->first + i] = MAP_WORD(r->kind, r->sc, i, desc);
+        chunk_set_word(c, r->first + i, MAP_WORD(r->kind, r->sc, i, desc));
 }
 
 void chunk_map_resized(chunk_t *c, run_t *r, unsigned old)
 {
     unsigned desc = (unsigned)(r - c->runs);
-    c->map[r->first] = MAP_WORD(r->kind, r->sc, 0, desc);
+    chunk_set_word(c, r->first, MAP_WORD(r->kind, r->sc, 0, desc));
     for (unsigned i = old; i < r->nunits; i++)
-        c->map[r->first + i] = MAP_WORD(r->kind, r->sc, i, desc);
+        chunk_set_word(c, r->first + i, MAP_WORD(r->kind, r->sc, i, desc));
 }
 
 void chunk_map_free_edges(chunk_t *c, run_t *r)
 {
     unsigned desc = (unsigned)(r - c->runs);
-    c->map[r->first] = MAP_WORD(MAP_FREE, 0, 0, desc);
-    c->map[r->first + r->nunits - 1] = MAP_WORD(MAP_FREE, 0, 0, desc);
+    chunk_set_word(c, r->first, MAP_WORD(MAP_FREE, 0, 0, desc));
+    chunk_set_word(c, r->first + r->nunits - 1, MAP_WORD(MAP_FREE, 0, 0, desc));
 }

@@ -44,7 +44,7 @@ static bool is_live(const extent_t *x, const void *p)
 /* Arena lock held: x becomes p's live block of `usable` bytes. */
 static void link_live(arena_t *a, extent_t *x, size_t usable)
 {
-    x->usable = usable;
+    extent_set_usable(x, usable);
     live_list_push(&a->heap.live, x);
     a->heap.huge_bytes += usable;
     a->heap.nhuge++;
@@ -146,7 +146,7 @@ bool huge_resize(extent_t *x, void *p, size_t size)
     if (ok) {
         a->heap.huge_bytes += len;
         a->heap.huge_bytes -= old;
-        x->usable = len;
+        extent_set_usable(x, len);
     }
     arena_unlock(a);
     if (ok && len > old && opt_junk) memset((char *)p + old, 0xa5, len - old);
@@ -155,7 +155,7 @@ bool huge_resize(extent_t *x, void *p, size_t size)
 
 void *huge_move(extent_t *x, void *p, size_t size)
 {
-    size_t old = x->usable;
+    size_t old = __atomic_load_n(&x->usable, __ATOMIC_RELAXED); /* unlocked: see pageheap.h */
     void *q = huge_alloc(x->arena, size, 0, false);
     if (q == NULL) return NULL;
     size_t keep = old < size ? old : size;
