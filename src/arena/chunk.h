@@ -176,6 +176,12 @@ static inline void chunk_set_word(chunk_t *c, unsigned u, uint32_t w)
     _Atomic uint32_t *map = c->map;
     atomic_store_explicit(map + u, w, memory_order_relaxed);
 }
+/* Writes the words of units [first, first + n): w for the first, and each
+ * next one's back field one unit further (step 1 << 12), or the same word
+ * (step 0). Unrolled by four: relaxed atomic stores are single movs, but
+ * the compiler does not vectorize them as it did plain ones. */
+void chunk_set_words(chunk_t *c, unsigned first, unsigned n, uint32_t w, uint32_t step);
+
 /* The chunk's arena, or NULL if it was given back (or the memory is no
  * longer a chunk's: see lookup.h). Relaxed; acquire for the lock-free
  * readers that read the map word again after it. */
@@ -220,6 +226,8 @@ run_t *chunk_init(chunk_t *c, struct arena *a, bool zeroed);
 run_t *chunk_desc_alloc(chunk_t *c);
 void chunk_desc_free(chunk_t *c, run_t *r);
 
+/* The back-field step of chunk_set_words: one unit. */
+#define MAP_BACK_STEP ((uint32_t)1 << 12)
 /* Writes the map words of every unit of run r (a slab or large run). */
 void chunk_map_run(chunk_t *c, run_t *r);
 /* After a large run r was resized in place from `old` units: rewrites its

@@ -172,8 +172,7 @@ void run_free(arena_t *a, chunk_t *c, run_t *r)
     r->sc = 0;
     r->aux = os_now_ms();
     unsigned desc = (unsigned)(r - c->runs);
-    for (unsigned u = r->first; u < r->first + r->nunits; u++)
-        chunk_set_word(c, u, MAP_WORD(MAP_FREE, 0, 0, desc));
+    chunk_set_words(c, r->first, r->nunits, MAP_WORD(MAP_FREE, 0, 0, desc), 0);
     if (r->first > CHUNK_HEADER_UNITS) {
         uint32_t w = chunk_word(c, r->first - 1);
         if (MAP_KIND(w) == MAP_FREE) {
