@@ -37,6 +37,12 @@ bool arena_boot(unsigned n)
 }
 
 unsigned arena_count(void) { return narenas; }
+
+bool arena_is(const arena_t *a)
+{
+    uintptr_t off = (uintptr_t)a - (uintptr_t)arenas;
+    return a != NULL && off < narenas * sizeof(arena_t) && off % sizeof(arena_t) == 0;
+}
 arena_t *arena_get(unsigned i) { return &arenas[i]; }
 
 int arena_free_fill(void)

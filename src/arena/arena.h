@@ -110,6 +110,10 @@ static inline void arena_note_mapped(arena_t *a)
 bool arena_boot(unsigned n);
 unsigned arena_count(void);
 arena_t *arena_get(unsigned i);
+/* True if a is one of the arenas: what a chunk's arena field holds only
+ * while it is a live chunk (chunk.h), checked before a lock is taken
+ * through a pointer read without one. */
+bool arena_is(const arena_t *a);
 
 /* Takes up to n blocks of small class sc into out[0..) in address order.
  * Returns how many it took (0 only when out of memory). */
@@ -123,8 +127,14 @@ void *arena_bin_alloc_random(arena_t *a, unsigned sc, uint64_t rnd);
  * 0 with secure or zero_on_free. */
 int arena_free_fill(void);
 
-/* Returns n blocks of class sc, from any arenas. Aborts on a double free. */
+/* Returns n blocks of class sc, from any arenas. Aborts on a double free,
+ * and on a pointer that no longer starts a block of a live slab of class sc
+ * (its chunk given back since it was checked: see bin.c). */
 void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n);
+/* The same for one block, filled with `fill` (the fill modes' uncached
+ * free) under the bin lock once it is known to be a block: a pointer
+ * checked without the lock may lie in memory that is no longer a slab. */
+void arena_bin_free_filled(unsigned sc, void *p, int fill);
 
 /* What thread caches and uncached operations use, for any cached class
  * sc < SC_NCACHED: small classes go to the bins, large ones to large runs

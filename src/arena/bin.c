@@ -17,6 +17,7 @@
  * counters; a new or emptied slab takes the arena lock inside it (order: bin,
  * then arena).
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "arena/purge.h"
@@ -173,36 +174,83 @@ void *arena_bin_alloc_random(arena_t *a, unsigned sc, uint64_t rnd)
     return p;
 }
 
+/* A block p of class sc about to be returned to arena a's bin (its lock
+ * held) is believed only if it still starts a block of a live slab of that
+ * class. It got into a cache through a lock-free check, so by now its chunk
+ * may be gone: a double free whose first free emptied the chunk, or an
+ * invalid pointer that raced the chunk's release (lookup.h). The word w of
+ * p's unit was read first (acquire); then the arena, then the word again:
+ * under the bin lock no slab of class sc comes or goes, so a slab word that
+ * is still there with the arena after it belongs to a live slab, which keeps
+ * its chunk alive (a chunk given back and cut again meanwhile has no such
+ * word). */
+SABLE_INLINE bool slab_word_live(const chunk_t *c, const arena_t *a, unsigned sc, unsigned u,
+                                 uint32_t w)
+{
+    return (w & (MAP_KIND_MASK | 0xffu)) == sc && chunk_arena_acquire(c) == a &&
+           chunk_word(c, u) == w;
+}
+
+static _Noreturn SABLE_NOINLINE SABLE_COLD void flush_fatal(bin_t *b, const void *p)
+{
+    if (b) lock_drop(&b->lock);
+    sable_fatal("free(): double free of %p", p);
+}
+
 /* Per-block work is what a cross-thread free costs in the end, so it is
  * kept short: the block's offset comes from its unit's map word (no
- * descriptor arithmetic), and the bin's counters are updated once per run of
- * blocks that share a bin. */
-void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
+ * descriptor arithmetic), the bin's counters are updated once per run of
+ * blocks that share a bin, and a word checked once (slab_word_live) is not
+ * checked again for the next blocks of its unit while the bin lock is held
+ * and its slab not given back (a word names its unit: run and distance).
+ * fill >= 0 (the fill modes' uncached free): each block is filled with it
+ * once it is known to be a block, before it is marked free. Always inlined
+ * into its two callers, with fill constant. */
+SABLE_INLINE void flush_blocks(unsigned sc, void *const *ptrs, unsigned n, int fill)
 {
     unsigned nregs = sc_nregs(sc);
+    /* The class's constants for the block tests, loaded once. */
+    uint64_t divtest = sc_divtest_table[sc], magic = sc_div_magic_table[sc];
     uint32_t now = arena_coarse_now_ms();
     bin_t *b = NULL;
+    /* Where a's bin of class sc is, as a number: a may not be an arena yet
+     * (checked when the bin changes), so no member of it is addressed. */
+    uintptr_t bin_offset = offsetof(arena_t, bins) + sc * sizeof(bin_t);
+    const chunk_t *checked_chunk = NULL;
+    uint32_t checked_word = 0;
     unsigned freed = 0;
     for (unsigned i = 0; i < n; i++) {
         void *p = ptrs[i];
         chunk_t *c = chunk_of(p);
-        arena_t *a = c->arena;
-        if (&a->bins[sc] != b) {
+        arena_t *a = chunk_arena_acquire(c);
+        if ((uintptr_t)a + bin_offset != (uintptr_t)b) {
             if (b) {
                 b->curregs -= freed;
                 b->ndalloc += freed;
                 lock_drop(&b->lock);
+                b = NULL;
             }
+            if (!arena_is(a)) flush_fatal(NULL, p);
             b = &a->bins[sc];
             freed = 0;
+            checked_chunk = NULL;
             bin_lock(a, sc);
             b->nflushes++;
         }
-        uint32_t w = c->map[chunk_unit_of(p)];
+        unsigned u = chunk_unit_of(p);
+        uint32_t w = chunk_word_acquire(c, u);
+        if (c != checked_chunk || w != checked_word) {
+            if (!slab_word_live(c, a, sc, u, w)) flush_fatal(b, p);
+            checked_chunk = c;
+            checked_word = w;
+        }
+        uint32_t off = map_run_offset(w, p);
+        if (!sc_is_block_start_by(divtest, off)) flush_fatal(b, p);
         run_t *r = chunk_run_of_word(c, w);
-        uint32_t idx = sc_block_index(sc, map_run_offset(w, p));
+        uint32_t idx = sc_block_index_by(magic, off);
         uint64_t bit = (uint64_t)1 << (idx & 63);
-        if (r->free_bits[idx >> 6] & bit) sable_fatal("free(): double free of %p", p);
+        if (r->free_bits[idx >> 6] & bit) flush_fatal(b, p);
+        if (fill >= 0) memset(p, fill, sc_size(sc));
         r->free_bits[idx >> 6] |= bit;
         r->nfree++;
         /* The slab has a free block to purge (its units were marked when
@@ -217,6 +265,7 @@ void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
         if (r->nfree == nregs) {
             slab_list_remove(&b->nonfull, r);
             slab_release(a, b, c, r);
+            checked_chunk = NULL;
         } else if (r->nfree == 1) {
             slab_list_push(&b->nonfull, r);
         }
@@ -228,4 +277,8 @@ void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n)
         arena_decay_tick();
     }
 }
+
+void arena_bin_flush(unsigned sc, void *const *ptrs, unsigned n) { flush_blocks(sc, ptrs, n, -1); }
+
+void arena_bin_free_filled(unsigned sc, void *p, int fill) { flush_blocks(sc, &p, 1, fill); }
 

@@ -17,9 +17,11 @@ run_t *chunk_init(chunk_t *c, struct arena *a, bool zeroed)
      * are all written, and descriptors are cleared when handed out, so the
      * descriptor pool's untouched pages stay unfaulted in a fresh chunk.
      * Every map word must start as MAP_NONE: a zero word reads as a slab. */
-    memset(c, 0, offsetof(chunk_t, map));
-    for (unsigned u = 0; u < CHUNK_UNITS; u++) c->map[u] = MAP_WORD(MAP_NONE, 0, 0, 0);
-    c->arena = a;
+    memset(&c->next, 0, offsetof(chunk_t, map) - offsetof(chunk_t, next));
+    chunk_set_words(c, 0, CHUNK_UNITS, MAP_WORD(MAP_NONE, 0, 0, 0), 0);
+    /* Last, after every word: a lock-free reader that finds its arena here
+     * read words of this chunk (see lookup.h). */
+    atomic_store_explicit(&c->arena, a, memory_order_release);
     c->nfree_units = CHUNK_USABLE_UNITS;
     run_t *r = chunk_desc_alloc(c);
     r->first = CHUNK_HEADER_UNITS;
@@ -51,24 +53,37 @@ void chunk_desc_free(chunk_t *c, run_t *r)
     c->desc_free = (uint16_t)(r - c->runs + 1);
 }
 
+void chunk_set_words(chunk_t *c, unsigned first, unsigned n, uint32_t w, uint32_t step)
+{
+    _Atomic uint32_t *m = c->map + first;
+    unsigned i = 0;
+    for (; i + 4 <= n; i += 4, w += 4 * step) {
+        atomic_store_explicit(m + i, w, memory_order_relaxed);
+        atomic_store_explicit(m + i + 1, w + step, memory_order_relaxed);
+        atomic_store_explicit(m + i + 2, w + 2 * step, memory_order_relaxed);
+        atomic_store_explicit(m + i + 3, w + 3 * step, memory_order_relaxed);
+    }
+    for (; i < n; i++, w += step) atomic_store_explicit(m + i, w, memory_order_relaxed);
+}
+
 void chunk_map_run(chunk_t *c, run_t *r)
 {
     unsigned desc = (unsigned)(r - c->runs);
-    for (unsigned i = 0; i < r->nunits; i++)
-        c->map[r->first + i] = MAP_WORD(r->kind, r->sc, i, desc);
+    chunk_set_words(c, r->first, r->nunits, MAP_WORD(r->kind, r->sc, 0, desc), MAP_BACK_STEP);
 }
 
 void chunk_map_resized(chunk_t *c, run_t *r, unsigned old)
 {
     unsigned desc = (unsigned)(r - c->runs);
-    c->map[r->first] = MAP_WORD(r->kind, r->sc, 0, desc);
-    for (unsigned i = old; i < r->nunits; i++)
-        c->map[r->first + i] = MAP_WORD(r->kind, r->sc, i, desc);
+    chunk_set_word(c, r->first, MAP_WORD(r->kind, r->sc, 0, desc));
+    if (r->nunits > old)
+        chunk_set_words(c, r->first + old, r->nunits - old, MAP_WORD(r->kind, r->sc, old, desc),
+                        MAP_BACK_STEP);
 }
 
 void chunk_map_free_edges(chunk_t *c, run_t *r)
 {
     unsigned desc = (unsigned)(r - c->runs);
-    c->map[r->first] = MAP_WORD(MAP_FREE, 0, 0, desc);
-    c->map[r->first + r->nunits - 1] = MAP_WORD(MAP_FREE, 0, 0, desc);
+    chunk_set_word(c, r->first, MAP_WORD(MAP_FREE, 0, 0, desc));
+    chunk_set_word(c, r->first + r->nunits - 1, MAP_WORD(MAP_FREE, 0, 0, desc));
 }

@@ -33,12 +33,21 @@
  * first and last unit (what merging with a neighbour reads); its interior
  * units keep kind MAP_FREE or MAP_NONE with stale back/desc fields, which is
  * enough to reject a pointer into them. So freeing or splitting a run costs
- * writes in proportion to the allocated part, never to the free space. Words change only under the owning arena's lock, but are
- * read without it: a valid pointer's word cannot change while the block is
- * live, and an invalid pointer read racily is still rejected or caught later
- * under the lock.
+ * writes in proportion to the allocated part, never to the free space.
+ *
+ * Words change only under the owning arena's lock, but are read without it,
+ * so every access is atomic (relaxed: the same mov as a plain one; chunk_word
+ * and chunk_set_word below). A valid pointer's word cannot change while the
+ * block is live. For any other pointer a lock-free reader may be reading a
+ * chunk that is being given back, or memory that has since become a huge
+ * block, purged pages or a new chunk: the chunk's `arena` field is what tells
+ * (see "Racing a release" in lookup.h). chunk_release stores NULL there
+ * before the chunk leaves the page map, and chunk_init stores the arena last;
+ * a reader that loads the word with acquire order and then finds its own
+ * arena in `arena` read the word of a live chunk.
  * Invariants: see run_t below and the map-word rules above; chunk_t's first
- * line holds what free() reads (arena).
+ * line holds what free() reads (arena): non-NULL exactly while the chunk is
+ * in the page map.
  */
 #ifndef SABLE_ARENA_CHUNK_H
 #define SABLE_ARENA_CHUNK_H
@@ -134,7 +143,7 @@ static inline uint32_t run_units_mask(size_t off, size_t len)
 _Static_assert(sizeof(run_t) == 64, "run_t is one cache line");
 
 typedef struct chunk {
-    struct arena *arena;
+    _Atomic(struct arena *) arena; /* the owner; NULL once given back (see above) */
     struct chunk *next, *prev; /* arena's chunk list */
     uint32_t nfree_units;      /* units in free runs */
     uint16_t desc_free;        /* head of the free descriptor slots (index+1) */
@@ -142,9 +151,48 @@ typedef struct chunk {
     bool hugetlb;              /* backed by the hugetlb pool */
     struct extent *extent;     /* its page-heap extent (NULL: a hugetlb mapping) */
     uint8_t pad[64 - 8 * 3 - 8 - 8 - 8];
-    uint32_t map[CHUNK_UNITS];
+    _Atomic uint32_t map[CHUNK_UNITS];
     run_t runs[];
 } chunk_t;
+
+/* The map word of unit u: relaxed, for readers that hold the arena lock or
+ * check what they read (lookup.h); acquire, for lock-free readers that go on
+ * to read the chunk's arena (which must not be read before the word). The
+ * map's base is taken first: GCC then folds its offset into the load's
+ * displacement, as for a plain access (from &c->map[u] it does not). */
+static inline uint32_t chunk_word(const chunk_t *c, unsigned u)
+{
+    const _Atomic uint32_t *map = c->map;
+    return atomic_load_explicit(map + u, memory_order_relaxed);
+}
+static inline uint32_t chunk_word_acquire(const chunk_t *c, unsigned u)
+{
+    const _Atomic uint32_t *map = c->map;
+    return atomic_load_explicit(map + u, memory_order_acquire);
+}
+/* Arena lock held. */
+static inline void chunk_set_word(chunk_t *c, unsigned u, uint32_t w)
+{
+    _Atomic uint32_t *map = c->map;
+    atomic_store_explicit(map + u, w, memory_order_relaxed);
+}
+/* Writes the words of units [first, first + n): w for the first, and each
+ * next one's back field one unit further (step 1 << 12), or the same word
+ * (step 0). Unrolled by four: relaxed atomic stores are single movs, but
+ * the compiler does not vectorize them as it did plain ones. */
+void chunk_set_words(chunk_t *c, unsigned first, unsigned n, uint32_t w, uint32_t step);
+
+/* The chunk's arena, or NULL if it was given back (or the memory is no
+ * longer a chunk's: see lookup.h). Relaxed; acquire for the lock-free
+ * readers that read the map word again after it. */
+static inline struct arena *chunk_arena(const chunk_t *c)
+{
+    return atomic_load_explicit(&c->arena, memory_order_relaxed);
+}
+static inline struct arena *chunk_arena_acquire(const chunk_t *c)
+{
+    return atomic_load_explicit(&c->arena, memory_order_acquire);
+}
 
 /* The header holds chunk_t, the map and one descriptor per usable unit. */
 #define CHUNK_HEADER_BYTES_FOR(nruns) (sizeof(chunk_t) + (size_t)(nruns) * sizeof(run_t))
@@ -178,6 +226,8 @@ run_t *chunk_init(chunk_t *c, struct arena *a, bool zeroed);
 run_t *chunk_desc_alloc(chunk_t *c);
 void chunk_desc_free(chunk_t *c, run_t *r);
 
+/* The back-field step of chunk_set_words: one unit. */
+#define MAP_BACK_STEP ((uint32_t)1 << 12)
 /* Writes the map words of every unit of run r (a slab or large run). */
 void chunk_map_run(chunk_t *c, run_t *r);
 /* After a large run r was resized in place from `old` units: rewrites its

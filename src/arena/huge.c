@@ -77,7 +77,7 @@ static bool is_live(const extent_t *x, const void *p)
 /* Arena lock held: x becomes p's live block of `usable` bytes. */
 static void link_live(arena_t *a, extent_t *x, size_t usable)
 {
-    x->usable = usable;
+    extent_set_usable(x, usable);
     live_list_push(&a->heap.live, x);
     a->heap.huge_bytes += usable;
     a->heap.nhuge++;
@@ -181,7 +181,7 @@ bool huge_resize(extent_t *x, void *p, size_t size)
     if (ok) {
         a->heap.huge_bytes += len;
         a->heap.huge_bytes -= old;
-        x->usable = len;
+        extent_set_usable(x, len);
         count_huge(len > old, 0, len > old ? len - old : old - len);
     }
     arena_unlock(a);
@@ -191,7 +191,7 @@ bool huge_resize(extent_t *x, void *p, size_t size)
 
 void *huge_move(extent_t *x, void *p, size_t size)
 {
-    size_t old = x->usable;
+    size_t old = __atomic_load_n(&x->usable, __ATOMIC_RELAXED); /* unlocked: see pageheap.h */
     void *q = huge_alloc(x->arena, size, 0, false);
     if (q == NULL) return NULL;
     size_t keep = old < size ? old : size;

@@ -45,15 +45,33 @@ void *arena_large_alloc(arena_t *a, size_t size, size_t align, bool zeroed)
     return p;
 }
 
-void arena_large_free(void *p)
+/* Locks the arena of p's chunk and returns it with the chunk, or aborts
+ * (naming `fn`) unless p starts a large run of a live chunk. p was checked
+ * without the lock, so its chunk may have been given back since (a double
+ * free racing the free that emptied it): the arena is read again under its
+ * lock, where no chunk of it can be given back (see lookup.h). */
+static arena_t *lock_large(void *p, const char *fn, chunk_t **cp, uint32_t *wp)
 {
     chunk_t *c = chunk_of(p);
-    arena_t *a = c->arena;
-    int fill = arena_free_fill();
+    arena_t *a = chunk_arena_acquire(c);
+    if (!arena_is(a)) sable_fatal("%s(): double free of %p", fn, p);
     arena_lock(a);
-    uint32_t w = c->map[chunk_unit_of(p)];
-    if (MAP_KIND(w) != MAP_LARGE || map_run_offset(w, p) != 0)
-        sable_fatal("free(): double free of %p", p);
+    uint32_t w = chunk_word(c, chunk_unit_of(p));
+    if (chunk_arena(c) != a || MAP_KIND(w) != MAP_LARGE || map_run_offset(w, p) != 0) {
+        arena_unlock(a);
+        sable_fatal("%s(): double free of %p", fn, p);
+    }
+    *cp = c;
+    *wp = w;
+    return a;
+}
+
+void arena_large_free(void *p)
+{
+    chunk_t *c;
+    uint32_t w;
+    int fill = arena_free_fill();
+    arena_t *a = lock_large(p, "free", &c, &w);
     run_t *r = chunk_run_of_word(c, w);
     /* The fills (secure, junk, zero_on_free): a freed run never hands its
      * contents to the next block. Its pages are purged (they read as
@@ -74,14 +92,11 @@ void arena_large_free(void *p)
  * p without it. */
 bool arena_large_resize(void *p, size_t size)
 {
-    chunk_t *c = chunk_of(p);
-    arena_t *a = c->arena;
+    chunk_t *c;
+    uint32_t w;
     unsigned units = (unsigned)(size >> UNIT_SHIFT);
     bool ok = true;
-    arena_lock(a);
-    uint32_t w = c->map[chunk_unit_of(p)];
-    if (MAP_KIND(w) != MAP_LARGE || map_run_offset(w, p) != 0)
-        sable_fatal("realloc(): double free of %p", p);
+    arena_t *a = lock_large(p, "realloc", &c, &w);
     run_t *r = chunk_run_of_word(c, w);
     unsigned old = r->nunits;
     if (units < old) {
@@ -90,7 +105,7 @@ bool arena_large_resize(void *p, size_t size)
         run_free(a, c, tail);
     } else if (units > old) {
         unsigned end = r->first + old;
-        uint32_t w = end < CHUNK_UNITS ? c->map[end] : 0;
+        uint32_t w = end < CHUNK_UNITS ? chunk_word(c, end) : 0;
         run_t *n = MAP_KIND(w) == MAP_FREE ? chunk_run_of_word(c, w) : NULL;
         if (n && old + n->nunits >= units) {
             unsigned take = units - old;

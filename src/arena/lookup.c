@@ -8,10 +8,9 @@
 
 bool arena_looks_freed(const void *p)
 {
-    uintptr_t e = pm_lookup((uintptr_t)p);
-    if (e == 0 || (e & PM_TABLE_TAG)) return huge_recently_freed(p);
-    chunk_t *c = (chunk_t *)e;
-    uint32_t w = c->map[chunk_unit_of(p)];
+    chunk_t *c;
+    uint32_t w;
+    if (!arena_chunk_read(p, &c, &w)) return huge_recently_freed(p);
     if (MAP_KIND(w) == MAP_FREE) return ((uintptr_t)p & (UNIT_SIZE - 1)) == 0;
     if (MAP_KIND(w) != MAP_SLAB) return false;
     unsigned sc = MAP_CLASS(w);
@@ -19,5 +18,5 @@ bool arena_looks_freed(const void *p)
     if (!sc_is_block_start(sc, off)) return false;
     uint32_t idx = sc_block_index(sc, off);
     run_t *r = chunk_run_of_word(c, w);
-    return (r->free_bits[idx >> 6] >> (idx & 63)) & 1;
+    return (__atomic_load_n(&r->free_bits[idx >> 6], __ATOMIC_RELAXED) >> (idx & 63)) & 1;
 }

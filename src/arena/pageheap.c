@@ -45,14 +45,14 @@ static extent_t *desc_get(arena_t *a)
     x->next = x->prev = NULL;
     x->arena = a;
     x->guarded = false;
-    x->usable = 0;
+    extent_set_usable(x, 0);
     return x;
 }
 
 static void desc_put(arena_t *a, extent_t *x)
 {
     atomic_store_explicit(&x->state, EXTENT_UNUSED, memory_order_release);
-    x->addr = 0;
+    extent_set_addr(x, 0);
     x->size = 0;
     x->next = a->heap.spare;
     a->heap.spare = x;
@@ -178,28 +178,90 @@ static void insert_free(arena_t *a, extent_t *x)
 
 /* ---- address space ---- */
 
+/* The slot table of the slot holding a (NULL if it has none). */
+static ph_table_t *table_of(uintptr_t a)
+{
+    uintptr_t e = pm_lookup(a);
+    return e & PM_TABLE_TAG ? (ph_table_t *)(e & ~PM_TABLE_TAG) : NULL;
+}
+
+/* Files [lo, hi) (part of a slot that held a chunk) as a free extent of
+ * descriptor k, purged if the kernel agrees, merged with a stub next to it. */
+static void keep_stub(arena_t *a, extent_t *k, uintptr_t lo, uintptr_t hi)
+{
+    extent_set_addr(k, lo);
+    k->size = hi - lo;
+    k->freed_ms = os_now_ms();
+    unsigned st = os_purge((void *)lo, hi - lo) ? EXTENT_CLEAN : EXTENT_DIRTY;
+    atomic_store_explicit(&k->state, st, memory_order_relaxed);
+    insert_free(a, k);
+}
+
+/* Unmaps free extent x (off the bins, its state no longer free) except the
+ * first PH_STUB bytes of every slot in it that held a chunk, which stay as
+ * free extents (see pageheap.h), and gives x's descriptor back. Returns the
+ * bytes unmapped. Without a descriptor for a stub, the rest of x stays
+ * mapped, as a dirty free extent. */
+static size_t unmap_extent(arena_t *a, extent_t *x)
+{
+    uintptr_t end = x->addr + x->size, from = x->addr;
+    size_t stub = PH_STUB(os_page_size()), gone = 0;
+    for (uintptr_t s = x->addr & ~(uintptr_t)(SLOT - 1); s < end; s += SLOT) {
+        ph_table_t *t = table_of(s);
+        uintptr_t lo = s > from ? s : from, hi = s + stub < end ? s + stub : end;
+        if (t == NULL || !t->chunked || lo >= hi) continue;
+        extent_t *k = desc_get(a);
+        if (k == NULL) {
+            extent_set_addr(x, from);
+            x->size = end - from;
+            x->freed_ms = os_now_ms();
+            atomic_store_explicit(&x->state, EXTENT_DIRTY, memory_order_relaxed);
+            insert_free(a, x);
+            return gone;
+        }
+        if (lo > from) os_unmap((void *)from, lo - from);
+        gone += lo - from;
+        keep_stub(a, k, lo, hi);
+        from = hi;
+    }
+    if (from < end) os_unmap((void *)from, end - from);
+    gone += end - from;
+    desc_put(a, x);
+    return gone;
+}
+
 /* Unmaps every free extent of arena a (a reservation was refused: the
- * address space may be needed elsewhere). True if any was. */
+ * address space may be needed elsewhere), all but the stubs. True if any
+ * memory was unmapped. The free extents are taken off the bins first, so
+ * that the stubs filed meanwhile (which merge with free neighbours) are not
+ * visited again. */
 static bool unmap_free(arena_t *a)
 {
     pageheap_t *h = &a->heap;
-    bool any = false;
+    extent_t *all = NULL;
     for (unsigned s = 0; s < 2; s++) {
         for (unsigned b = next_bin(h, s, 0); b < PH_BINS; b = next_bin(h, s, b + 1)) {
             extent_t *x;
             while ((x = h->bins[s][b]) != NULL) {
                 bin_remove(h, x);
+                atomic_store_explicit(&x->state, EXTENT_UNUSED, memory_order_relaxed);
                 set_entry(x->addr, NULL);
                 set_entry(x->addr + x->size - UNIT, NULL);
-                os_unmap((void *)x->addr, x->size);
-                h->reserved -= x->size;
-                h->nunmap++;
-                desc_put(a, x);
-                any = true;
+                x->next = all;
+                all = x;
             }
         }
     }
-    return any;
+    size_t gone = 0;
+    while (all) {
+        extent_t *x = all;
+        all = x->next;
+        size_t n = unmap_extent(a, x);
+        h->nunmap += n != 0;
+        gone += n;
+    }
+    h->reserved -= gone;
+    return gone != 0;
 }
 
 /* Gives every slot of [p, p+len) a slot table (a slot that had one before,
@@ -248,7 +310,7 @@ static bool reserve(arena_t *a, size_t size, size_t align)
         os_unmap(p, len);
         return false;
     }
-    x->addr = (uintptr_t)p;
+    extent_set_addr(x, (uintptr_t)p);
     x->size = len;
     atomic_store_explicit(&x->state, EXTENT_CLEAN, memory_order_relaxed);
     h->reserved += len;
@@ -269,7 +331,7 @@ static void file_part(arena_t *a, extent_t *d, uintptr_t from, uintptr_t to, uns
         desc_put(a, d);
         return;
     }
-    d->addr = from;
+    extent_set_addr(d, from);
     d->size = to - from;
     d->freed_ms = freed_ms;
     atomic_store_explicit(&d->state, st, memory_order_relaxed);
@@ -286,7 +348,7 @@ static extent_t *carve(arena_t *a, extent_t *x, uintptr_t at, size_t size, exten
     unsigned st = atomic_load_explicit(&x->state, memory_order_relaxed);
     file_part(a, head, x->addr, at, st, x->freed_ms);
     file_part(a, tail, at + size, x->addr + x->size, st, x->freed_ms);
-    x->addr = at;
+    extent_set_addr(x, at);
     x->size = size;
     return x;
 }
@@ -392,7 +454,7 @@ static extent_t *take_span(arena_t *a, size_t size, size_t align, extent_t *head
     }
     file_part(a, head, lstart, bw, lst, lms);
     file_part(a, tail, bw + size, rend, rst, rms);
-    x->addr = bw;
+    extent_set_addr(x, bw);
     x->size = size;
     return x;
 }
@@ -450,7 +512,7 @@ extent_t *ph_alloc(arena_t *a, size_t size, size_t align, bool *zeroed)
         bin_remove(h, x);
         carve(a, x, align_up(x->addr, align), size, head, tail);
     }
-    x->usable = size;
+    extent_set_usable(x, size);
     x->guarded = false;
     map_edges(x);
     atomic_store_explicit(&x->state, EXTENT_LIVE, memory_order_release);
@@ -473,7 +535,7 @@ void ph_free(arena_t *a, extent_t *x, ph_free_t how)
         h->purged += x->size;
     }
     x->freed_ms = os_now_ms();
-    x->usable = 0;
+    extent_set_usable(x, 0);
     atomic_store_explicit(&x->state, st, memory_order_release);
     insert_free(a, x);
     arena_note_mapped(a);
@@ -497,7 +559,7 @@ bool ph_grow(arena_t *a, extent_t *x, size_t size, bool *zeroed)
         clean &= atomic_load_explicit(&r->state, memory_order_relaxed) == EXTENT_CLEAN;
         bin_remove(h, r);
         if (r->size > take) {
-            r->addr += take;
+            extent_set_addr(r, r->addr + take);
             r->size -= take;
             map_edges(r);
             bin_insert(h, r);
@@ -517,7 +579,7 @@ bool ph_shrink(arena_t *a, extent_t *x, size_t size)
     lock_assert_held(&a->lock);
     extent_t *t = desc_get(a);
     if (t == NULL) return false;
-    t->addr = x->addr + size;
+    extent_set_addr(t, x->addr + size);
     t->size = x->size - size;
     x->size = size;
     map_edges(x);
@@ -536,7 +598,9 @@ extent_t *ph_chunk_alloc(arena_t *a, size_t chunk_size, bool *zeroed)
 {
     extent_t *x = ph_alloc(a, chunk_size, chunk_size, zeroed);
     if (x == NULL) return NULL;
-    x->table = (ph_table_t *)(pm_lookup(x->addr) & ~PM_TABLE_TAG);
+    ph_table_t *t = table_of(x->addr);
+    t->chunked = true;
+    __atomic_store_n(&x->table, t, __ATOMIC_RELAXED);
     atomic_store_explicit(&x->state, EXTENT_CHUNK, memory_order_release);
     a->heap.chunk_bytes += chunk_size;
     return x;
@@ -547,8 +611,26 @@ void ph_chunk_free(arena_t *a, extent_t *x)
     lock_assert_held(&a->lock);
     a->heap.chunk_bytes -= x->size;
     pm_set(x->addr, x->size, (uintptr_t)x->table | PM_TABLE_TAG);
-    x->table = NULL;
+    __atomic_store_n(&x->table, (ph_table_t *)NULL, __ATOMIC_RELAXED);
     ph_free(a, x, PH_DIRTY);
+}
+
+bool ph_adopt(arena_t *a, uintptr_t addr, size_t size)
+{
+    lock_assert_held(&a->lock);
+    extent_t *x = desc_get(a);
+    if (x == NULL) return false;
+    if (!tables_for(addr, size)) {
+        desc_put(a, x);
+        return false;
+    }
+    for (uintptr_t s = addr; s < addr + size; s += SLOT) table_of(s)->chunked = true;
+    extent_set_addr(x, addr);
+    x->size = size;
+    atomic_store_explicit(&x->state, EXTENT_CLEAN, memory_order_relaxed);
+    a->heap.reserved += size;
+    insert_free(a, x);
+    return true;
 }
 
 /* ---- returning memory ---- */

@@ -22,7 +22,10 @@
  * Decay purges dirty extents once they have been dirty for dirty_decay_ms
  * (purge.c); a purged extent turns clean and coalesces with clean
  * neighbours. Under address-space pressure (a reservation refused, as under
- * RLIMIT_AS) free extents are unmapped, and the reservation is retried.
+ * RLIMIT_AS) free extents are unmapped, and the reservation is retried;
+ * the header pages of a slot that held a chunk stay, as a small clean free
+ * extent (a stub: PH_STUB), because a racing lock-free lookup may still
+ * read them (lookup.h, "Racing a release").
  *
  * Finding a free extent: size bins, four a doubling (like the size classes),
  * one list each per state, and a bitmap of non-empty bins. A request looks
@@ -56,6 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena/chunk.h"
 #include "arena/pagemap.h"
 #include "sizeclass/sizeclass.h"
 
@@ -82,12 +86,34 @@ typedef struct extent {
 } extent_t;
 _Static_assert(sizeof(extent_t) == 64, "extent_t is one cache line");
 
+/* A descriptor's address and usable size are read by lock-free lookups
+ * (lookup.h) while the arena writes them under its lock: the writes are
+ * atomic (relaxed, the same mov), and so are the lock-free reads. Readers
+ * under the lock read them plainly. */
+static inline void extent_set_addr(extent_t *x, uintptr_t addr)
+{
+    __atomic_store_n(&x->addr, addr, __ATOMIC_RELAXED);
+}
+static inline void extent_set_usable(extent_t *x, size_t usable)
+{
+    __atomic_store_n(&x->usable, usable, __ATOMIC_RELAXED);
+}
+
 /* One entry per 4 KiB unit of a slot (pagemap.h: a tagged slot entry points
  * at one of these). */
 #define PH_UNITS_PER_SLOT ((size_t)1 << (PM_SLOT_SHIFT - SC_UNIT_SHIFT))
 typedef struct ph_table {
     _Atomic(extent_t *) unit[PH_UNITS_PER_SLOT];
+    /* The slot has held a chunk: its first PH_STUB bytes are never unmapped
+     * (a lock-free reader may still load the old header, lookup.h). Arena
+     * lock. */
+    bool chunked;
 } ph_table_t;
+
+/* What stays mapped at the start of a slot that held a chunk when free
+ * extents are unmapped under pressure (unmap_free): the chunk header,
+ * rounded to pages. */
+#define PH_STUB(page) (((size_t)CHUNK_HEADER_UNITS * SC_UNIT + (page) - 1) & ~((page) - 1))
 
 /* Regions: the first is PH_STEP_MIN; later ones are half of what the arena
  * holds already (so the number of regions grows with the log of the heap),
@@ -165,6 +191,11 @@ extent_t *ph_chunk_alloc(struct arena *a, size_t chunk_size, bool *zeroed);
 /* Gives a chunk's extent back as dirty free memory (the slot points at its
  * table again). */
 void ph_chunk_free(struct arena *a, extent_t *x);
+/* Takes [addr, addr+size), slot-aligned fresh memory mapped in place of a
+ * chunk that was a mapping of its own (hugetlb), into the heap as a clean
+ * free extent (the slots get tables, so the chunk bits go). False (nothing
+ * changed) without metadata. */
+bool ph_adopt(struct arena *a, uintptr_t addr, size_t size);
 
 /* Purges arena a's dirty extents: all of them if `all`, else those dirty
  * since before `now - decay_ms`. True if any memory was returned. */

@@ -27,17 +27,21 @@ void runs_remove(arena_t *a, run_t *r) { run_list_remove(&a->runs[bucket_of(r->n
 
 /* ---- chunks ---- */
 
-/* Gives a chunk's memory back: to the page heap (which points its slot at
- * the slot's table again), or to the kernel (a hugetlb chunk, or one a
- * forked child copied out of the pool). */
+/* Gives a chunk's memory back to the page heap (which points its slot at
+ * the slot's table again). A chunk that is a mapping of its own (hugetlb, or
+ * one a forked child copied out of the pool) is not unmapped, since a
+ * racing lock-free lookup may still read its header (lookup.h): fresh
+ * memory is mapped over it, which gives its huge pages back, and joins the
+ * page heap. Only without memory for that is it unmapped. */
 static void chunk_release_memory(arena_t *a, chunk_t *c)
 {
     if (c->extent) {
         ph_chunk_free(a, c->extent);
         return;
     }
-    pm_set((uintptr_t)c, CHUNK_SIZE, 0);
     if (c->hugetlb) atomic_fetch_sub_explicit(&hugetlb_mapped, CHUNK_SIZE, memory_order_relaxed);
+    if (os_map_fresh(c, CHUNK_SIZE) && ph_adopt(a, (uintptr_t)c, CHUNK_SIZE)) return;
+    pm_set((uintptr_t)c, CHUNK_SIZE, 0);
     os_unmap(c, CHUNK_SIZE);
 }
 
@@ -77,10 +81,14 @@ static run_t *chunk_new(arena_t *a)
     return r;
 }
 
+/* The arena field goes to NULL first, before the chunk leaves the page map
+ * (pm_set's release stores): a lock-free reader still looking at the chunk
+ * then sees that it is no longer one (lookup.h, "Racing a release"). */
 static void chunk_release(arena_t *a, chunk_t *c)
 {
     chunk_list_remove(&a->chunks, c);
     a->nchunks--;
+    atomic_store_explicit(&c->arena, NULL, memory_order_relaxed);
     chunk_release_memory(a, c);
 }
 
@@ -165,10 +173,9 @@ void run_free(arena_t *a, chunk_t *c, run_t *r)
     r->sc = 0;
     r->aux = os_now_ms();
     unsigned desc = (unsigned)(r - c->runs);
-    for (unsigned u = r->first; u < r->first + r->nunits; u++)
-        c->map[u] = MAP_WORD(MAP_FREE, 0, 0, desc);
+    chunk_set_words(c, r->first, r->nunits, MAP_WORD(MAP_FREE, 0, 0, desc), 0);
     if (r->first > CHUNK_HEADER_UNITS) {
-        uint32_t w = c->map[r->first - 1];
+        uint32_t w = chunk_word(c, r->first - 1);
         if (MAP_KIND(w) == MAP_FREE) {
             run_t *l = chunk_run_of_word(c, w);
             runs_remove(a, l);
@@ -181,7 +188,7 @@ void run_free(arena_t *a, chunk_t *c, run_t *r)
     }
     unsigned end = r->first + r->nunits;
     if (end < CHUNK_UNITS) {
-        uint32_t w = c->map[end];
+        uint32_t w = chunk_word(c, end);
         if (MAP_KIND(w) == MAP_FREE) {
             run_t *n = chunk_run_of_word(c, w);
             runs_remove(a, n);

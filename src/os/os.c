@@ -547,6 +547,15 @@ bool os_move(void *to, void *from, size_t len)
 #endif
 }
 
+bool os_map_fresh(void *addr, size_t len)
+{
+    int saved = errno;
+    void *q = mmap(addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (q != addr) record_failure(OS_ERR_MAP, errno, errno == ENOMEM, "mmap", "MAP_FIXED", addr, len);
+    errno = saved;
+    return q == addr;
+}
+
 bool os_replace(void *to, void *from, size_t len)
 {
     int saved = errno;

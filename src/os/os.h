@@ -111,6 +111,10 @@ bool os_move(void *to, void *from, size_t len);
  * maps fresh memory at `to` and copies. `from` is gone afterwards. False
  * only if neither worked (`to` may then be unmapped). */
 bool os_replace(void *to, void *from, size_t len);
+/* Maps fresh, zeroed, read-write memory over a page-aligned range in place
+ * of whatever was mapped there (MAP_FIXED: the range is never unmapped in
+ * between). False if the kernel refused (the range may then be unmapped). */
+bool os_map_fresh(void *addr, size_t len);
 /* Makes a guard page made by os_guard readable and writable again. */
 bool os_unguard(void *addr, size_t size);
 

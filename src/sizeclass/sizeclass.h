@@ -43,16 +43,26 @@ static inline unsigned sc_nregs(unsigned c) { return sc_nregs_table[c]; }
 
 /* Block index of byte offset `off` inside a slab of class c: off / size, by a
  * multiply that gen_tables.c proved exact for every offset in the slab. */
+static inline uint32_t sc_block_index_by(uint64_t magic, uint32_t off)
+{
+    return (uint32_t)(((uint64_t)off * magic) >> 32);
+}
 static inline uint32_t sc_block_index(unsigned c, uint32_t off)
 {
-    return (uint32_t)(((uint64_t)off * sc_div_magic_table[c]) >> 32);
+    return sc_block_index_by(sc_div_magic_table[c], off);
 }
 
 /* True if byte offset `off` inside a slab of class c is the start of a block:
- * one multiply and one compare (gen_tables.c checks every offset). */
+ * one multiply and one compare (gen_tables.c checks every offset). The _by
+ * forms take the class's constant, for loops over blocks of one class that
+ * load it once. */
+static inline int sc_is_block_start_by(uint64_t divtest, uint32_t off)
+{
+    return (uint64_t)off * divtest < divtest;
+}
 static inline int sc_is_block_start(unsigned c, uint32_t off)
 {
-    return (uint64_t)off * sc_divtest_table[c] < sc_divtest_table[c];
+    return sc_is_block_start_by(sc_divtest_table[c], off);
 }
 
 #endif

@@ -56,6 +56,8 @@ void *uncached_alloc(unsigned sc)
 void uncached_free(void *p, unsigned sc)
 {
     int fill = arena_free_fill();
-    if (fill >= 0 && sc < SC_NSMALL) memset(p, fill, sc_size(sc));
-    arena_cache_flush(sc, &p, 1);
+    if (fill >= 0 && sc < SC_NSMALL)
+        arena_bin_free_filled(sc, p, fill);
+    else
+        arena_cache_flush(sc, &p, 1);
 }

@@ -4,7 +4,9 @@
  * from late TLS destructors), and every thread when tcache:false or one of
  * the fill modes (secure, junk, zero_on_free) is on. Each operation goes to
  * the arena directly. With a fill mode every free small block holds
- * arena_free_fill()'s byte: freeing writes it, and handing the block out
+ * arena_free_fill()'s byte: freeing writes it (under the bin lock, once the
+ * arena has checked the pointer again: a pointer checked without the lock
+ * may lie in memory that is no longer a slab), and handing the block out
  * again checks that nothing wrote to it in between (a write through a
  * dangling pointer), then junk fills it. secure:true also picks blocks at
  * random positions of their slab.

@@ -94,6 +94,10 @@ static size_t figures(char *buf, size_t cap)
     n = put(buf, n, cap, "| slot table | %zu entries, %zu KiB per 4 MiB slot |\n",
             PH_UNITS_PER_SLOT, sizeof(ph_table_t) >> 10);
     n = put(buf, n, cap, "| extent descriptor | %zu B |\n", sizeof(extent_t), 0);
+    n = put(buf, n, cap,
+            "| kept mapped when free extents are unmapped | %zu KiB at the start of each slot "
+            "that held a chunk (its header, with %zu KiB pages) |\n",
+            PH_STUB(UNIT_SIZE) >> 10, UNIT_SIZE >> 10);
     return n;
 }
 

@@ -204,6 +204,79 @@ static void double_free(const struct hcase *c)
     sable_mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
 }
 
+/* A double free that the thread cache takes unchecked, whose first free
+ * empties its chunk, which the arena then gives back before the second free
+ * is flushed (docs/security.md, "Racing a release"): the flush must name the
+ * block, not read the given-back memory as a chunk. The blocks of c->size
+ * fill the chunks K1, K2 and K3 (none holding a warm-up block); K1 is
+ * emptied first so that it becomes the arena's spare and K2, when empty, is
+ * given back at once. K2 is emptied but for v; then v is freed, two blocks
+ * of K3, and v again, which enters the cache past its two-entry check. The
+ * flush takes the newest first: v's second free empties K2, which goes back
+ * to the page heap (and with dirty_decay_ms:0 is purged: it reads as
+ * zeroes), and then v's first free comes. */
+enum { RELEASED_MAX_BLOCKS = 300000 };
+
+static uintptr_t chunk_base(const void *p) { return (uintptr_t)p & ~(uintptr_t)(4 * MiB - 1); }
+
+static void *warm[4];
+
+static int is_warm_chunk(uintptr_t base)
+{
+    for (int i = 0; i < 4; i++)
+        if (chunk_base(warm[i]) == base)
+            return 1;
+    return 0;
+}
+
+static void flush_cache(void)
+{
+    if (sable_mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) != 0)
+        _exit(3);
+}
+
+static void double_free_chunk_released(const struct hcase *c)
+{
+    static void *blk[RELEASED_MAX_BLOCKS];
+    uintptr_t k[3] = {0, 0, 0};
+    size_t n = 0;
+    int seen = 0, in_k3 = 0;
+    while (in_k3 < 2) {
+        if (n == RELEASED_MAX_BLOCKS || !(blk[n] = M_MALLOC(c->size)))
+            _exit(3);
+        uintptr_t b = chunk_base(blk[n++]);
+        if (seen < 3 && !is_warm_chunk(b) && b != k[0] && b != k[1])
+            k[seen++] = b;
+        in_k3 += seen == 3 && b == k[2];
+    }
+    void *v = NULL, *x = NULL, *y = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (chunk_base(blk[i]) == k[0])
+            M_FREE(blk[i]);
+    flush_cache();
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t b = chunk_base(blk[i]);
+        if (b == k[1] && v == NULL)
+            v = blk[i];
+        else if (b == k[1])
+            M_FREE(blk[i]);
+        else if (b == k[2] && x == NULL)
+            x = blk[i];
+        else if (b == k[2] && y == NULL)
+            y = blk[i];
+    }
+    flush_cache();
+    if (!v || !x || !y)
+        _exit(3);
+    M_FREE(v);
+    M_FREE(x);
+    M_FREE(y);
+    void *again = launder(v);
+    runner_publish((uintptr_t)again, 0, 0);
+    M_FREE(again);
+    flush_cache();
+}
+
 /* ---- sized frees --------------------------------------------------------- */
 
 static void free_sized_wrong(const struct hcase *c)
@@ -466,6 +539,13 @@ static const struct hcase cases[] = {
     DF_CASES("large", 100 * KiB),
     DF_CASES("large-1m", 1 * MiB),
     DF_CASES("huge", 8 * MiB),
+    {"double-free-small-chunk-released", "dirty_decay_ms:0", DOUBLE, double_free_chunk_released,
+        64, 0},
+    {"double-free-small-chunk-released-dirty", NULL, DOUBLE, double_free_chunk_released, 64, 0},
+    {"double-free-16k-chunk-released", "dirty_decay_ms:0", DOUBLE, double_free_chunk_released,
+        16 * KiB, 0},
+    {"double-free-large-chunk-released", "dirty_decay_ms:0", DOUBLE, double_free_chunk_released,
+        20 * KiB, 0},
     {"free-sized-wrong", NULL, WRONG_SIZE("free_sized"), free_sized_wrong, 64, 4000},
     {"free-sized-wrong-large", NULL, WRONG_SIZE("free_sized"), free_sized_wrong, 100 * KiB, 64},
     {"free-sized-same-class", NULL, EXITS_0, free_sized_same_class, 0, 0},
@@ -504,8 +584,7 @@ static const struct hcase *find_case(const char *name)
 /* Blocks of the classes the interleaved double frees allocate, kept live, so
  * that those allocations come from existing slabs and never from the address
  * space a freed large or huge block gave back; they also keep the first chunk
- * from becoming empty. */
-static void *warm[4];
+ * from becoming empty (warm[] is declared above). */
 
 static void warm_up(void)
 {

@@ -22,17 +22,15 @@
  * Built twice (see hard.h): unprefixed through libsable.so, and prefixed. */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "forked.h"
 #include "hard.h"
 
 enum { CHILD_TIMEOUT_MS = 10000, ERR_MAX = 4096 };
@@ -56,25 +54,15 @@ static void *racer(void *arg)
     return NULL;
 }
 
-static void child(int errfd)
+static void child(void *arg)
 {
-    struct rlimit no_core = {0, 0};
-    setrlimit(RLIMIT_CORE, &no_core);
-    if (dup2(errfd, STDERR_FILENO) < 0) _exit(125);
-    close(errfd);
+    (void)arg;
     pthread_t t[2];
     if (pthread_barrier_init(&barrier, NULL, 2) != 0) _exit(125);
     for (int i = 0; i < 2; i++)
         if (pthread_create(&t[i], NULL, racer, NULL) != 0) _exit(125);
     for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
     _exit(0); /* both frees returned: the double free went unnoticed */
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* One round; returns NULL on success or what went wrong. */
@@ -85,57 +73,8 @@ static const char *one_round(size_t size, char *err, size_t *err_len, int *statu
     memset(p, 0x42, size < 8192 ? size : 8192);
     victim = p;
     atomic_store(&arrived, 0);
-    int pfd[2];
-    if (pipe(pfd) != 0) return "pipe failed";
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) return "fork failed";
-    if (pid == 0) {
-        close(pfd[0]);
-        child(pfd[1]);
-    }
-    close(pfd[1]);
-    *err_len = 0;
-    int timed_out = 0;
-    long long deadline = now_ms() + CHILD_TIMEOUT_MS;
-    struct pollfd fd = {pfd[0], POLLIN, 0};
-    for (;;) {
-        long long left = deadline - now_ms();
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
-        int r = poll(&fd, 1, (int)left);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) break;
-        if (r == 0) continue;
-        ssize_t n = read(pfd[0], err + *err_len, ERR_MAX - 1 - *err_len);
-        if (n <= 0) break; /* EOF: the child is gone (or closed stderr) */
-        *err_len += (size_t)n;
-        if (*err_len == ERR_MAX - 1) break;
-    }
-    close(pfd[0]);
-    err[*err_len] = '\0';
-    if (!timed_out) {
-        /* EOF came; the child ends right after. Bound the wait anyway. */
-        for (;;) {
-            pid_t w = waitpid(pid, status, WNOHANG);
-            if (w == pid) break;
-            if (w < 0 && errno != EINTR) return "waitpid failed";
-            if (now_ms() >= deadline) {
-                timed_out = 1;
-                break;
-            }
-            struct timespec ms = {0, 1000000};
-            nanosleep(&ms, NULL);
-        }
-    }
-    if (timed_out) {
-        kill(pid, SIGKILL);
-        while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
-        }
-        return "the child hung (killed after 10 s)";
-    }
+    const char *why = forked_run(child, NULL, CHILD_TIMEOUT_MS, err, ERR_MAX, err_len, status);
+    if (why) return why;
     M_FREE(p); /* the parent's copy of the block is still live */
 
     char expected[128];

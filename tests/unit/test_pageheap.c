@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -276,16 +277,21 @@ Test(pageheap, impossible_sizes_are_refused)
 #define REAL_ADDRESS_SPACE .disabled = false
 #endif
 
-Test(pageheap, under_an_address_space_limit_free_extents_are_unmapped_and_reused, REAL_ADDRESS_SPACE)
+/* Limits the address space to what the process maps now and `room` more. */
+static void limit_address_space(size_t room)
 {
-    /* Leave room for about 256 MiB more. */
     struct rlimit rl;
     size_t vm = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     cr_assert(f && fscanf(f, "%zu", &vm) == 1);
     fclose(f);
-    rl.rlim_cur = rl.rlim_max = vm * (size_t)sysconf(_SC_PAGESIZE) + 256 * MiB;
+    rl.rlim_cur = rl.rlim_max = vm * (size_t)sysconf(_SC_PAGESIZE) + room;
     cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+}
+
+Test(pageheap, under_an_address_space_limit_free_extents_are_unmapped_and_reused, REAL_ADDRESS_SPACE)
+{
+    limit_address_space(256 * MiB);
     bool z;
     extent_t *x[64];
     unsigned n = 0;
@@ -302,6 +308,54 @@ Test(pageheap, under_an_address_space_limit_free_extents_are_unmapped_and_reused
     check_invariants();
     ph_free(A, big, PH_DIRTY);
     for (unsigned i = 1; i < n; i += 2) ph_free(A, x[i], PH_DIRTY);
+    check_invariants();
+}
+
+/* A lock-free lookup that raced a chunk's release may still load its header
+ * (lookup.h): when free extents are unmapped under pressure, the header
+ * pages of every slot that held a chunk stay mapped, as free extents of
+ * their own, and everything else goes. */
+Test(pageheap, under_an_address_space_limit_the_headers_of_former_chunks_stay_mapped,
+     REAL_ADDRESS_SPACE)
+{
+    bool z;
+    enum { NCHUNKS = 8 };
+    uintptr_t at[NCHUNKS];
+    extent_t *c[NCHUNKS];
+    for (unsigned i = 0; i < NCHUNKS; i++) {
+        c[i] = ph_chunk_alloc(A, CHUNK_SIZE, &z);
+        cr_assert_not_null(c[i]);
+        cr_assert(pm_set(c[i]->addr, CHUNK_SIZE, c[i]->addr));
+        at[i] = c[i]->addr;
+        memset((void *)at[i], 0x77, 2 * PAGE); /* a header's first pages */
+    }
+    /* Every other chunk goes back: free extents between live chunks. */
+    for (unsigned i = 0; i < NCHUNKS; i += 2) ph_chunk_free(A, c[i]);
+    limit_address_space(256 * MiB);
+    extent_t *x[64];
+    unsigned n = 0;
+    while (n < 64 && (x[n] = ph_alloc(A, 24 * MiB, 0, &z)) != NULL) n++;
+    cr_assert_lt(n, 64, "the limit is reached");
+    for (unsigned i = 0; i < n; i += 2) ph_free(A, x[i], PH_DIRTY);
+    uint64_t nunmap = A->heap.nunmap;
+    extent_t *big = ph_alloc(A, 48 * MiB, 0, &z);
+    cr_assert_not_null(big, "room was made");
+    cr_assert_gt(A->heap.nunmap, nunmap, "free extents were unmapped");
+    size_t stub = PH_STUB(PAGE);
+    unsigned char vec[64];
+    for (unsigned i = 0; i < NCHUNKS; i += 2) {
+        if (at[i] >= big->addr && at[i] < big->addr + big->size) continue; /* reused */
+        cr_assert_eq(mincore((void *)at[i], stub, vec), 0, "header of %p mapped", (void *)at[i]);
+        cr_assert_not_null(free_covering(at[i], stub, EXTENT_CLEAN), "and a clean free extent");
+        cr_assert_eq(((volatile unsigned char *)at[i])[0], 0, "purged");
+        uintptr_t after = at[i] + stub;
+        if (after < big->addr || after >= big->addr + big->size)
+            cr_assert_neq(mincore((void *)after, PAGE, vec), 0, "the rest of the slot is unmapped");
+    }
+    check_invariants();
+    ph_free(A, big, PH_DIRTY);
+    for (unsigned i = 1; i < n; i += 2) ph_free(A, x[i], PH_DIRTY);
+    for (unsigned i = 1; i < NCHUNKS; i += 2) ph_chunk_free(A, c[i]);
     check_invariants();
 }
 
