@@ -14,8 +14,8 @@
  * call each) under pool_lock: at malloc_trim (at most once per trim
  * interval, as its flush requests), and at set-up when the live list has
  * grown to reap_mark, which each look sets to twice the live caches plus
- * REAP_FIRST. So set-ups pay O(1) system calls amortised, and
- * orphans never outnumber the live threads plus REAP_FIRST. Caches
+ * THREADS_REAP_FIRST. So set-ups pay O(1) system calls amortised, and
+ * orphans never outnumber the live threads plus THREADS_REAP_FIRST. Caches
  * inherited through fork carry the parent's pid and are never reaped (the
  * forking thread's own is alive in the child).
  *
@@ -42,8 +42,7 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static tcache_t *pool;          /* recycled caches, by next_free (pool_lock) */
 static tcache_t *live;          /* every live cache (pool_lock) */
 static size_t nlive;            /* caches on the live list (pool_lock) */
-#define REAP_FIRST 64
-static size_t reap_mark = REAP_FIRST; /* nlive at which set-up reaps (pool_lock) */
+static size_t reap_mark = THREADS_REAP_FIRST; /* nlive at which set-up reaps (pool_lock) */
 static tcache_counts_t *exited; /* per arena: counts of finished threads */
 static _Atomic unsigned next_seq;
 static _Atomic unsigned arena_limit; /* new threads use arenas [0, limit); 0: all */
@@ -156,7 +155,7 @@ static void reap_locked(void)
         tcache_flush_all(tc);
         retire_locked(tc);
     }
-    reap_mark = 2 * nlive + REAP_FIRST;
+    reap_mark = 2 * nlive + THREADS_REAP_FIRST;
 }
 
 void thread_flush(void)

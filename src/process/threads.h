@@ -30,6 +30,10 @@
 
 #include "tcache/tcache.h"
 
+/* Thread set-up looks for orphaned caches when the live ones reach twice
+ * their number after the last look plus this (threads.c). */
+#define THREADS_REAP_FIRST 64
+
 /* Once, from process_init (nothing allocated from the heap). */
 bool threads_boot(void);
 

@@ -24,8 +24,9 @@ enum {
     NTHREADS = 900,
     AT_ONCE = 6,
     /* Set-up reaps caches of exited threads once the live ones reach twice
-     * the last count plus 64 (src/process/threads.c): with AT_ONCE threads
-     * alive, never near 128; without reaping, NTHREADS / 3 stay. */
+     * the last count plus THREADS_REAP_FIRST (64, src/process/threads.h):
+     * with AT_ONCE threads alive, never near 128; without reaping,
+     * NTHREADS / 3 stay. */
     MAX_ATTACHED = 128,
 };
 
