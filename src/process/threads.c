@@ -15,9 +15,10 @@
  * interval, as its flush requests), and at set-up when the live list has
  * grown to reap_mark, which each look sets to twice the live caches plus
  * THREADS_REAP_FIRST. So set-ups pay O(1) system calls amortised, and
- * orphans never outnumber the live threads plus THREADS_REAP_FIRST. Caches
- * inherited through fork carry the parent's pid and are never reaped (the
- * forking thread's own is alive in the child).
+ * orphans never outnumber the live threads plus THREADS_REAP_FIRST. The one
+ * cache a forked child keeps live, its thread's own (the others are
+ * abandoned, below), carries the parent's pid and is never reaped: its
+ * thread is alive.
  *
  * Invariants: see threads.h; a cache is reaped only once its owner has
  * exited, so no thread can be using it.
@@ -274,6 +275,7 @@ static void abandon(tcache_t *tc)
             (uint64_t)(tc->empty[c] - tc->cur[c]) + (uint64_t)(tc->rempty[c] - tc->rcur[c]);
     counts_add(&exited[tc->arena->index], &tc->counts);
     live_list_remove(&live, tc);
+    nlive--;
     tc->state = TCACHE_DEAD;
     tc->next_free = pool;
     pool = tc;
