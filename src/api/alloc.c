@@ -37,6 +37,7 @@ void *api_alloc_miss(unsigned sc)
     if (tc == NULL) return enomem();
     if (tc->state == TCACHE_LIVE) {
         p = tcache_refill(tc, sc);
+        thread_poll(tc);
         process_background_poll();
     } else if ((p = uncached_alloc(sc)) != NULL) {
         thread_count_uncached(sc, 1, 0);
@@ -55,6 +56,7 @@ void api_free_miss(void *p, unsigned sc)
         return;
     }
     tcache_push_slow(tc, p, sc);
+    thread_poll(tc);
     process_background_poll();
 }
 
@@ -249,9 +251,14 @@ void *api_pvalloc(size_t n)
 
 /* ---- trim and init ---- */
 
+/* Every other thread is asked to flush its cache at its next slow path (a
+ * thread's cache is its own: no other thread may touch it), whatever the
+ * arenas hold, since those caches are what the arenas cannot see; a later
+ * trim, or decay, returns the blocks. */
 int api_trim(size_t pad)
 {
     if (!process_init()) return 0;
+    threads_trim();
     /* A trim that would leave every arena alone does not flush the
      * caller's cache either: refilling it would cost more than the trim. */
     if (!arena_trim_wanted(pad)) return 0;

@@ -48,7 +48,19 @@ arena_t *arena_get(unsigned i) { return &arenas[i]; }
 int arena_free_fill(void)
 {
     if (opt_junk) return 0x5a;
-    return opt_secure || opt_zero_on_free ? 0 : -1;
+    if (opt_secure || opt_zero_on_free) return 0;
+    return opt_perturb ? (int)opt_perturb : -1;
+}
+
+int arena_new_fill(void)
+{
+    if (opt_junk) return 0xa5;
+    return opt_perturb ? (int)(opt_perturb ^ 0xff) : -1;
+}
+
+int arena_kept_fill(void)
+{
+    return opt_secure || opt_zero_on_free || opt_junk ? arena_free_fill() : -1;
 }
 
 unsigned arena_cache_fill(arena_t *a, unsigned sc, void **out, unsigned n)

@@ -123,9 +123,22 @@ unsigned arena_bin_fill(arena_t *a, unsigned sc, void **out, unsigned n);
  * slab (secure mode: the order of fresh blocks is not predictable). */
 void *arena_bin_alloc_random(arena_t *a, unsigned sc, uint64_t rnd);
 
-/* The byte every free small block holds, or -1 (no fill): 0x5a with junk,
- * 0 with secure or zero_on_free. */
+/* The fill modes. Each sable option fills what it names and takes
+ * precedence; glibc's perturb byte b (opt_perturb, MALLOC_PERTURB_) fills
+ * what they leave unfilled:
+ *   arena_free_fill: the byte freed blocks are filled with, or -1: 0x5a
+ *     with junk, 0 with secure or zero_on_free, else b;
+ *   arena_new_fill: the byte blocks handed out other than by calloc are
+ *     filled with, or -1: 0xa5 with junk, else b ^ 0xff;
+ *   arena_kept_fill: the byte every free small block holds and is checked
+ *     for when handed out again, or -1: the free fill of secure,
+ *     zero_on_free and junk. glibc does not check its perturb byte, and
+ *     sable does not either (a use after free that glibc tolerates must not
+ *     abort), so a free fill of b alone is not kept: slabs are purged
+ *     inside as without a fill, and their purged pages read as zeroes. */
 int arena_free_fill(void);
+int arena_new_fill(void);
+int arena_kept_fill(void);
 
 /* Returns n blocks of class sc, from any arenas. Aborts on a double free,
  * and on a pointer that no longer starts a block of a live slab of class sc

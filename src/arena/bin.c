@@ -49,10 +49,10 @@ static run_t *slab_new(arena_t *a, bin_t *b, unsigned sc)
     arena_unlock(a);
     if (r == NULL) return NULL;
     slab_init_bits(r, sc_nregs(sc));
-    /* With fills on (secure, junk, zero_on_free) every free block holds the
-     * fill, so that reuse can check it: a new slab's memory, which may be an
+    /* With a kept fill (secure, junk, zero_on_free) every free block holds
+     * it, so that reuse can check it: a new slab's memory, which may be an
      * old run's, starts filled. */
-    int fill = arena_free_fill();
+    int fill = arena_kept_fill();
     size_t bytes = (size_t)r->nunits << UNIT_SHIFT;
     if (fill >= 0) memset(run_addr(chunk_of(r), r), fill, bytes);
     /* The slab's unit mask starts full if its memory may hold data (a dirty

@@ -120,10 +120,11 @@ void *huge_alloc(arena_t *a, size_t size, size_t align, bool zeroed)
             return NULL;
         }
     }
+    int fresh = arena_new_fill();
     if (zeroed) {
         if (!clean) memset(p, 0, len);
-    } else if (opt_junk) {
-        memset(p, 0xa5, len);
+    } else if (fresh >= 0) {
+        memset(p, fresh, len);
     }
     arena_decay_tick();
     return p;
@@ -185,7 +186,8 @@ bool huge_resize(extent_t *x, void *p, size_t size)
         count_huge(len > old, 0, len > old ? len - old : old - len);
     }
     arena_unlock(a);
-    if (ok && len > old && opt_junk) memset((char *)p + old, 0xa5, len - old);
+    int fresh = arena_new_fill();
+    if (ok && len > old && fresh >= 0) memset((char *)p + old, fresh, len - old);
     return ok;
 }
 

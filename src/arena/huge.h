@@ -9,10 +9,11 @@
  * purge it. realloc grows a block in place into a free extent after it,
  * shrinks it in place, or moves its pages to a new extent with mremap.
  *
- * Fills (secure, junk, zero_on_free; see docs/security.md): with secure or
- * zero_on_free a freed block is purged at once, so its contents are gone
- * and a later block reads as zeroes; with junk it is filled with 0x5a when
- * freed and a new one with 0xa5.
+ * Fills (secure, junk, zero_on_free, perturb; see arena.h and
+ * docs/security.md): with secure or zero_on_free a freed block is purged at
+ * once, so its contents are gone and a later block reads as zeroes; with
+ * junk (or glibc's perturb byte b) it is filled with 0x5a (b) when freed and
+ * a new one with 0xa5 (b ^ 0xff).
  *
  * Invariants: a live block's extent is on its arena's live list, in state
  * EXTENT_LIVE, and starts at the user's pointer.

@@ -37,10 +37,11 @@ void *arena_large_alloc(arena_t *a, size_t size, size_t align, bool zeroed)
     arena_decay_tick();
     if (r == NULL) return NULL;
     void *p = run_addr(chunk_of(r), r);
+    int fresh = arena_new_fill();
     if (zeroed) {
         if (!clean) memset(p, 0, size);
-    } else if (opt_junk) {
-        memset(p, 0xa5, size);
+    } else if (fresh >= 0) {
+        memset(p, fresh, size);
     }
     return p;
 }
@@ -73,9 +74,9 @@ void arena_large_free(void *p)
     int fill = arena_free_fill();
     arena_t *a = lock_large(p, "free", &c, &w);
     run_t *r = chunk_run_of_word(c, w);
-    /* The fills (secure, junk, zero_on_free): a freed run never hands its
-     * contents to the next block. Its pages are purged (they read as
-     * zeroes) or junk-filled. Under the lock: the run is still live, so no
+    /* The fills (secure, junk, zero_on_free, perturb): a freed run never
+     * hands its contents to the next block. Its pages are purged (they read
+     * as zeroes) or filled. Under the lock: the run is still live, so no
      * racing free can take it meanwhile. */
     size_t bytes = (size_t)r->nunits << UNIT_SHIFT;
     if (fill == 0 && !os_purge(p, bytes)) memset(p, 0, bytes);

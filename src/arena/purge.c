@@ -185,12 +185,12 @@ static bool bin_purge(bin_t *b, unsigned sc, uint32_t now, bool all)
  * partly used slabs, then free runs. `wait`: take busy locks (purge, trim)
  * rather than skip them (ticks). With hugepages:thp a decay pass leaves
  * slabs alone (they are smaller than a huge page); with a fill that must
- * survive (junk) slabs are never purged inside. */
+ * survive (junk's: arena_kept_fill) slabs are never purged inside. */
 static bool decay_arena(arena_t *a, uint32_t now, bool all, bool wait)
 {
     bool any = false;
     int32_t decay = (int32_t)opt_dirty_decay_ms;
-    bool slabs = arena_free_fill() <= 0 &&
+    bool slabs = arena_kept_fill() <= 0 &&
                  (all || opt_hugepages != HUGEPAGES_THP || os_huge_page_size() > CHUNK_SIZE);
     for (unsigned sc = 0; slabs && sc < SC_NSMALL; sc++) {
         if (wait)

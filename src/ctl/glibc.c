@@ -38,6 +38,7 @@
 #include "ctl/figures.h"
 #include "ctl/lock.h"
 #include "os/os.h"
+#include "process/process.h"
 #include "sizeclass/sizeclass.h"
 
 /* Free blocks in the slabs of a class, and the free blocks (and their
@@ -229,28 +230,27 @@ int ctl_malloc_info(int options, FILE *fp)
     return 0;
 }
 
-/* glibc's tuning parameters are accepted and none changes sable's
- * behaviour yet: the arena count is fixed at start-up (SABLE_CONF=narenas:N
- * sets it), trimming and mmap thresholds have no counterpart (free runs are
- * purged by malloc_trim and, with the memory issue, by decay), and checks
- * and perturbation are not implemented. Returns 1 for a parameter glibc
- * knows with a value it would take, 0 otherwise (glibc returns 1 for an
- * unknown parameter; sable says it did nothing). */
+/* mallopt: 1 when the parameter acted, 0 when it did not (glibc's 0 is
+ * "error"). Two of glibc's parameters have a counterpart in sable and act
+ * (process.h): M_ARENA_MAX (value >= 1) sets the number of arenas before
+ * they exist and afterwards limits the arenas threads set up from then on
+ * are attached to; M_PERTURB sets the perturb byte (the value's low byte,
+ * as glibc's memset uses it) before set-up, and afterwards only confirms
+ * the byte in force. SABLE_CONF wins over both. The others return 0:
+ *   M_MXFAST            no fastbins (slabs and thread caches instead)
+ *   M_TRIM_THRESHOLD    free memory goes back by decay (dirty_decay_ms) and
+ *   M_TOP_PAD           malloc_trim, not at a top-of-heap threshold; no sbrk
+ *   M_MMAP_THRESHOLD    the huge-block threshold is a size class boundary
+ *   M_MMAP_MAX          huge blocks are page-heap extents, not mmaps
+ *   M_CHECK_ACTION      misuse always ends with one line and abort()
+ *   M_ARENA_TEST        every arena exists from the start
+ *   M_NLBLKS, M_GRAIN, M_KEEP  unused by glibc too
+ * and so does an unknown parameter (glibc returns 1). */
 int ctl_mallopt(int param, int value)
 {
     switch (param) {
-    case M_MXFAST: return value >= 0 && (size_t)value <= 80 * sizeof(size_t) / 4;
-    case M_NLBLKS:
-    case M_GRAIN:
-    case M_KEEP:
-    case M_TRIM_THRESHOLD:
-    case M_TOP_PAD:
-    case M_MMAP_MAX:
-    case M_CHECK_ACTION:
-    case M_PERTURB:
-    case M_ARENA_TEST:
-    case M_ARENA_MAX: return 1;
-    case M_MMAP_THRESHOLD: return value >= 0 && (size_t)value <= (size_t)32 << 20;
+    case M_ARENA_MAX: return value > 0 && process_arena_max((unsigned)value);
+    case M_PERTURB: return process_perturb((unsigned)value & 0xff);
     default: return 0;
     }
 }

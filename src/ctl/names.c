@@ -551,7 +551,9 @@ static const ctl_node_t root_kids[] = {
        "write (any `uint64_t`): take a new statistics snapshot; read: the snapshot's number"),
     {.name = "opt", .kind = CTL_GROUP, .sections = CTL_S_GENERAL, .rows = &opt_rows,
      .doc = "the options in force, one name per row of the option table (`src/options/options.c`); "
-            "set by `SABLE_CONF` at start-up, read-only at run time (`EPERM`)"},
+            "set by `SABLE_CONF` at start-up (`narenas` and `perturb` also by glibc's "
+            "`MALLOC_ARENA_MAX`, `MALLOC_PERTURB_` and `mallopt` before set-up), read-only at run "
+            "time (`EPERM`)"},
     GROUP("arenas", CTL_S_GENERAL, "geometry: arenas, pages and size classes", arenas_kids),
     INDEXED("arena", arena_index_node),
     {.name = "thread", .kind = CTL_GROUP, .flags = CTL_NOPRINT, .kids = thread_kids,

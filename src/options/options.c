@@ -23,6 +23,7 @@ bool opt_background_thread = false;
 bool opt_secure = false;
 bool opt_junk = false;
 bool opt_zero_on_free = false;
+unsigned opt_perturb = 0;
 unsigned opt_hugepages = HUGEPAGES_OFF;
 bool opt_stats_print = false;
 char opt_stats_print_opts[OPT_STR_MAX + 1] = "";
@@ -47,11 +48,18 @@ static const opt_desc_t options[] = {
     {"junk", OPT_BOOL, &opt_junk, 0, 1, "fill new blocks with 0xa5 and freed ones with 0x5a",
      NULL},
     {"zero_on_free", OPT_BOOL, &opt_zero_on_free, 0, 1, "fill freed blocks with zeroes", NULL},
+    {"perturb", OPT_UINT, &opt_perturb, 0, 255,
+     "glibc's perturb byte b (MALLOC_PERTURB_): new blocks filled with b ^ 0xff, freed ones "
+     "with b, not checked (0: off)",
+     NULL},
     {"stats_print", OPT_BOOL, &opt_stats_print, 0, 1, "print statistics to stderr at exit", NULL},
     {"stats_print_opts", OPT_STR, opt_stats_print_opts, 0, OPT_STR_MAX,
      "sable_malloc_stats_print letters for stats_print (J: JSON; g m a b l: leave out)", NULL},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
+
+/* Which rows SABLE_CONF set (opt_from_conf). */
+static bool from_conf[NOPTIONS];
 
 const opt_desc_t *opt_table(size_t *n)
 {
@@ -139,6 +147,7 @@ static bool apply(const char *key, size_t klen, const char *val, size_t vlen)
         if (!ok)
             os_warn("SABLE_CONF: invalid value '%s' for option '%s' ignored",
                     clip(vbuf, sizeof vbuf, val, vlen), o->name);
+        from_conf[i] |= ok;
         return ok;
     }
     os_warn("SABLE_CONF: unknown option '%s' ignored", clip(kbuf, sizeof kbuf, key, klen));
@@ -168,6 +177,98 @@ unsigned opt_parse(const char *conf)
     return bad;
 }
 
+static size_t row_of(const void *var)
+{
+    size_t i = 0;
+    while (i < NOPTIONS && options[i].var != var) i++;
+    return i;
+}
+
+bool opt_from_conf(const void *var)
+{
+    size_t i = row_of(var);
+    return i < NOPTIONS && from_conf[i];
+}
+
+bool opt_set_unless_conf(unsigned *var, uint64_t v)
+{
+    size_t i = row_of(var);
+    if (i == NOPTIONS || from_conf[i] || options[i].type != OPT_UINT || v < options[i].min)
+        return false;
+    *var = (unsigned)(v < options[i].max ? v : options[i].max);
+    return true;
+}
+
+/* A number as glibc's tunables read it: decimal, or hexadecimal after 0x. */
+static bool parse_glibc_number(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned base = 10;
+    if (s[0] == '0' && (s[1] | 0x20) == 'x') {
+        base = 16;
+        s += 2;
+    }
+    if (*s == '\0') return false;
+    for (; *s; s++) {
+        char c = (char)(*s | 0x20);
+        unsigned d = *s >= '0' && *s <= '9' ? (unsigned)(*s - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                                            : base;
+        if (d >= base || v > (UINT64_MAX - d) / base) return false;
+        v = v * base + d;
+    }
+    *out = v;
+    return true;
+}
+
+/* One of glibc's variables: `value` (NULL: unset), a number in [min, max],
+ * sets *var (capped at its row's maximum) unless SABLE_CONF set it. False
+ * if the value is bad (warned about). */
+static bool glibc_variable(const char *name, const char *value, unsigned *var, uint64_t min,
+                           uint64_t max)
+{
+    if (value == NULL || value[0] == '\0') return true; /* unset, as for glibc */
+    uint64_t v;
+    char vbuf[64];
+    if (!parse_glibc_number(value, &v) || v < min || v > max) {
+        os_warn("%s: invalid value '%s' ignored", name,
+                clip(vbuf, sizeof vbuf, value, strlen(value)));
+        return false;
+    }
+    opt_set_unless_conf(var, v);
+    return true;
+}
+
+/* The value of `name` in a GLIBC_TUNABLES string ("glibc.a.b=v:glibc.c.d=w"),
+ * copied into buf (truncated to cap - 1 bytes), or NULL if it is not there. */
+static const char *tunable(const char *tunables, const char *name, char *buf, size_t cap)
+{
+    size_t n = strlen(name);
+    for (const char *p = tunables; p && *p;) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > n && memcmp(p, name, n) == 0 && p[n] == '=')
+            return clip(buf, cap, p + n + 1, len - n - 1);
+        p = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+unsigned opt_glibc_env(const char *tunables, const char *arena_max, const char *perturb)
+{
+    /* glibc takes any arena count from 1 (sable caps it at narenas' maximum)
+     * and a perturb byte of 0 - 255. The tunables last: in glibc they win
+     * over the older variables, whichever comes first in the environment. */
+    char a[32], b[32];
+    unsigned bad = !glibc_variable("MALLOC_ARENA_MAX", arena_max, &opt_narenas, 1, UINT32_MAX);
+    bad += !glibc_variable("MALLOC_PERTURB_", perturb, &opt_perturb, 0, 255);
+    const char *t = tunable(tunables, "glibc.malloc.arena_max", a, sizeof a);
+    bad += !glibc_variable("glibc.malloc.arena_max", t, &opt_narenas, 1, UINT32_MAX);
+    t = tunable(tunables, "glibc.malloc.perturb", b, sizeof b);
+    bad += !glibc_variable("glibc.malloc.perturb", t, &opt_perturb, 0, 255);
+    return bad;
+}
+
 static void confirm(void)
 {
     char line[512];
@@ -193,8 +294,11 @@ static void confirm(void)
 void opt_init(void)
 {
     const char *conf = os_getenv("SABLE_CONF");
-    if (conf == NULL) return;
-    unsigned bad = opt_parse(conf);
+    unsigned bad = conf ? opt_parse(conf) : 0;
     if (bad && opt_abort_conf) sable_fatal("SABLE_CONF: invalid configuration (abort_conf:true)");
+    /* After SABLE_CONF, which wins; a bad value of glibc's is warned about
+     * but never aborts (glibc ignores it). */
+    opt_glibc_env(os_getenv("GLIBC_TUNABLES"), os_getenv("MALLOC_ARENA_MAX"),
+                  os_getenv("MALLOC_PERTURB_"));
     if (opt_confirm_conf) confirm();
 }

@@ -2,11 +2,14 @@
  *
  * SABLE_CONF="key:value,key:value". Every key is the leaf of an opt.* name.
  * An unknown key or a bad value prints one warning naming it and is ignored;
- * the allocator then runs on the default for that option.
+ * the allocator then runs on the default for that option. glibc's variables
+ * set two options that SABLE_CONF leaves alone: MALLOC_ARENA_MAX (narenas)
+ * and MALLOC_PERTURB_ (perturb), and their GLIBC_TUNABLES names.
  *
  * Invariants: each variable holds a value its row's min and max allow.
- * Locking: the variables are written once, during process set-up (before
- * any other thread can be inside the allocator) and by opt_parse in tests;
+ * Locking: the variables are written during process set-up (before any
+ * other thread can be inside the allocator: opt_init, and mallopt's values
+ * given before it through opt_set_unless_conf) and by opt_parse in tests;
  * every layer reads them without locks.
  */
 #ifndef SABLE_OPTIONS_H
@@ -25,6 +28,7 @@ extern bool opt_background_thread;  /* a thread purges on schedule */
 extern bool opt_secure;       /* checked, uncached allocation (see docs/security.md) */
 extern bool opt_junk;         /* fill new blocks with 0xa5, freed ones with 0x5a */
 extern bool opt_zero_on_free; /* fill freed blocks with zeroes */
+extern unsigned opt_perturb;  /* glibc's perturb byte (MALLOC_PERTURB_): 0 off */
 
 typedef enum { HUGEPAGES_OFF, HUGEPAGES_THP, HUGEPAGES_HUGETLB } hugepages_mode_t;
 extern unsigned opt_hugepages; /* a hugepages_mode_t */
@@ -55,5 +59,25 @@ void opt_init(void);
 /* Parses one configuration string (exposed for tests). Returns the number
  * of bad entries (each warned about). */
 unsigned opt_parse(const char *conf);
+
+/* True if SABLE_CONF (any opt_parse so far) set the option whose variable
+ * is `var`: SABLE_CONF wins over glibc's variables and mallopt. */
+bool opt_from_conf(const void *var);
+
+/* Sets the integer option whose variable is `var` to v (capped at its
+ * maximum) unless SABLE_CONF set it or v is below its minimum; true if it
+ * did. For glibc's variables and for mallopt before set-up (src/process,
+ * under its init lock). */
+bool opt_set_unless_conf(unsigned *var, uint64_t v);
+
+/* glibc's environment variables, given their values (NULL or empty: unset;
+ * opt_init passes the environment's, tests their own): MALLOC_ARENA_MAX=n
+ * (n >= 1, capped at narenas' maximum) sets narenas, MALLOC_PERTURB_=b
+ * (0 - 255) sets perturb, and so do GLIBC_TUNABLES' glibc.malloc.arena_max
+ * and glibc.malloc.perturb (which win over the two, as in glibc), each unless
+ * SABLE_CONF set that option. Numbers are decimal or 0x hexadecimal, as
+ * glibc reads them. A bad value is warned about by name and ignored (never
+ * fatal, even with abort_conf); returns how many were bad. */
+unsigned opt_glibc_env(const char *tunables, const char *arena_max, const char *perturb);
 
 #endif

@@ -120,6 +120,9 @@ static void record_failure(enum os_error_kind kind, int e, bool quiet, const cha
                 call, addr, size, flag[0] ? ", " : "", flag, errno_name(e), e, err_names[kind]);
 }
 
+static void *map_raw(void *hint, size_t size, int extra_flags, enum os_error_kind kind);
+static void unmap_raw(void *addr, size_t size);
+
 /* ---- reading small kernel files without stdio ---- */
 
 /* Reads at most cap-1 bytes of a small file with open/read/close and
@@ -239,31 +242,56 @@ static unsigned count_cpu_list(const char *s)
     return n;
 }
 
-/* The affinity mask is asked for in growing sizes: the kernel refuses
- * (EINVAL) a mask smaller than its CPU count, and glibc's fixed cpu_set_t
- * holds 1024. A static buffer, not CPU_ALLOC: this runs inside malloc.
- * The fallback reads sysfs directly (sysconf may use stdio, which
- * allocates). */
-#define CPU_MAX 16384
-static unsigned long cpu_mask[CPU_MAX / (8 * sizeof(unsigned long))];
+/* The affinity mask is asked for in growing sizes, up to OS_CPU_MAX CPUs:
+ * the kernel refuses (EINVAL) a mask smaller than its CPU count, and glibc's
+ * fixed cpu_set_t holds 1024. Not CPU_ALLOC, which calls malloc (this runs
+ * inside it): the first size on the stack, the larger ones in one mapping of
+ * the largest size (8 KiB), asked for only on hosts with more than 1,024
+ * CPUs and unmapped before returning. The fallback reads sysfs directly
+ * (sysconf may use stdio, which allocates). */
+#define CPU_FIRST 1024
 
-static unsigned detect_ncpus(void)
+static int real_affinity(size_t bytes, void *mask)
 {
-    for (size_t n = 1024; n <= CPU_MAX; n *= 2) {
-        size_t bytes = CPU_ALLOC_SIZE(n);
-        if (sched_getaffinity(0, bytes, (cpu_set_t *)cpu_mask) == 0) {
-            int c = CPU_COUNT_S(bytes, (cpu_set_t *)cpu_mask);
-            if (c > 0) return (unsigned)c;
-            break;
-        }
-        if (errno != EINVAL) break;
+    return sched_getaffinity(0, bytes, (cpu_set_t *)mask);
+}
+
+/* 0: the mask was read and has c > 0 CPUs in *c; -1 on EINVAL (too small);
+ * 1 on any other failure. */
+static int affinity_count(os_affinity_fn affinity, size_t bytes, void *mask, unsigned *c)
+{
+    if (affinity(bytes, mask) != 0) return errno == EINVAL ? -1 : 1;
+    int n = CPU_COUNT_S(bytes, (cpu_set_t *)mask);
+    if (n <= 0) return 1;
+    *c = (unsigned)n;
+    return 0;
+}
+
+unsigned os_count_cpus(os_affinity_fn affinity, const char *online)
+{
+    int saved = errno;
+    if (affinity == NULL) affinity = real_affinity;
+    unsigned long first[CPU_FIRST / (8 * sizeof(unsigned long))];
+    unsigned c = 0;
+    int r = affinity_count(affinity, sizeof first, first, &c);
+    if (r < 0) {
+        size_t cap = CPU_ALLOC_SIZE(OS_CPU_MAX);
+        void *mask = map_raw(NULL, cap, 0, OS_ERR_MAP);
+        for (size_t n = 2 * CPU_FIRST; mask && r < 0 && n <= OS_CPU_MAX; n *= 2)
+            r = affinity_count(affinity, CPU_ALLOC_SIZE(n), mask, &c);
+        if (mask) unmap_raw(mask, cap);
     }
     char buf[4096];
-    unsigned c = 0;
-    if (read_small_file("/sys/devices/system/cpu/online", buf, sizeof buf) > 0)
-        c = count_cpu_list(buf);
+    if (r != 0) {
+        const char *path = "/sys/devices/system/cpu/online";
+        if (online == NULL && read_small_file(path, buf, sizeof buf) > 0) online = buf;
+        c = online ? count_cpu_list(online) : 0;
+    }
+    errno = saved;
     return c > 0 ? c : 1;
 }
+
+static unsigned detect_ncpus(void) { return os_count_cpus(NULL, NULL); }
 
 /* A per-process random value without allocating: getrandom if the kernel
  * has it (non-blocking: early in boot the pool may not be ready), mixed with
@@ -645,6 +673,17 @@ bool os_thread_start(void *(*fn)(void *), void *arg)
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return ok;
+}
+
+int os_thread_id(void) { return (int)syscall(SYS_gettid); }
+int os_process_id(void) { return (int)getpid(); }
+
+bool os_thread_gone(int pid, int tid)
+{
+    int saved = errno;
+    bool gone = syscall(SYS_tgkill, pid, tid, 0) != 0 && errno == ESRCH;
+    errno = saved;
+    return gone;
 }
 
 void os_sleep_ms(unsigned ms)

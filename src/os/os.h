@@ -76,8 +76,29 @@ unsigned os_addr_bits(void);
 bool os_set_addr_bits(unsigned bits);
 
 /* Number of CPUs this process may run on (sched_getaffinity, with masks of
- * up to 16384 CPUs), at least 1. Counted once, at os_init. */
+ * up to OS_CPU_MAX CPUs), at least 1. Counted once, at os_init. */
 unsigned os_ncpus(void);
+
+/* The count behind os_ncpus, with its inputs injectable for tests.
+ * `affinity` is called as sched_getaffinity(0, bytes, mask) is (0, or -1
+ * with errno; NULL: the real call), first with a mask of 1024 CPUs and, as
+ * long as it answers EINVAL (a mask smaller than the kernel's CPU count),
+ * with masks twice as large up to OS_CPU_MAX, taken from a mapping (never
+ * from malloc: CPU_ALLOC would re-enter the allocator). If no mask is
+ * accepted, or the mask is empty, the CPUs of `online` count, a list like
+ * "0-3,8-11" (NULL: sysfs's /sys/devices/system/cpu/online). At least 1.
+ * Allocates nothing and takes no lock; errno is preserved. */
+#define OS_CPU_MAX 65536
+typedef int (*os_affinity_fn)(size_t bytes, void *mask);
+unsigned os_count_cpus(os_affinity_fn affinity, const char *online);
+
+/* The calling thread's kernel id and the process id (system calls: for the
+ * rare paths that record who owns a thread cache), and whether thread `tid`
+ * of process `pid` has exited (tgkill with signal 0 answers ESRCH; any
+ * other answer, a live thread or a refusal, is "not gone"). */
+int os_thread_id(void);
+int os_process_id(void);
+bool os_thread_gone(int pid, int tid);
 
 /* Maps `size` bytes of fresh, zeroed, read-write memory whose start is a
  * multiple of `align` (a power of two, at least the page size). Returns NULL

@@ -1,5 +1,5 @@
 /* src/process/process.h — the process as the allocator sees it: one-time
- * set-up, fork, and the background purger.
+ * set-up and glibc's mallopt tunings of it, fork, and the background purger.
  *
  * This layer sits above the thread caches and the arenas and coordinates
  * them; nothing below calls into it. The control layer (src/ctl), above it,
@@ -19,6 +19,18 @@
  * cache capacities, arenas, the thread exit key, the fork handlers. False
  * if it failed (out of memory); a later call tries again. */
 bool process_init(void);
+
+/* glibc's mallopt parameters that act (src/ctl/glibc.c has the table).
+ * process_arena_max(n), n >= 1: before the arenas exist, sets narenas to n
+ * (capped at its maximum; over MALLOC_ARENA_MAX); after, threads set up from
+ * then on are attached to the first n arenas only. False (nothing done) if
+ * n is 0 or SABLE_CONF set narenas.
+ * process_perturb(byte): before set-up is done, sets the perturb byte (0:
+ * off); after, the fill modes are fixed (threads already run with or
+ * without caches), so it is true only if `byte` is the one in force. False
+ * too if SABLE_CONF set perturb to another byte. */
+bool process_arena_max(unsigned n);
+bool process_perturb(unsigned byte);
 
 /* fork: layers above (ctl) hand their locks' handlers to the allocator's
  * own pthread_atfork handlers, so that every lock is taken in one fixed

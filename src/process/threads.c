@@ -1,6 +1,27 @@
 /* src/process/threads.c — thread set-up and tear-down, the pool of caches,
- * and the counters of threads summed for stats (see threads.h).
- * Invariants: see threads.h.
+ * orphaned caches, malloc_trim's flush requests, and the counters of
+ * threads summed for stats (see threads.h).
+ *
+ * Orphans. exit_key's destructor tears a thread's cache down. A thread whose
+ * first allocation comes in the last round of pthread key destructors
+ * (glibc runs PTHREAD_DESTRUCTOR_ITERATIONS rounds, and a value set in the
+ * last one is dropped without its destructor), or after them (glibc's own
+ * clean-up frees), sets the key too late and exits with its cache live:
+ * an orphan, which no thread can reach any more. Each cache records the
+ * process and kernel thread id it was set up for; a cache of this process
+ * whose thread has exited (tgkill answers ESRCH) is reaped: flushed and
+ * recycled as at thread exit. Reaping looks at every live cache (a system
+ * call each) under pool_lock: at malloc_trim (at most once per trim
+ * interval, as its flush requests), and at set-up when the live list has
+ * grown to reap_mark, which each look sets to twice the live caches plus
+ * THREADS_REAP_FIRST. So set-ups pay O(1) system calls amortised, and
+ * orphans never outnumber the live threads plus THREADS_REAP_FIRST. The one
+ * cache a forked child keeps live, its thread's own (the others are
+ * abandoned, below), carries the parent's pid and is never reaped: its
+ * thread is alive.
+ *
+ * Invariants: see threads.h; a cache is reaped only once its owner has
+ * exited, so no thread can be using it.
  * Locking: pool_lock, as threads.h says; a thread's own cache needs none.
  * A forked child prunes the live list with the pool lock still held.
  */
@@ -21,8 +42,13 @@ static pthread_key_t exit_key;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static tcache_t *pool;          /* recycled caches, by next_free (pool_lock) */
 static tcache_t *live;          /* every live cache (pool_lock) */
+static size_t nlive;            /* caches on the live list (pool_lock) */
+static size_t reap_mark = THREADS_REAP_FIRST; /* nlive at which set-up reaps (pool_lock) */
 static tcache_counts_t *exited; /* per arena: counts of finished threads */
 static _Atomic unsigned next_seq;
+static _Atomic unsigned arena_limit; /* new threads use arenas [0, limit); 0: all */
+static _Atomic unsigned flush_epoch; /* flush requests made by malloc_trim */
+static _Atomic uint32_t trim_asked_ms; /* when the last one was made (os_now_ms) */
 
 DLIST_DEFINE(live_list, tcache_t, next_live, prev_live)
 
@@ -39,25 +65,34 @@ bool threads_boot(void)
     return exited != NULL;
 }
 
+static void reap_locked(void);
+
 tcache_t *thread_setup(void)
 {
     if (!process_init()) return NULL;
     unsigned seq = atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed);
+    unsigned n = arena_count(), limit = atomic_load_explicit(&arena_limit, memory_order_relaxed);
+    unsigned index = seq % (limit && limit < n ? limit : n);
     if (!opt_tcache || arena_free_fill() >= 0) {
-        uncached_thread_init(seq);
+        uncached_thread_init(index, seq);
         tcache_tls = &tcache_dead;
         return &tcache_dead;
     }
     lock_take(&pool_lock, LOCK_POOL, 0);
+    if (pool == NULL && nlive >= reap_mark) reap_locked();
     tcache_t *tc = pool;
     if (tc) pool = tc->next_free;
     lock_drop(&pool_lock);
     if (tc == NULL && (tc = meta_alloc(tcache_bytes())) == NULL) return NULL;
-    tcache_init(tc, arena_get(seq % arena_count()));
+    tcache_init(tc, arena_get(index));
     atomic_fetch_add_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
     tc->next_free = NULL;
+    tc->owner_pid = os_process_id();
+    tc->owner_tid = os_thread_id();
+    tc->flush_seen = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
     lock_take(&pool_lock, LOCK_POOL, 0);
     live_list_push(&live, tc);
+    nlive++;
     lock_drop(&pool_lock);
     /* Publish before pthread_setspecific: it may call calloc (keys >= 32),
      * which must find this cache instead of setting up another. */
@@ -83,6 +118,19 @@ static void counts_add(tcache_counts_t *dst, const tcache_counts_t *src)
     add_counter(&dst->big_free_bytes, &src->big_free_bytes);
 }
 
+/* Moves a LIVE cache, its blocks flushed, from the live list to the pool,
+ * its counts to its arena's totals of finished threads. pool_lock held. */
+static void retire_locked(tcache_t *tc)
+{
+    atomic_fetch_sub_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
+    tc->state = TCACHE_DEAD;
+    live_list_remove(&live, tc);
+    nlive--;
+    counts_add(&exited[tc->arena->index], &tc->counts);
+    tc->next_free = pool;
+    pool = tc;
+}
+
 static void thread_exit(void *arg)
 {
     tcache_t *tc = arg;
@@ -91,20 +139,61 @@ static void thread_exit(void *arg)
     /* From here on this thread's frees (from later TLS destructors) go
      * straight to the arenas and never build a new cache. */
     tcache_tls = &tcache_dead;
-    atomic_fetch_sub_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
-    tc->state = TCACHE_DEAD;
     lock_take(&pool_lock, LOCK_POOL, 0);
-    live_list_remove(&live, tc);
-    counts_add(&exited[tc->arena->index], &tc->counts);
-    tc->next_free = pool;
-    pool = tc;
+    retire_locked(tc);
     lock_drop(&pool_lock);
+}
+
+/* Reaps the orphans (above). pool_lock held; flushing takes bin and arena
+ * locks, which come after it in the lock order. */
+static void reap_locked(void)
+{
+    int pid = os_process_id();
+    for (tcache_t *tc = live, *next; tc; tc = next) {
+        next = tc->next_live;
+        if (tc == tcache_tls || tc->owner_pid != pid || !os_thread_gone(pid, tc->owner_tid))
+            continue;
+        tcache_flush_all(tc);
+        retire_locked(tc);
+    }
+    reap_mark = 2 * nlive + THREADS_REAP_FIRST;
 }
 
 void thread_flush(void)
 {
     tcache_t *tc = tcache_tls;
     if (tc->state == TCACHE_LIVE) tcache_flush_all(tc);
+}
+
+void thread_poll(tcache_t *tc)
+{
+    unsigned e = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
+    if (likely(tc->flush_seen == e)) return;
+    tc->flush_seen = e;
+    tcache_flush_all(tc);
+}
+
+void threads_trim(void)
+{
+    /* At most once per trim interval: a program may trim every few hundred
+     * operations, and each request costs every thread a flush and refills,
+     * and each reap a system call per live cache. */
+    uint32_t now = os_now_ms(), last = atomic_load_explicit(&trim_asked_ms, memory_order_relaxed);
+    unsigned e = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
+    if (e != 0 && now - last < ARENA_TRIM_INTERVAL_MS) return;
+    if (!atomic_compare_exchange_strong(&trim_asked_ms, &last, now)) return;
+    e = atomic_fetch_add_explicit(&flush_epoch, 1, memory_order_relaxed) + 1;
+    /* The caller flushes as malloc_trim decides, not at its next miss. */
+    tcache_t *tc = tcache_tls;
+    if (tc->state == TCACHE_LIVE) tc->flush_seen = e;
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    reap_locked();
+    lock_drop(&pool_lock);
+}
+
+void threads_arena_limit(unsigned n)
+{
+    atomic_store_explicit(&arena_limit, n, memory_order_relaxed);
 }
 
 arena_t *thread_arena(void)
@@ -186,6 +275,7 @@ static void abandon(tcache_t *tc)
             (uint64_t)(tc->empty[c] - tc->cur[c]) + (uint64_t)(tc->rempty[c] - tc->rcur[c]);
     counts_add(&exited[tc->arena->index], &tc->counts);
     live_list_remove(&live, tc);
+    nlive--;
     tc->state = TCACHE_DEAD;
     tc->next_free = pool;
     pool = tc;

@@ -8,7 +8,10 @@
  * thread exit: its blocks go back to the arenas, its counters are added to
  * its arena's totals of finished threads, and the memory goes to the pool.
  * Frees from later TLS destructors see the dead cache and never build a new
- * one.
+ * one. A thread set up too late for the key's destructor to run leaves an
+ * orphaned cache, which is reaped once the thread has exited (threads.c).
+ * malloc_trim asks every thread to flush its cache; each does at its next
+ * slow path (thread_poll), never on a fast path.
  *
  * Invariants: a LIVE cache is on the live list and belongs to one thread
  * that exists (in a forked child too); a cache on the pool belongs to none;
@@ -27,6 +30,10 @@
 
 #include "tcache/tcache.h"
 
+/* Thread set-up looks for orphaned caches when the live ones reach twice
+ * their number after the last look plus this (threads.c). */
+#define THREADS_REAP_FIRST 64
+
 /* Once, from process_init (nothing allocated from the heap). */
 bool threads_boot(void);
 
@@ -42,6 +49,20 @@ static inline tcache_t *thread_cache(void)
 
 /* Returns every block cached by the calling thread to the arenas. */
 void thread_flush(void);
+
+/* Called by the slow paths (refill, flush) of a LIVE cache, never by a fast
+ * path: if a malloc_trim asked for it since tc last looked, flushes tc. One
+ * relaxed atomic load otherwise. */
+void thread_poll(tcache_t *tc);
+
+/* malloc_trim's part, at most once per ARENA_TRIM_INTERVAL_MS: asks every
+ * other thread to flush its cache at its next slow path, and reaps orphaned
+ * caches. The caller's own cache is left to malloc_trim. */
+void threads_trim(void);
+
+/* Threads set up from now on are attached to arenas [0, n) only (0, or n at
+ * least arena_count(): all of them). Threads set up before keep theirs. */
+void threads_arena_limit(unsigned n);
 
 /* The arena the calling thread allocates large objects from. */
 arena_t *thread_arena(void);

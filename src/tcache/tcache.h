@@ -66,9 +66,9 @@ typedef struct tcache_counts {
     uint64_t big_free_bytes;
 } tcache_counts_t;
 
-/* Fields are private to the owning thread except where noted. The links
- * and `state` belong to the process layer (src/process/threads.c), which
- * guards the lists with its pool lock. */
+/* Fields are private to the owning thread except where noted. The links,
+ * `state`, the owner's ids and `flush_seen` belong to the process layer
+ * (src/process/threads.c), which guards the lists with its pool lock. */
 typedef struct tcache {
     void **cur[SC_NCACHED];   /* top of each stack: the next block to hand out */
     void **empty[SC_NCACHED]; /* one past the bottom: cur == empty means no blocks */
@@ -81,6 +81,8 @@ typedef struct tcache {
     struct tcache *next_free;            /* recycled caches */
     struct tcache *next_live, *prev_live; /* every live cache, for stats */
     tcache_state_t state;
+    int owner_pid, owner_tid; /* the thread it was set up for (finding orphans) */
+    unsigned flush_seen;      /* the flush requests this cache has answered */
     void *slots[]; /* the stacks' storage */
 } tcache_t;
 

@@ -1,6 +1,6 @@
 /* src/uncached/uncached.c — allocation without a thread cache, with the
  * checks of the fill modes (see uncached.h).
- * Invariants: with a fill mode on, every free small block holds the fill
+ * Invariants: with a kept fill on, every free small block holds the fill
  * byte. Locking: see uncached.h.
  */
 #include "uncached/uncached.h"
@@ -14,9 +14,9 @@
 static __thread unsigned direct_arena __attribute__((tls_model(SABLE_TLS_MODEL)));
 static __thread uint64_t direct_rng __attribute__((tls_model(SABLE_TLS_MODEL)));
 
-void uncached_thread_init(unsigned seq)
+void uncached_thread_init(unsigned arena_index, unsigned seq)
 {
-    direct_arena = seq % arena_count();
+    direct_arena = arena_index;
     /* Per-thread seed for the secure mode's block order: the address of a
      * thread-local and the clock differ between threads and runs. */
     direct_rng = (uint64_t)(uintptr_t)&direct_rng ^ os_now_ns() ^ ((uint64_t)seq << 32);
@@ -36,20 +36,22 @@ static uint64_t next_random(void)
 void *uncached_alloc(unsigned sc)
 {
     arena_t *a = uncached_arena();
-    int fill = arena_free_fill();
+    int fill = arena_kept_fill(), fresh = arena_new_fill();
     void *p;
     if (sc < SC_NSMALL && opt_secure) {
         p = arena_bin_alloc_random(a, sc, next_random());
     } else if (!arena_cache_fill(a, sc, &p, 1)) {
         p = NULL;
     }
-    if (p == NULL || sc >= SC_NSMALL || fill < 0) return p;
-    /* Blocks are multiples of 16 bytes and 16-aligned: compare by words. */
-    uint64_t want = 0x0101010101010101u * (unsigned char)fill;
-    const uint64_t *w = p;
-    for (size_t i = 0; i < sc_size(sc) / 8; i++)
-        if (w[i] != want) sable_fatal("heap corruption detected at %p", p);
-    if (opt_junk) memset(p, 0xa5, sc_size(sc));
+    if (p == NULL || sc >= SC_NSMALL) return p;
+    if (fill >= 0) {
+        /* Blocks are multiples of 16 bytes and 16-aligned: compare by words. */
+        uint64_t want = 0x0101010101010101u * (unsigned char)fill;
+        const uint64_t *w = p;
+        for (size_t i = 0; i < sc_size(sc) / 8; i++)
+            if (w[i] != want) sable_fatal("heap corruption detected at %p", p);
+    }
+    if (fresh >= 0) memset(p, fresh, sc_size(sc));
     return p;
 }
 

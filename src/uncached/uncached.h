@@ -2,14 +2,16 @@
  *
  * Serves threads that have no cache: those whose cache was torn down (frees
  * from late TLS destructors), and every thread when tcache:false or one of
- * the fill modes (secure, junk, zero_on_free) is on. Each operation goes to
- * the arena directly. With a fill mode every free small block holds
- * arena_free_fill()'s byte: freeing writes it (under the bin lock, once the
- * arena has checked the pointer again: a pointer checked without the lock
- * may lie in memory that is no longer a slab), and handing the block out
- * again checks that nothing wrote to it in between (a write through a
- * dangling pointer), then junk fills it. secure:true also picks blocks at
- * random positions of their slab.
+ * the fill modes (secure, junk, zero_on_free, glibc's perturb byte) is on.
+ * Each operation goes to the arena directly. Freeing a small block fills it
+ * with arena_free_fill()'s byte (under the bin lock, once the arena has
+ * checked the pointer again: a pointer checked without the lock may lie in
+ * memory that is no longer a slab). With a kept fill (arena_kept_fill:
+ * secure, junk, zero_on_free) every free small block holds that byte, and
+ * handing the block out again checks that nothing wrote to it in between (a
+ * write through a dangling pointer); then the block is filled with
+ * arena_new_fill()'s byte, if any (junk, perturb). secure:true also picks
+ * blocks at random positions of their slab.
  *
  * Invariants: a thread uses this path only while its cache is the dead one.
  * Locking: none of its own; per-thread state is thread-local.
@@ -21,9 +23,9 @@
 
 #include "arena/arena.h"
 
-/* Sets up the calling thread: `seq` spreads threads over the arenas and
- * seeds the random block order. */
-void uncached_thread_init(unsigned seq);
+/* Sets up the calling thread on arena `arena_index` (< arena_count());
+ * `seq`, different for every thread, seeds the random block order. */
+void uncached_thread_init(unsigned arena_index, unsigned seq);
 
 /* The arena the calling thread uses without a cache. */
 arena_t *uncached_arena(void);

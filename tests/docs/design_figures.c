@@ -15,6 +15,7 @@
 #include "arena/arena.h"
 #include "arena/chunk.h"
 #include "arena/pagemap.h"
+#include "process/threads.h"
 #include "sizeclass/sizeclass.h"
 #include "tcache/tcache.h"
 
@@ -91,6 +92,11 @@ static size_t figures(char *buf, size_t cap)
             "less than %zu ms apart trust the last such estimate unless the live bytes fell by a "
             "quarter |\n",
             ARENA_TRIM_INTERVAL_MS, ARENA_TRIM_WEIGH_MS);
+    n = put(buf, n, cap,
+            "| orphaned thread caches | looked for by thread set-up when the live caches reach "
+            "twice their number after the last look plus %zu, and by `malloc_trim` at most once "
+            "per trim interval |\n",
+            THREADS_REAP_FIRST, 0);
     n = put(buf, n, cap, "| slot table | %zu entries, %zu KiB per 4 MiB slot |\n",
             PH_UNITS_PER_SLOT, sizeof(ph_table_t) >> 10);
     n = put(buf, n, cap, "| extent descriptor | %zu B |\n", sizeof(extent_t), 0);

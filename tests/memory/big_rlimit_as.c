@@ -43,17 +43,6 @@ static size_t mixed_size(void)
     return b + next_rand() % (b + 1);
 }
 
-static long vm_size_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %ld kB", &kib) == 1) break;
-    if (f) fclose(f);
-    return kib;
-}
-
 static void touch(unsigned char *p, size_t n)
 {
     p[0] = 1;

@@ -1,4 +1,4 @@
-/* Helpers shared by the memory-return tests: RSS from /proc, a two-thread
+/* Helpers shared by the memory-return tests: RSS and VmSize from /proc, a two-thread
  * allocate-then-free-crosswise workload on the prefixed API. */
 #ifndef SABLE_TEST_MEMORY_COMMON_H
 #define SABLE_TEST_MEMORY_COMMON_H
@@ -23,16 +23,22 @@
         }                                                                                          \
     } while (0)
 
-static inline long rss_kib(void)
+/* A "Name: N kB" line of /proc/self/status (`format` scans it), or -1. */
+static inline long status_kib(const char *format)
 {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
     long kib = -1;
     while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+        if (sscanf(line, format, &kib) == 1) break;
     if (f) fclose(f);
     return kib;
 }
+
+static inline long rss_kib(void) { return status_kib("VmRSS: %ld kB"); }
+
+/* The address space in use (VmSize), in KiB, or -1. */
+static inline long vm_size_kib(void) { return status_kib("VmSize: %ld kB"); }
 
 /* madvise calls made by all arenas so far (stats.arenas.<merged>.nmadvise). */
 static inline uint64_t nmadvise(void)

@@ -12,19 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "expect.h"
 #include "sable.h"
-
-static int failures;
-
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond);                            \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 /* The executable's load address, and the object each function comes from. */
 static void expect_in_executable(void *fn, const char *name)

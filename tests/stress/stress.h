@@ -103,6 +103,34 @@ static inline long rss_kib(void)
     return kib;
 }
 
+/* Reads statistic `name` of `size` bytes (an unsigned or a size_t) after a
+ * refresh (epoch). */
+static inline void read_stat(const char *name, void *out, size_t size)
+{
+    uint64_t e = 1;
+    size_t len = sizeof e;
+    CHECK(sable_mallctl("epoch", &e, &len, &e, len) == 0, "epoch");
+    len = size;
+    CHECK(sable_mallctl(name, out, &len, NULL, 0) == 0 && len == size, "%s", name);
+}
+
+/* The index that names all arenas merged in stats.arenas.<i>. */
+static inline unsigned all_arenas(void)
+{
+    unsigned n = 0;
+    size_t len = sizeof n;
+    CHECK(sable_mallctl("arenas.narenas", &n, &len, NULL, 0) == 0, "arenas.narenas");
+    return n;
+}
+
+/* Bytes of free blocks in all thread caches now (stats.tcache_bytes). */
+static inline size_t cached_bytes(void)
+{
+    size_t bytes = 0;
+    read_stat("stats.tcache_bytes", &bytes, sizeof bytes);
+    return bytes;
+}
+
 /* Mostly 8..1024 B, some 4 KiB..1 MiB, a few 4..16 MiB. */
 static inline size_t mixed_size(uint64_t *rng)
 {

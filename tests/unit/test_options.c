@@ -1,4 +1,5 @@
-/* SABLE_CONF parsing: values, sizes, and a warning naming each bad entry. */
+/* SABLE_CONF parsing: values, sizes, and a warning naming each bad entry;
+ * glibc's MALLOC_ARENA_MAX and MALLOC_PERTURB_, which SABLE_CONF overrides. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 
@@ -72,4 +73,80 @@ Test(options, enum_values_are_matched_by_name, .init = cr_redirect_stderr)
     cr_assert_eq(opt_hugepages, HUGEPAGES_OFF);
     cr_assert_eq(opt_dirty_decay_ms, 0);
     cr_assert(opt_background_thread);
+}
+
+/* glibc's variables (opt_glibc_env). Each test runs in a process of its own,
+ * so SABLE_CONF's marks (opt_from_conf) start clear unless the test parses. */
+Test(options, malloc_arena_max_and_perturb_set_their_options)
+{
+    cr_assert_eq(opt_glibc_env(NULL, "3", "60"), 0);
+    cr_assert_eq(opt_narenas, 3);
+    cr_assert_eq(opt_perturb, 60);
+    cr_assert_eq(opt_glibc_env(NULL, "0x10", "0xa5"), 0, "hexadecimal, as glibc reads it");
+    cr_assert_eq(opt_narenas, 16);
+    cr_assert_eq(opt_perturb, 0xa5);
+    cr_assert_eq(opt_glibc_env(NULL, NULL, ""), 0, "unset and empty change nothing");
+    cr_assert_eq(opt_narenas, 16);
+    cr_assert_eq(opt_perturb, 0xa5);
+}
+
+Test(options, malloc_arena_max_is_capped_at_the_most_arenas)
+{
+    cr_assert_eq(opt_glibc_env(NULL, "100000", NULL), 0, "glibc takes any count");
+    cr_assert_eq(opt_narenas, 256);
+}
+
+Test(options, sable_conf_wins_over_glibc_variables)
+{
+    cr_assert_eq(opt_parse("narenas:2,perturb:7"), 0);
+    cr_assert(opt_from_conf(&opt_narenas));
+    cr_assert(!opt_from_conf(&opt_tcache));
+    cr_assert_eq(opt_glibc_env(NULL, "5", "60"), 0);
+    cr_assert_eq(opt_narenas, 2);
+    cr_assert_eq(opt_perturb, 7);
+    cr_assert(!opt_set_unless_conf(&opt_narenas, 4), "mallopt loses to SABLE_CONF too");
+    cr_assert_eq(opt_narenas, 2);
+}
+
+Test(options, a_bad_value_for_glibc_is_warned_about_and_ignored, .init = cr_redirect_stderr)
+{
+    opt_narenas = 0;
+    opt_perturb = 0;
+    cr_assert_eq(opt_glibc_env(NULL, "lots", "256"), 2);
+    cr_assert_eq(opt_glibc_env(NULL, "0", "-1"), 2, "at least one arena; no sign");
+    cr_assert_eq(opt_narenas, 0);
+    cr_assert_eq(opt_perturb, 0);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("sable: MALLOC_ARENA_MAX: invalid value 'lots' ignored\n"
+                            "sable: MALLOC_PERTURB_: invalid value '256' ignored\n"
+                            "sable: MALLOC_ARENA_MAX: invalid value '0' ignored\n"
+                            "sable: MALLOC_PERTURB_: invalid value '-1' ignored\n");
+}
+
+Test(options, set_unless_conf_keeps_to_the_table)
+{
+    cr_assert(opt_set_unless_conf(&opt_narenas, 1000));
+    cr_assert_eq(opt_narenas, 256, "capped at the row's maximum");
+    cr_assert(opt_set_unless_conf(&opt_perturb, 0));
+    cr_assert_eq(opt_perturb, 0);
+    unsigned other = 0;
+    cr_assert(!opt_set_unless_conf(&other, 1), "not an option's variable");
+    cr_assert_eq(other, 0);
+}
+
+Test(options, glibc_tunables_set_the_same_options, .init = cr_redirect_stderr)
+{
+    cr_assert_eq(opt_glibc_env("glibc.malloc.tcache_count=0:glibc.malloc.arena_max=4:"
+                               "glibc.malloc.perturb=0x21",
+                               NULL, NULL),
+                 0, "other tunables are glibc's business");
+    cr_assert_eq(opt_narenas, 4);
+    cr_assert_eq(opt_perturb, 0x21);
+    cr_assert_eq(opt_glibc_env("glibc.malloc.arena_max=4:glibc.malloc.perturb=9", "6", "33"), 0);
+    cr_assert_eq(opt_narenas, 4, "the tunable wins over MALLOC_ARENA_MAX, as in glibc");
+    cr_assert_eq(opt_perturb, 9, "and over MALLOC_PERTURB_");
+    cr_assert_eq(opt_glibc_env("glibc.malloc.arena_max=many", NULL, NULL), 1);
+    cr_assert_eq(opt_narenas, 4);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("sable: glibc.malloc.arena_max: invalid value 'many' ignored\n");
 }

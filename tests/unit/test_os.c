@@ -89,6 +89,82 @@ Test(os, ncpus_matches_the_affinity_mask)
     cr_assert_eq(os_ncpus(), (unsigned)CPU_COUNT(&set));
 }
 
+/* A fake sched_getaffinity for os_count_cpus: a host of fake_cpus CPUs of
+ * which every fake_gap-th is outside the mask (0: none), refusing masks too
+ * small for them with EINVAL as the kernel does, or failing with
+ * fake_errno when it is set. It records the largest mask asked for. */
+static unsigned fake_cpus, fake_gap;
+static int fake_errno;
+static size_t fake_largest;
+
+static int fake_affinity(size_t bytes, void *mask)
+{
+    if (bytes > fake_largest) fake_largest = bytes;
+    if (fake_errno || bytes * 8 < fake_cpus) {
+        errno = fake_errno ? fake_errno : EINVAL;
+        return -1;
+    }
+    memset(mask, 0, bytes);
+    for (unsigned c = 0; c < fake_cpus; c++)
+        if (fake_gap == 0 || c % fake_gap != 0) CPU_SET_S(c, bytes, (cpu_set_t *)mask);
+    return 0;
+}
+
+Test(os, ncpus_counts_the_affinity_mask)
+{
+    fake_cpus = 64, fake_gap = 4;
+    cr_assert_eq(os_count_cpus(fake_affinity, NULL), 48);
+    cr_assert_eq(fake_largest, 128, "one mask of 1024 CPUs was enough");
+}
+
+Test(os, ncpus_grows_the_mask_for_more_than_1024_cpus)
+{
+    fake_cpus = 3000, fake_gap = 0;
+    errno = 1234;
+    cr_assert_eq(os_count_cpus(fake_affinity, "0-1"), 3000);
+    cr_assert_eq(errno, 1234, "errno is preserved");
+    cr_assert_eq(fake_largest, 512, "4096 CPUs' mask: the first size that holds 3000");
+    fake_cpus = 40000, fake_largest = 0;
+    cr_assert_eq(os_count_cpus(fake_affinity, "0-1"), 40000);
+    cr_assert_eq(fake_largest, 65536 / 8);
+}
+
+Test(os, ncpus_falls_back_to_the_online_list)
+{
+    fake_cpus = OS_CPU_MAX + 1, fake_gap = 0;
+    cr_assert_eq(os_count_cpus(fake_affinity, "0-3,8-11,16"), 9, "no mask is large enough");
+    cr_assert_eq(fake_largest, OS_CPU_MAX / 8);
+    fake_cpus = 8, fake_errno = EPERM;
+    cr_assert_eq(os_count_cpus(fake_affinity, "0-5"), 6, "the call is refused");
+    fake_errno = 0, fake_gap = 1;
+    cr_assert_eq(os_count_cpus(fake_affinity, "0-2"), 3, "an empty mask");
+}
+
+Test(os, ncpus_is_one_when_nothing_answers)
+{
+    fake_cpus = 8, fake_errno = ENOSYS;
+    cr_assert_eq(os_count_cpus(fake_affinity, ""), 1);
+    cr_assert_eq(os_count_cpus(fake_affinity, "garbage"), 1);
+}
+
+Test(os, ncpus_without_injection_is_the_real_count)
+{
+    os_init();
+    cr_assert_eq(os_count_cpus(NULL, NULL), os_ncpus());
+}
+
+Test(os, thread_ids_and_exited_threads)
+{
+    cr_assert_eq(os_process_id(), getpid());
+    cr_assert_eq(os_thread_id(), gettid(), "the main thread");
+    cr_assert(!os_thread_gone(getpid(), gettid()), "this thread is alive");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) _exit(0);
+    cr_assert_eq(waitpid(pid, NULL, 0), pid);
+    cr_assert(os_thread_gone(pid, pid), "a reaped child is gone");
+}
+
 Test(os, huge_page_size_is_a_power_of_two_above_the_page_size)
 {
     os_init();
