@@ -296,7 +296,11 @@ static bool reserve(arena_t *a, size_t size, size_t align)
     size_t ralign = align > SLOT ? align : SLOT;
     size_t need = align_up(size, SLOT);
     if (need < size) return false;
-    size_t step = h->reserved / 2;
+    /* Half of what is held, in whole slots: what the arena holds need not
+     * be (unmap_free gives back any free extent, and keeps header pages),
+     * and a region must be, or its tail unmap and extents are not
+     * page-aligned (found by the fuzzer after an unmap under pressure). */
+    size_t step = align_up(h->reserved / 2, SLOT);
     if (step < PH_STEP_MIN) step = PH_STEP_MIN;
     if (step > PH_STEP_MAX) step = PH_STEP_MAX;
     size_t len = need > step ? need : step;

@@ -400,3 +400,28 @@ Test(pageheap, dirty_memory_beyond_the_budget_is_purged_before_fresh_pages_are_f
     for (int i = 0; i < N; i++) ph_free(A, live[i], PH_DIRTY);
     check_invariants();
 }
+
+/* What an arena holds need not be whole slots (unmap_free gives back single
+ * free extents and keeps header pages), but each new region must be: half
+ * of an odd number of pages made a region whose tail unmap failed and
+ * whose free extents were not page-aligned (a fuzzing finding). */
+Test(pageheap, new_regions_come_in_whole_slots_whatever_the_arena_holds)
+{
+    bool zeroed;
+    extent_t *x = ph_alloc(A, MiB, 0, &zeroed);
+    cr_assert_not_null(x);
+    A->heap.reserved += 256 * MiB + 3 * PAGE; /* as if held, after unmaps */
+    extent_t *y = ph_alloc(A, 80 * MiB, 0, &zeroed);
+    cr_assert_not_null(y, "a region beyond the first");
+    for (unsigned s = 0; s < 2; s++)
+        for (unsigned b = 0; b < PH_BINS; b++)
+            for (extent_t *f = A->heap.bins[s][b]; f; f = f->next) {
+                cr_assert_eq(f->addr % PAGE, 0, "free extent at %p", (void *)f->addr);
+                cr_assert_eq(f->size % PAGE, 0, "free extent of %zu bytes", f->size);
+                cr_assert_eq((f->addr + f->size) % (4 * MiB), 0,
+                             "a region ends on a slot boundary");
+            }
+    check_invariants();
+    ph_free(A, y, PH_DIRTY);
+    ph_free(A, x, PH_DIRTY);
+}
