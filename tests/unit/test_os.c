@@ -409,13 +409,15 @@ Test(os, failed_guard_unmap_and_mincore_are_counted)
     cr_assert_not(os_guard(p + 1, ps));
     cr_assert_eq(os_error_count(OS_ERR_GUARD), 1);
     cr_assert_eq(os_last_error(OS_ERR_GUARD), EINVAL);
+    /* mincore of an unaligned address while the range is mapped (once it
+     * is unmapped, qemu's user mode answers ENOMEM, which is no failure) */
+    cr_assert_eq(os_resident(p + 1, ps), 0, "unaligned");
+    cr_assert_eq(os_error_count(OS_ERR_RESIDENT), 1);
+    cr_assert_eq(os_last_error(OS_ERR_RESIDENT), EINVAL);
     os_unmap(p + 1, ps);
     cr_assert_eq(os_error_count(OS_ERR_UNMAP), 1);
     os_unmap(p, 2 * ps);
     cr_assert_eq(os_error_count(OS_ERR_UNMAP), 1, "a good unmap is not counted");
-    cr_assert_eq(os_resident(p + 1, ps), 0, "unaligned");
-    cr_assert_eq(os_error_count(OS_ERR_RESIDENT), 1);
-    cr_assert_eq(os_last_error(OS_ERR_RESIDENT), EINVAL);
     cr_assert_eq(errno, EDOM);
 }
 
