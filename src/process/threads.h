@@ -33,6 +33,9 @@
 /* Thread set-up looks for orphaned caches when the live ones reach twice
  * their number after the last look plus this (threads.c). */
 #define THREADS_REAP_FIRST 64
+/* A thread's slow paths read the clock for its cache's collection
+ * (TCACHE_GC_MS apart) on one in this many. */
+#define THREADS_GC_TICKS 16u
 
 /* Once, from process_init (nothing allocated from the heap). */
 bool threads_boot(void);
