@@ -135,6 +135,10 @@ check_tree() {
     done
     readelf -d "$root$libdir/libsable.so.0" | grep -q 'SONAME.*\[libsable\.so\.0\]' ||
         fail "libsable.so.0's soname is not libsable.so.0"
+    # The library depends on the C library alone.
+    local needed
+    needed=$(readelf -d "$root$libdir/libsable.so.0" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+    [ "$needed" = "libc.so.6 " ] || fail "libsable.so.0 needs more than libc.so.6: $needed"
     local page
     for page in man3/sable.3 man1/sable-run.1; do
         f=$root$mandir/$page
