@@ -176,10 +176,10 @@ void thread_poll(tcache_t *tc)
      * THREADS_GC_TICKS (a slow path costs tens of instructions; the clock
      * about as much again). */
     if (likely(++tc->gc_tick % THREADS_GC_TICKS != 0)) return;
-    uint32_t now = os_now_ms();
-    if (now - tc->gc_ms < TCACHE_GC_MS) return;
+    uint32_t now = os_now_ms(), passes = (now - tc->gc_ms) / TCACHE_GC_MS;
+    if (passes == 0) return;
     tc->gc_ms = now;
-    tcache_gc(tc);
+    tcache_gc(tc, passes < THREADS_GC_PASSES_MAX ? passes : THREADS_GC_PASSES_MAX);
 }
 
 void threads_trim(void)

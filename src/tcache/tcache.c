@@ -157,14 +157,15 @@ void tcache_flush_all(tcache_t *tc)
     }
 }
 
-size_t tcache_gc(tcache_t *tc)
+size_t tcache_gc(tcache_t *tc, unsigned passes)
 {
     size_t bytes = 0;
     for (unsigned c = 0; c < SC_NCACHED; c++) {
         void **cur = tc->cur[c], **bottom = tc->bottom[c];
         bool reached = tc->low_hit[c / 64] >> (c % 64) & 1;
-        unsigned unused = reached ? 0 : (unsigned)(bottom - tc->empty[c]);
-        unsigned n = unused - unused / 4;
+        unsigned unused = reached ? 0 : (unsigned)(bottom - tc->empty[c]), keep = unused;
+        for (unsigned i = 0; i < passes && keep; i++) keep /= 4;
+        unsigned n = unused - keep;
         if (n) {
             arena_cache_flush(c, bottom - n, n);
             memmove(cur + n, cur, (size_t)(bottom - n - cur) * sizeof(void *));

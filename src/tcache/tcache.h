@@ -133,12 +133,15 @@ void tcache_push_slow(tcache_t *tc, void *p, unsigned sc) SABLE_NOINLINE;
 /* Returns every cached block of tc to the arenas. */
 void tcache_flush_all(tcache_t *tc);
 
-/* One collection of tc (above): for each local stack whose low-water mark
- * was not reached since the last one, three quarters of the blocks below
- * the mark go back to the arena; every remote stack is flushed; the marks
- * are set where the stacks' tops are now. The owner's slow paths run it
- * (TCACHE_GC_MS apart, src/process). Returns the bytes given back. */
-size_t tcache_gc(tcache_t *tc);
+/* A collection of tc (above), standing for `passes` >= 1 intervals: for
+ * each local stack whose low-water mark was not reached since the last
+ * one, all but a quarter (a sixteenth for two intervals, ...) of the
+ * blocks below the mark go back to the arena; every remote stack is
+ * flushed; the marks are set where the stacks' tops are now. The owner's
+ * slow paths run it (TCACHE_GC_MS apart, src/process), with as many passes
+ * as intervals went by, so a thread that was idle a while comes back to a
+ * nearly empty cache. Returns the bytes given back. */
+size_t tcache_gc(tcache_t *tc, unsigned passes);
 #define TCACHE_GC_MS 250u
 
 /* Bytes of blocks sitting in tc's stacks (racy read: stats only). */
