@@ -69,6 +69,7 @@ typedef struct arena {
     uint32_t weigh_ms;     /* when a trim last found free memory within the reserve */
     size_t weigh_live;     /* the live bytes it found */
     _Atomic unsigned nthreads;
+    uint64_t born_ns; /* when the arena was set up (os_now_ns), for its uptime */
     pageheap_t heap;
     bin_t bins[SC_NSMALL];
 } arena_t;

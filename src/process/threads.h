@@ -77,6 +77,16 @@ void thread_count_uncached(unsigned sc, uint64_t nalloc, uint64_t nfree);
  * caches plus those merged at thread exit) and the bytes sitting in live
  * caches; arena_index selects the caches of one arena (or -1: all). */
 void thread_stats_self(uint64_t *allocated, uint64_t *deallocated);
+/* thread.peak: the most bytes the calling thread has held (allocated minus
+ * freed) above what it held at its last reset (or its start), as sampled by
+ * thread_peak_sample: on cache refills and big allocations (so within one
+ * refill's blocks of the truth) and on each read. reset: starts again from
+ * what it holds now (returns 0). 0 for threads without a cache. */
+void thread_peak_sample(tcache_t *tc);
+uint64_t thread_peak(bool reset);
+/* stats.zero_reallocs: realloc(p, 0) calls with p not NULL. */
+void thread_count_zero_realloc(void);
+uint64_t threads_zero_reallocs(void);
 void threads_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_bytes);
 
 /* fork: pool_lock. */
