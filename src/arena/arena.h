@@ -63,11 +63,15 @@ typedef struct arena {
      * once (its memory apart from huge blocks: glibc's "system" bytes of an
      * arena), raised by arena_note_mapped where either grows. */
     size_t mapped_peak;
-    /* malloc_trim's policy (purge.c), under the arena lock: */
-    bool trimmed, weighed; /* a complete trim happened; an estimate was kept */
-    uint32_t trim_ms;      /* when the last complete trim was (os_now_ms) */
-    uint32_t weigh_ms;     /* when a trim last found free memory within the reserve */
-    size_t weigh_live;     /* the live bytes it found */
+    /* malloc_trim's memory of this arena (purge.c), under the arena lock:
+     * read once and written back once by each trim's decision. */
+    struct arena_trim_memo {
+        bool trimmed;      /* a complete trim happened, at trim_ms (os_now_ms) */
+        bool weighed;      /* a trim found the free memory within the reserve, */
+        uint32_t trim_ms;  /* at weigh_ms, with weigh_live bytes live */
+        uint32_t weigh_ms;
+        size_t weigh_live;
+    } trim;
     _Atomic unsigned nthreads;
     uint64_t born_ns; /* when the arena was set up (os_now_ns), for its uptime */
     pageheap_t heap;

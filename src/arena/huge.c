@@ -80,6 +80,7 @@ static void link_live(arena_t *a, extent_t *x, size_t usable)
     extent_set_usable(x, usable);
     live_list_push(&a->heap.live, x);
     a->heap.huge_bytes += usable;
+    ph_note_live(&a->heap);
     a->heap.nhuge++;
     a->heap.nhuge_malloc++;
     count_huge(true, 1, usable);
@@ -182,6 +183,7 @@ bool huge_resize(extent_t *x, void *p, size_t size)
     if (ok) {
         a->heap.huge_bytes += len;
         a->heap.huge_bytes -= old;
+        ph_note_live(&a->heap);
         extent_set_usable(x, len);
         count_huge(len > old, 0, len > old ? len - old : old - len);
     }

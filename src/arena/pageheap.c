@@ -463,20 +463,44 @@ static extent_t *take_span(arena_t *a, size_t size, size_t align, extent_t *head
     return x;
 }
 
+/* The dirty budget: 1/PH_DIRTY_SHARE of the heap's live bytes, or
+ * 1/PH_PEAK_SHARE of the most it held in the current window or the one
+ * before (windows of at least PH_PEAK_MS, started by the calls here; the
+ * peak follows every growth, ph_note_live), whichever is more; at least
+ * PH_DIRTY_FLOOR. The peak keeps a program whose live bytes swing (a few
+ * big buffers, freed and allocated again) from purging what it faults in
+ * again a moment later. */
+static size_t dirty_budget(pageheap_t *h)
+{
+    size_t live = h->huge_bytes + h->chunk_bytes;
+    uint32_t now = os_now_ms();
+    if (now - h->live_peak_ms > PH_PEAK_MS) {
+        h->live_peak_prev = h->live_peak;
+        h->live_peak = live;
+        h->live_peak_ms = now;
+    }
+    size_t peak = h->live_peak > h->live_peak_prev ? h->live_peak : h->live_peak_prev;
+    size_t budget = live / PH_DIRTY_SHARE;
+    if (budget < peak / PH_PEAK_SHARE) budget = peak / PH_PEAK_SHARE;
+    return budget < PH_DIRTY_FLOOR ? PH_DIRTY_FLOOR : budget;
+}
+
 /* Before fresh pages are faulted in: dirty memory beyond the budget goes
- * back first, so the heap's resident size follows what is live. Largest
- * first: the most memory for the fewest system calls, and the small dirty
- * extents, the likeliest to fit the next request, stay (measured on the
- * large and big-buffers workloads against oldest first: fewer faults at the
- * same peak RSS). */
+ * back first, so the heap's resident size follows what is live. Each pass
+ * purges the smallest dirty extent that covers the excess (the largest
+ * when none does): one system call, and little more than the excess goes
+ * (measured on the large and big-buffers workloads against largest first,
+ * which overshot by tens of MiB and faulted them in again). */
 static void purge_to_budget(arena_t *a)
 {
     pageheap_t *h = &a->heap;
-    size_t budget = (h->huge_bytes + h->chunk_bytes) / PH_DIRTY_SHARE;
-    if (budget < PH_DIRTY_FLOOR) budget = PH_DIRTY_FLOOR;
+    size_t budget = dirty_budget(h);
     extent_t *x;
-    while (h->free_bytes[0] > budget && (x = largest_dirty(h)) != NULL)
+    while (h->free_bytes[0] > budget) {
+        size_t excess = align_up(h->free_bytes[0] - budget, UNIT);
+        if ((x = find(h, 0, excess, UNIT)) == NULL && (x = largest_dirty(h)) == NULL) break;
         if (!purge_one(a, x)) break;
+    }
 }
 
 extent_t *ph_alloc(arena_t *a, size_t size, size_t align, bool *zeroed)
@@ -607,6 +631,7 @@ extent_t *ph_chunk_alloc(arena_t *a, size_t chunk_size, bool *zeroed)
     __atomic_store_n(&x->table, t, __ATOMIC_RELAXED);
     atomic_store_explicit(&x->state, EXTENT_CHUNK, memory_order_release);
     a->heap.chunk_bytes += chunk_size;
+    ph_note_live(&a->heap);
     return x;
 }
 

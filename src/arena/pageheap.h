@@ -125,10 +125,14 @@ typedef struct ph_table {
  * dirty one). */
 #define PH_FIT_SCAN 32
 /* Dirty memory kept when an allocation must fault in fresh pages: at most
- * 1/PH_DIRTY_SHARE of the heap's live bytes (huge blocks and chunks), at
- * least PH_DIRTY_FLOOR. Dirty extents that could not serve the request
- * would otherwise sit resident beside the new pages until decay. */
+ * 1/PH_DIRTY_SHARE of the heap's live bytes (huge blocks and chunks) or
+ * 1/PH_PEAK_SHARE of their peak over the last PH_PEAK_MS or more,
+ * whichever is more, and at least PH_DIRTY_FLOOR. Dirty extents that could
+ * not serve the request would otherwise sit resident beside the new pages
+ * until decay. */
 #define PH_DIRTY_SHARE 2
+#define PH_PEAK_SHARE 3
+#define PH_PEAK_MS 1000
 #define PH_DIRTY_FLOOR ((size_t)4 << 20)
 
 #define PH_BINS 148 /* four a doubling: pages 1 .. 2^36 */
@@ -143,6 +147,9 @@ typedef struct pageheap {
     size_t free_bytes[2];       /* bytes in dirty, clean free extents */
     size_t chunk_bytes;         /* bytes cut out as chunks */
     size_t huge_bytes;          /* bytes of live huge extents (guards included) */
+    size_t live_peak;           /* most huge + chunk bytes since live_peak_ms */
+    size_t live_peak_prev;      /* most in the window before that */
+    uint32_t live_peak_ms;      /* when the current window began */
     size_t nhuge;
     uint64_t nhuge_malloc, nhuge_dalloc;
     uint64_t nreserve, nunmap;  /* regions reserved; extents unmapped under pressure */
@@ -151,6 +158,13 @@ typedef struct pageheap {
 
 /* The state index of a free extent's bins. */
 static inline unsigned ph_state_index(unsigned state) { return state == EXTENT_CLEAN; }
+
+/* Live bytes grew: the window's peak follows. */
+static inline void ph_note_live(pageheap_t *h)
+{
+    size_t live = h->huge_bytes + h->chunk_bytes;
+    if (live > h->live_peak) h->live_peak = live;
+}
 
 /* The extent whose entry covers unit-aligned address a (NULL if a is not
  * in a region slot, or the entry is empty). The caller checks what it

@@ -158,26 +158,33 @@ static bool slab_visit(bin_t *b, run_t *r, unsigned sc)
     return false;
 }
 
+/* The pending slabs of bin b, the current one first: call with r NULL for
+ * the first, then with the last one returned; *left starts at b->npending
+ * and counts down, so the walk ends at the last pending slab rather than
+ * at the end of the list. Bin lock held. */
+static run_t *pending_next(const bin_t *b, run_t *r, size_t *left)
+{
+    if (*left == 0) return NULL;
+    r = r == NULL ? (b->cur ? b->cur : b->nonfull) : r == b->cur ? b->nonfull : r->next;
+    for (; r; r = r == b->cur ? b->nonfull : r->next)
+        if (r->pending) {
+            (*left)--;
+            return r;
+        }
+    return NULL;
+}
+
 /* In-slab purges of bin sc: its pending slabs only (the bin counts them, so
  * a bin without any costs its lock and one test), those last freed into at
  * least dirty_decay_ms ago unless `all`; the current slab, from which
  * blocks are being handed out, only if `all`. Bin lock held. */
 static bool bin_purge(bin_t *b, unsigned sc, uint32_t now, bool all)
 {
-    if (b->npending == 0) return false;
     bool any = false;
     int32_t decay = (int32_t)opt_decay_ms();
     size_t left = b->npending;
-    run_t *cur = b->cur;
-    if (cur && cur->pending) {
-        left--;
-        if (all) any |= slab_visit(b, cur, sc);
-    }
-    for (run_t *r = b->nonfull; r && left; r = r->next) {
-        if (!r->pending) continue;
-        left--;
-        if (all || (int32_t)(now - r->aux) >= decay) any |= slab_visit(b, r, sc);
-    }
+    for (run_t *r = pending_next(b, NULL, &left); r; r = pending_next(b, r, &left))
+        if (all || (r != b->cur && (int32_t)(now - r->aux) >= decay)) any |= slab_visit(b, r, sc);
     return any;
 }
 
@@ -254,10 +261,7 @@ static void trim_weigh(arena_t *a, size_t *live, size_t *dirty)
         bin_lock(a, sc);
         l += b->curregs * size;
         size_t left = dirty ? b->npending : 0;
-        for (run_t *r = b->cur ? b->cur : b->nonfull; r && left;
-             r = r == b->cur ? b->nonfull : r->next) {
-            if (!r->pending) continue;
-            left--;
+        for (run_t *r = pending_next(b, NULL, &left); r; r = pending_next(b, r, &left)) {
             size_t free_bytes = (size_t)r->nfree * size;
             size_t touched = (size_t)__builtin_popcount(r->dirty) << UNIT_SHIFT;
             d += free_bytes < touched ? free_bytes : touched;
@@ -275,65 +279,65 @@ static void trim_weigh(arena_t *a, size_t *live, size_t *dirty)
     if (dirty) *dirty = d;
 }
 
-/* True if arena a was trimmed completely (everything purged, or nothing
- * to purge) less than ARENA_TRIM_INTERVAL_MS before `now`; with `mark`,
- * records that it is now. */
-static bool trim_recent(arena_t *a, uint32_t now, bool mark)
-{
-    arena_lock(a);
-    bool recent = a->trimmed && now - a->trim_ms < ARENA_TRIM_INTERVAL_MS;
-    if (mark) {
-        a->trimmed = true;
-        a->trim_ms = now;
-    }
-    arena_unlock(a);
-    return recent;
-}
-
-/* True if a recent trim's estimate that arena a's free memory is within
- * its reserve (less than ARENA_TRIM_WEIGH_MS ago) still stands: its live
- * bytes have not fallen by a quarter since (a mass free). With `record`,
- * records such an estimate's time and live bytes. */
-static bool trim_estimate_fresh(arena_t *a, uint32_t now, size_t live, bool record)
-{
-    arena_lock(a);
-    bool fresh = a->weighed && now - a->weigh_ms < ARENA_TRIM_WEIGH_MS &&
-                 live >= a->weigh_live - a->weigh_live / 4;
-    if (record) {
-        a->weighed = true;
-        a->weigh_ms = now;
-        a->weigh_live = live;
-    }
-    arena_unlock(a);
-    return fresh;
-}
-
 /* Whether a trim purges arena a completely now: not if at most pad bytes
- * are free, nor after a recent complete trim while the free memory is
- * within the reserve (when trims come faster than ARENA_TRIM_WEIGH_MS
- * apart, the last estimate stands unless the live bytes fell). With
- * `mark`, records a complete trim when it finds one due or nothing to do. */
+ * are free, nor after a recent complete trim (ARENA_TRIM_INTERVAL_MS)
+ * while the free memory is within the reserve; when trims come faster
+ * than ARENA_TRIM_WEIGH_MS apart, the last such estimate stands unless the
+ * live bytes fell by a quarter (a mass free), and nothing is walked but
+ * the bins' counts. The arena's memo is read once and, for what the
+ * decision learnt, written back once: a complete trim when `mark` and one
+ * is due (or there was nothing to purge), a fresh estimate when one was
+ * made within the reserve. Two trims racing may each write theirs; either
+ * is true of a moment ago. */
+static bool trim_recent(const struct arena_trim_memo *m, uint32_t now)
+{
+    return m->trimmed && now - m->trim_ms < ARENA_TRIM_INTERVAL_MS;
+}
+
+static struct arena_trim_memo trim_memo(arena_t *a)
+{
+    arena_lock(a);
+    struct arena_trim_memo m = a->trim;
+    arena_unlock(a);
+    return m;
+}
+
 static bool trim_due(arena_t *a, size_t pad, uint32_t now, bool mark)
 {
-    bool recent = trim_recent(a, now, false);
+    struct arena_trim_memo m = trim_memo(a);
+    bool recent = trim_recent(&m, now);
     size_t live, dirty;
     if (recent) {
         trim_weigh(a, &live, NULL);
-        if (trim_estimate_fresh(a, now, live, false)) return false;
+        if (m.weighed && now - m.weigh_ms < ARENA_TRIM_WEIGH_MS &&
+            live >= m.weigh_live - m.weigh_live / 4)
+            return false;
     }
     trim_weigh(a, &live, &dirty);
     size_t reserve = live / PH_DIRTY_SHARE;
     if (reserve < PH_DIRTY_FLOOR) reserve = PH_DIRTY_FLOOR;
-    if (dirty <= pad) {
-        if (!recent && mark && dirty == 0) trim_recent(a, now, true); /* nothing: complete */
-        return false;
+    bool due = false, complete = false, weighed = false;
+    if (dirty <= pad)
+        complete = !recent && mark && dirty == 0; /* nothing to purge: complete */
+    else if (recent && dirty <= reserve)
+        weighed = true; /* within the reserve: the estimate stands a while */
+    else {
+        due = true;
+        complete = mark;
     }
-    if (recent && dirty <= reserve) {
-        trim_estimate_fresh(a, now, live, true); /* within the reserve: it stands a while */
-        return false;
+    if (complete || weighed) {
+        arena_lock(a);
+        if (complete) {
+            a->trim.trimmed = true;
+            a->trim.trim_ms = now;
+        } else {
+            a->trim.weighed = true;
+            a->trim.weigh_ms = now;
+            a->trim.weigh_live = live;
+        }
+        arena_unlock(a);
     }
-    if (mark) trim_recent(a, now, true);
-    return true;
+    return due;
 }
 
 bool arena_trim_wanted(size_t pad)
@@ -343,7 +347,8 @@ bool arena_trim_wanted(size_t pad)
         arena_t *a = arena_get(i);
         /* An arena due for a complete trim: the caller's cache may hold
          * the only free memory there is, so it must be flushed first. */
-        if (!trim_recent(a, now, false) || trim_due(a, pad, now, false)) return true;
+        struct arena_trim_memo m = trim_memo(a);
+        if (!trim_recent(&m, now) || trim_due(a, pad, now, false)) return true;
     }
     return false;
 }

@@ -83,9 +83,12 @@ static size_t figures(char *buf, size_t cap)
     n = put(buf, n, cap, "| page-heap size bins | %zu, each with a best-fit scan of %zu extents |\n",
             PH_BINS, PH_FIT_SCAN);
     n = put(buf, n, cap,
-            "| dirty extents kept when fresh pages are faulted in | 1/%zu of the live bytes, at "
-            "least %zu MiB |\n",
-            PH_DIRTY_SHARE, PH_DIRTY_FLOOR >> 20);
+            "| dirty extents kept when fresh pages are faulted in | 1/%zu of the live bytes or "
+            "1/%zu of their peak ",
+            PH_DIRTY_SHARE, PH_PEAK_SHARE);
+    n = put(buf, n, cap, "over the last %zu ms or more, whichever is more, ", PH_PEAK_MS, 0);
+    n = put(buf, n, cap, "at least %zu MiB; the smallest dirty extent that covers the excess goes "
+            "first |\n", PH_DIRTY_FLOOR >> 20, 0);
     n = put(buf, n, cap,
             "| trim interval | %zu ms: a `malloc_trim` sooner after an arena's last full trim "
             "leaves it alone while its free resident memory is within the budget above; trims "

@@ -401,6 +401,67 @@ Test(pageheap, dirty_memory_beyond_the_budget_is_purged_before_fresh_pages_are_f
     check_invariants();
 }
 
+/* Dirty extents of `sizes` MiB, each boxed in by a live page, so that none
+ * can serve a larger block; the walls go to wall[]. */
+static void dirty_boxed_in(const size_t *sizes, int n, extent_t **wall, uintptr_t *at)
+{
+    bool z;
+    extent_t *gone[8];
+    for (int i = 0; i < n; i++) {
+        gone[i] = ph_alloc(A, sizes[i] * MiB, 0, &z);
+        wall[i] = ph_alloc(A, PAGE, 0, &z);
+        memset((void *)gone[i]->addr, 1, sizes[i] * MiB);
+        at[i] = gone[i]->addr;
+    }
+    for (int i = 0; i < n; i++) ph_free(A, gone[i], PH_DIRTY);
+}
+
+Test(pageheap, the_purge_to_the_budget_takes_the_smallest_extent_that_covers_the_excess)
+{
+    /* 5 MiB dirty against a budget of the floor (nothing live is counted):
+     * 1 MiB too much. Purging the 2 MiB extent is enough; the largest
+     * first would have purged 3 MiB and kept the smaller one. */
+    cr_assert_eq(PH_DIRTY_FLOOR, 4 * MiB, "the sizes below assume a 4 MiB floor");
+    const size_t sizes[] = {3, 2};
+    extent_t *wall[2];
+    uintptr_t at[2];
+    dirty_boxed_in(sizes, 2, wall, at);
+    bool z;
+    extent_t *big = ph_alloc(A, 32 * MiB, 0, &z);
+    cr_assert_not_null(big);
+    cr_assert_eq(A->heap.free_bytes[0], 3 * MiB, "only the excess went, in one extent");
+    cr_assert_not_null(free_covering(at[0], 3 * MiB, EXTENT_DIRTY), "the 3 MiB extent is kept");
+    cr_assert_not_null(free_covering(at[1], 2 * MiB, EXTENT_CLEAN), "the 2 MiB one was purged");
+    check_invariants();
+    ph_free(A, big, PH_DIRTY);
+    for (int i = 0; i < 2; i++) ph_free(A, wall[i], PH_DIRTY);
+    check_invariants();
+}
+
+Test(pageheap, the_budget_follows_the_recent_peak_of_live_bytes)
+{
+    /* 40 MiB were live a moment ago (counted as huge blocks are, by
+     * huge.c) and are free now: the budget is a share of that peak, not
+     * the floor that nothing live would give. */
+    const size_t sizes[] = {10, 10, 10, 10};
+    extent_t *wall[4];
+    uintptr_t at[4];
+    A->heap.huge_bytes += 40 * MiB;
+    ph_note_live(&A->heap);
+    A->heap.huge_bytes -= 40 * MiB;
+    dirty_boxed_in(sizes, 4, wall, at);
+    bool z;
+    extent_t *big = ph_alloc(A, 64 * MiB, 0, &z);
+    cr_assert_not_null(big);
+    size_t dirty = A->heap.free_bytes[0];
+    cr_assert_leq(dirty, 40 * MiB / PH_PEAK_SHARE, "down to the peak's share");
+    cr_assert_gt(dirty, PH_DIRTY_FLOOR, "more than the floor is kept (%zu bytes)", dirty);
+    check_invariants();
+    ph_free(A, big, PH_DIRTY);
+    for (int i = 0; i < 4; i++) ph_free(A, wall[i], PH_DIRTY);
+    check_invariants();
+}
+
 /* What an arena holds need not be whole slots (unmap_free gives back single
  * free extents and keeps header pages), but each new region must be: half
  * of an odd number of pages made a region whose tail unmap failed and
