@@ -611,7 +611,8 @@ static const ctl_node_t thread_peak_kids[] = {
     VAL("read", CTL_T_U64, B, g_thread_peak, 0,
         "the most bytes this thread has held (allocated minus freed, at class size) above what "
         "it held at its last `thread.peak.reset` (or its start); sampled at its cache refills, "
-        "large allocations and reads, so within one refill's blocks of the true peak"),
+        "large allocations and reads, so within one refill's blocks of the true peak, from the "
+        "thread's first `thread.peak` call on (before it: what the thread holds at that call)"),
     ACT("reset", a_thread_peak_reset, 0, "start `thread.peak.read` again from now"),
 };
 static const ctl_node_t thread_kids[] = {

@@ -90,6 +90,7 @@ tcache_t *thread_setup(void)
     tc->owner_pid = os_process_id();
     tc->owner_tid = os_thread_id();
     tc->flush_seen = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
+    tc->peak_on = false;
     tc->peak_base = tc->peak_max = 0;
     lock_take(&pool_lock, LOCK_POOL, 0);
     live_list_push(&live, tc);
@@ -251,7 +252,7 @@ static int64_t held_bytes(const tcache_t *tc)
     return b;
 }
 
-void thread_peak_sample(tcache_t *tc)
+void thread_peak_update(tcache_t *tc)
 {
     int64_t above = held_bytes(tc) - tc->peak_base;
     if (above > tc->peak_max) tc->peak_max = above;
@@ -259,14 +260,15 @@ void thread_peak_sample(tcache_t *tc)
 
 uint64_t thread_peak(bool reset)
 {
-    tcache_t *tc = tcache_tls;
-    if (tc->state != TCACHE_LIVE) return 0;
+    tcache_t *tc = thread_cache();
+    if (tc == NULL || tc->state != TCACHE_LIVE) return 0;
+    tc->peak_on = true;
     if (reset) {
         tc->peak_base = held_bytes(tc);
         tc->peak_max = 0;
         return 0;
     }
-    thread_peak_sample(tc);
+    thread_peak_update(tc);
     return (uint64_t)tc->peak_max;
 }
 

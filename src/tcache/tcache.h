@@ -83,6 +83,7 @@ typedef struct tcache {
     tcache_state_t state;
     int owner_pid, owner_tid; /* the thread it was set up for (finding orphans) */
     unsigned flush_seen;      /* the flush requests this cache has answered */
+    bool peak_on;                /* thread.peak asked for: refills sample the peak */
     int64_t peak_base, peak_max; /* thread.peak: held bytes at the reset, most above it */
     void *slots[]; /* the stacks' storage */
 } tcache_t;
