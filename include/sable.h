@@ -51,6 +51,47 @@ SABLE_EXPORT void *sable_valloc(size_t size) SABLE_MALLOC_ATTR SABLE_ALLOC_SIZE(
 SABLE_EXPORT void *sable_pvalloc(size_t size) SABLE_MALLOC_ATTR;
 SABLE_EXPORT size_t sable_malloc_usable_size(const void *ptr);
 
+/* The extended API, with jemalloc's semantics and flags (docs/mallctl.md,
+ * "The extended API"). flags is 0 or an OR of the SABLE_MALLOCX_* below:
+ *   SABLE_MALLOCX_LG_ALIGN(la), SABLE_MALLOCX_ALIGN(a): align to 1 << la,
+ *     or to a (a power of two);
+ *   SABLE_MALLOCX_ZERO: new memory reads as zeroes (when growing, from the
+ *     old usable size on);
+ *   SABLE_MALLOCX_ARENA(a): from arena a (< arenas.narenas), past the
+ *     thread's cache;
+ *   SABLE_MALLOCX_TCACHE_NONE: past the thread's cache.
+ * Explicit caches (SABLE_MALLOCX_TCACHE(tc)) are not available yet: such a
+ * call fails as with an unknown arena (NULL and EINVAL; xallocx does not
+ * resize; dallocx and sdallocx abort with one line).
+ *   sable_mallocx: at least size bytes (NULL and errno on failure);
+ *   sable_rallocx: resizes, moving if it must (NULL on failure, ptr kept);
+ *   sable_xallocx: resizes in place to at least size bytes, size + extra
+ *     if it can; returns the usable size after (unchanged on failure);
+ *   sable_sallocx: the usable size of ptr;
+ *   sable_dallocx, sable_sdallocx: free (sdallocx checks the size as
+ *     sable_free_sized does, with the alignment of flags);
+ *   sable_nallocx: the usable size mallocx would give (0 if too large). */
+SABLE_EXPORT void *sable_mallocx(size_t size, int flags) SABLE_MALLOC_ATTR SABLE_ALLOC_SIZE(1);
+SABLE_EXPORT void *sable_rallocx(void *ptr, size_t size, int flags) SABLE_ALLOC_SIZE(2);
+SABLE_EXPORT size_t sable_xallocx(void *ptr, size_t size, size_t extra, int flags);
+SABLE_EXPORT size_t sable_sallocx(const void *ptr, int flags);
+SABLE_EXPORT void sable_dallocx(void *ptr, int flags);
+SABLE_EXPORT void sable_sdallocx(void *ptr, size_t size, int flags);
+SABLE_EXPORT size_t sable_nallocx(size_t size, int flags);
+
+#define SABLE_MALLOCX_LG_ALIGN(la) ((int)(la))
+#define SABLE_MALLOCX_ALIGN(a) sable_mallocx_lg_of((size_t)(a))
+static inline int sable_mallocx_lg_of(size_t a)
+{
+    int la = 0;
+    while (a > 1) a >>= 1, la++;
+    return la;
+}
+#define SABLE_MALLOCX_ZERO ((int)0x40)
+#define SABLE_MALLOCX_TCACHE(tc) ((int)(((unsigned)(tc) + 2) << 8))
+#define SABLE_MALLOCX_TCACHE_NONE SABLE_MALLOCX_TCACHE(-1)
+#define SABLE_MALLOCX_ARENA(a) ((int)(((unsigned)(a) + 1) << 20))
+
 /* Returns the version string, e.g. "0.1.0". */
 SABLE_EXPORT const char *sable_version(void);
 

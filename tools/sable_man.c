@@ -80,7 +80,26 @@
       "Writes the statistics through `write_cb(cbopaque, text)`, or to standard error when "       \
       "`write_cb` is NULL, without allocating; `opts` letters: `J` JSON, and `g` general, `m` "    \
       "merged arenas, `a` per arena, `b` size classes, `l` large objects leave those sections "    \
-      "out.")
+      "out.")                                                                                      \
+    X(sable_mallocx, void *, (size_t size, int flags),                                             \
+      "jemalloc's `mallocx`: at least `size` bytes, as `flags` says (`SABLE_MALLOCX_LG_ALIGN`, "   \
+      "`SABLE_MALLOCX_ALIGN`, `SABLE_MALLOCX_ZERO`, `SABLE_MALLOCX_ARENA`, "                       \
+      "`SABLE_MALLOCX_TCACHE`, `SABLE_MALLOCX_TCACHE_NONE`: jemalloc's meanings and bits); "      \
+      "NULL and `errno` on failure.")                                                              \
+    X(sable_rallocx, void *, (void *ptr, size_t size, int flags),                                  \
+      "jemalloc's `rallocx`: resizes the block at `ptr` to at least `size` bytes, moving it if "   \
+      "it must; NULL on failure, the block left as it was.")                                      \
+    X(sable_xallocx, size_t, (void *ptr, size_t size, size_t extra, int flags),                    \
+      "jemalloc's `xallocx`: resizes in place to at least `size` bytes, up to `size` + `extra` "   \
+      "if it can; returns the usable size (unchanged if it could not resize).")                    \
+    X(sable_sallocx, size_t, (const void *ptr, int flags),                                         \
+      "jemalloc's `sallocx`: the usable size of the block at `ptr`.")                              \
+    X(sable_dallocx, void, (void *ptr, int flags), "jemalloc's `dallocx`: frees the block at `ptr`.") \
+    X(sable_sdallocx, void, (void *ptr, size_t size, int flags),                                   \
+      "jemalloc's `sdallocx`: frees a block allocated with `size` bytes (any size from the "       \
+      "request to the usable size); a wrong size aborts.")                                         \
+    X(sable_nallocx, size_t, (size_t size, int flags),                                             \
+      "jemalloc's `nallocx`: the usable size `sable_mallocx(size, flags)` would give, 0 if none.")
 
 /* The page's prototype of each function is the type sable.h declares. */
 #define CHECK(name, ret, params, doc)                                                              \
@@ -233,21 +252,35 @@ static void option_values(FILE *f, const opt_desc_t *o)
 {
     switch (o->type) {
     case OPT_BOOL:
-        fprintf(f, "Boolean (\\fBtrue\\fR, \\fBfalse\\fR, \\fB1\\fR, \\fB0\\fR), default \\fB%s\\fR.",
-                *(const bool *)o->var ? "true" : "false");
+        if (o->min == o->max)
+            fprintf(f, "Boolean, fixed: only \\fB%s\\fR is accepted.", o->min ? "true" : "false");
+        else
+            fprintf(f, "Boolean (\\fBtrue\\fR, \\fBfalse\\fR, \\fB1\\fR, \\fB0\\fR), default \\fB%s\\fR.",
+                    *(const bool *)o->var ? "true" : "false");
         break;
     case OPT_UINT:
-        fprintf(f, "Integer from %llu to %llu (suffixes \\fBk\\fR, \\fBm\\fR, \\fBg\\fR multiply "
-                   "by 2\\(ha10, 2\\(ha20, 2\\(ha30), default \\fB%u\\fR.",
-                (unsigned long long)o->min, (unsigned long long)o->max, *(const unsigned *)o->var);
+    case OPT_INT: {
+        long long v = o->type == OPT_INT ? (long long)*(const int64_t *)o->var
+                                         : (long long)*(const unsigned *)o->var;
+        if (o->min == o->max)
+            fprintf(f, "Integer, fixed: only \\fB%lld\\fR is accepted.", (long long)o->min);
+        else
+            fprintf(f, "Integer from %lld to %lld (suffixes \\fBk\\fR, \\fBm\\fR, \\fBg\\fR multiply "
+                       "by 2\\(ha10, 2\\(ha20, 2\\(ha30), default \\fB%lld\\fR.",
+                    (long long)o->min, (long long)o->max, v);
         break;
+    }
     case OPT_ENUM:
         fputs("One of ", f);
         for (unsigned k = 0; o->names[k]; k++)
             fprintf(f, "%s\\fB%s\\fR", k == 0 ? "" : o->names[k + 1] ? ", " : " or ", o->names[k]);
-        fprintf(f, ", default \\fB%s\\fR.", o->names[*(const unsigned *)o->var]);
+        fprintf(f, ", default \\fB%s\\fR.", opt_enum_name(o));
         break;
     default:
+        if (o->max == 0) {
+            fputs("A string, fixed: only the empty string is accepted.", f);
+            break;
+        }
         fprintf(f, "A string of at most %llu characters, default %s%s%s.", (unsigned long long)o->max,
                 *(const char *)o->var ? "\\fB" : "empty", (const char *)o->var,
                 *(const char *)o->var ? "\\fR" : "");

@@ -37,6 +37,7 @@ void *api_alloc_miss(unsigned sc)
     if (tc == NULL) return enomem();
     if (tc->state == TCACHE_LIVE) {
         p = tcache_refill(tc, sc);
+        thread_peak_sample(tc);
         thread_poll(tc);
         process_background_poll();
     } else if ((p = uncached_alloc(sc)) != NULL) {
@@ -62,22 +63,29 @@ void api_free_miss(void *p, unsigned sc)
 
 /* ---- allocation by route ---- */
 
-/* Serves n bytes aligned to `align` by their route. */
-static SABLE_NOINLINE void *alloc_routed(size_t n, size_t align, bool zeroed)
+/* Serves n bytes aligned to `align` by their route, from arena `in` (NULL:
+ * the thread's) and, with `bypass` or an arena given, without the thread's
+ * cache (the extended API's MALLOCX_ARENA and MALLOCX_TCACHE_NONE). */
+void *api_alloc_in(size_t n, size_t align, bool zeroed, arena_t *in, bool bypass)
 {
     route_t r = route(n, align);
     void *p = NULL;
     switch (r.path) {
     case ROUTE_CACHED:
-        p = api_alloc_class(r.sc);
+        if (in == NULL && !bypass) {
+            p = api_alloc_class(r.sc);
+        } else {
+            arena_t *a = in ? in : thread_arena();
+            if (a && (p = uncached_alloc_in(a, r.sc)) != NULL) thread_count_uncached(r.sc, 1, 0);
+        }
         if (p && zeroed) memset(p, 0, n);
-        return p;
+        return p ? p : enomem();
     /* The route's size, not n: a small request with a large alignment is
      * served as at least SC_SMALL_MAX + 1 bytes. Memory known to be zero
      * (fresh or purged) is not written for calloc. */
     case ROUTE_LARGE:
     case ROUTE_HUGE: {
-        arena_t *a = thread_arena();
+        arena_t *a = in ? in : thread_arena();
         if (a == NULL) break;
         p = r.path == ROUTE_LARGE ? arena_large_alloc(a, r.usable, align, zeroed)
                                   : huge_alloc(a, r.usable, align, zeroed);
@@ -88,6 +96,11 @@ static SABLE_NOINLINE void *alloc_routed(size_t n, size_t align, bool zeroed)
     if (p == NULL) return enomem();
     thread_count_big(r.usable, 0);
     return p;
+}
+
+static SABLE_NOINLINE void *alloc_routed(size_t n, size_t align, bool zeroed)
+{
+    return api_alloc_in(n, align, zeroed, NULL, false);
 }
 
 /* The cached case (the common one) costs the class computation and a pop,
@@ -144,6 +157,7 @@ void *api_realloc_slow(void *p, size_t n)
     if (p == NULL) return api_malloc(n);
     if (n == 0) {
         /* glibc's behaviour: free and return NULL, errno untouched. */
+        thread_count_zero_realloc();
         api_free_named(p, "realloc");
         return NULL;
     }
@@ -160,6 +174,7 @@ void *api_realloc_slow(void *p, size_t n)
             if (size == old) return p;
             if (arena_large_resize(p, size)) {
                 thread_count_big(size, old);
+                api_fill_grown(p, old, size);
                 return p;
             }
         }
@@ -186,6 +201,15 @@ void *api_realloc_slow(void *p, size_t n)
     memcpy(q, p, old < n ? old : n);
     api_free_named(p, "realloc");
     return q;
+}
+
+/* A large run grown in place gets the new-block fill (junk:alloc, zero,
+ * perturb) on its new bytes, as a new block would; huge blocks get theirs
+ * from the arena. */
+void api_fill_grown(void *p, size_t old, size_t usable)
+{
+    int fresh = arena_new_fill();
+    if (fresh >= 0 && usable > old) memset((char *)p + old, fresh, usable - old);
 }
 
 void *api_reallocarray(void *p, size_t count, size_t size)

@@ -45,6 +45,9 @@ SABLE_HIDDEN size_t api_usable_size(const void *p);
 SABLE_HIDDEN void api_free_sized(void *p, size_t size, size_t align, const char *fn);
 SABLE_HIDDEN _Noreturn void api_invalid_pointer(const char *fn, const void *p) SABLE_COLD;
 SABLE_HIDDEN int api_trim(size_t pad);
+SABLE_HIDDEN void api_fill_grown(void *p, size_t old, size_t usable);
+SABLE_HIDDEN void *api_alloc_in(size_t n, size_t align, bool zeroed, arena_t *in, bool bypass);
+SABLE_HIDDEN ptr_info_t api_sized_info(void *p, size_t size, size_t align, const char *fn);
 SABLE_HIDDEN void api_init(void);
 
 /* A block of cached class sc; sets errno to ENOMEM when it returns NULL. */

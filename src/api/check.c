@@ -75,13 +75,19 @@ static bool size_fits_block(size_t size, size_t align, const ptr_info_t *in)
  * class, or its page-rounded size for huge blocks). A mismatch means the
  * program frees something other than it thinks (a type confusion, a
  * truncated size): abort before the heap is touched. */
-void api_free_sized(void *p, size_t size, size_t align, const char *fn)
+ptr_info_t api_sized_info(void *p, size_t size, size_t align, const char *fn)
 {
-    if (p == NULL) return;
     ptr_info_t in = arena_lookup(p);
     if (in.kind == PTR_INVALID) api_invalid_pointer(fn, p);
     if (size > PTRDIFF_MAX || !size_fits_block(size, align, &in))
         sable_fatal("%s(): wrong size %zu for the block of %zu bytes at %p", fn, size,
                     in.usable, p);
+    return in;
+}
+
+void api_free_sized(void *p, size_t size, size_t align, const char *fn)
+{
+    if (p == NULL) return;
+    api_sized_info(p, size, align, fn);
     api_free_named(p, fn);
 }

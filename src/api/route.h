@@ -70,7 +70,7 @@ SABLE_INLINE route_t route(size_t n, size_t align)
         if (arena_large_fits(sc_size(c), align)) return (route_t){ROUTE_LARGE, c, sc_size(c)};
     }
     size_t pages = os_page_round(n);
-    if (pages < n) return (route_t){ROUTE_TOO_BIG, 0, 0};
+    if (pages < n || pages > PTRDIFF_MAX) return (route_t){ROUTE_TOO_BIG, 0, 0};
     return (route_t){ROUTE_HUGE, 0, pages};
 }
 

@@ -29,6 +29,7 @@ bool arena_boot(unsigned n)
         arena_t *a = &all[i];
         os_lock_init(&a->lock);
         a->index = i;
+        a->born_ns = os_now_ns();
         for (unsigned c = 0; c < SC_NSMALL; c++) os_lock_init(&a->bins[c].lock);
     }
     arenas = all;
@@ -47,20 +48,22 @@ arena_t *arena_get(unsigned i) { return &arenas[i]; }
 
 int arena_free_fill(void)
 {
-    if (opt_junk) return 0x5a;
+    if (opt_junk == JUNK_TRUE || opt_junk == JUNK_FREE) return 0x5a;
     if (opt_secure || opt_zero_on_free) return 0;
     return opt_perturb ? (int)opt_perturb : -1;
 }
 
 int arena_new_fill(void)
 {
-    if (opt_junk) return 0xa5;
+    if (opt_junk == JUNK_TRUE || opt_junk == JUNK_ALLOC) return 0xa5;
+    if (opt_zero) return 0;
     return opt_perturb ? (int)(opt_perturb ^ 0xff) : -1;
 }
 
 int arena_kept_fill(void)
 {
-    return opt_secure || opt_zero_on_free || opt_junk ? arena_free_fill() : -1;
+    bool junk_free = opt_junk == JUNK_TRUE || opt_junk == JUNK_FREE;
+    return opt_secure || opt_zero_on_free || junk_free ? arena_free_fill() : -1;
 }
 
 unsigned arena_cache_fill(arena_t *a, unsigned sc, void **out, unsigned n)

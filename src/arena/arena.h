@@ -73,6 +73,7 @@ typedef struct arena {
         size_t weigh_live;
     } trim;
     _Atomic unsigned nthreads;
+    uint64_t born_ns; /* when the arena was set up (os_now_ns), for its uptime */
     pageheap_t heap;
     bin_t bins[SC_NSMALL];
 } arena_t;

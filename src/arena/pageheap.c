@@ -556,7 +556,7 @@ void ph_free(arena_t *a, extent_t *x, ph_free_t how)
     lock_assert_held(&a->lock);
     pageheap_t *h = &a->heap;
     unsigned st = how == PH_CLEAN ? EXTENT_CLEAN : EXTENT_DIRTY;
-    if (st == EXTENT_DIRTY && (how == PH_PURGE || opt_dirty_decay_ms == 0) &&
+    if (st == EXTENT_DIRTY && (how == PH_PURGE || opt_decay_ms() == 0) &&
         os_purge((void *)x->addr, x->size)) {
         st = EXTENT_CLEAN;
         h->npurge++;
@@ -613,7 +613,7 @@ bool ph_shrink(arena_t *a, extent_t *x, size_t size)
     map_edges(x);
     t->freed_ms = os_now_ms();
     atomic_store_explicit(&t->state, EXTENT_DIRTY, memory_order_relaxed);
-    if (opt_dirty_decay_ms == 0 && os_purge((void *)t->addr, t->size))
+    if (opt_decay_ms() == 0 && os_purge((void *)t->addr, t->size))
         atomic_store_explicit(&t->state, EXTENT_CLEAN, memory_order_relaxed);
     insert_free(a, t);
     arena_note_mapped(a);

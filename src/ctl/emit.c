@@ -110,6 +110,11 @@ static const char *text_of(char *b, emit_kind_t kind, uint64_t n, const char *s)
 {
     if (kind == EMIT_BOOL) return n ? "true" : "false";
     if (kind == EMIT_STR) return s == NULL ? "(null)" : *s ? s : "\"\"";
+    if (kind == EMIT_INT && (int64_t)n < 0) {
+        b[0] = '-';
+        fmt_u(b + 1, -n);
+        return b;
+    }
     fmt_u(b, n);
     return b;
 }

@@ -29,7 +29,7 @@
 #define EMIT_MAX_ROWS 64
 #define EMIT_MAX_COLS 12
 
-typedef enum { EMIT_NUM, EMIT_BOOL, EMIT_STR } emit_kind_t;
+typedef enum { EMIT_NUM, EMIT_BOOL, EMIT_STR, EMIT_INT } emit_kind_t; /* INT: n is signed */
 
 typedef struct emit_val {
     emit_kind_t kind;

@@ -42,6 +42,13 @@ void ctl_arena_read(const ctl_stats_t *s, unsigned sel, ctl_arena_t *o)
         o->purged += a->purged;
         o->tcache_bytes += as->tcache_bytes;
         for (unsigned c = 0; c < SC_NCACHED; c++) o->nrequests += as->req.nalloc[c];
+        o->retained += a->heap_retained;
+        for (unsigned c = 0; c < SC_NSMALL; c++) {
+            o->small_nmalloc += a->bins[c].nmalloc;
+            o->small_ndalloc += a->bins[c].ndalloc;
+            o->small_nfills += a->bins[c].nfills;
+            o->small_nflushes += a->bins[c].nflushes;
+        }
     }
     size_t page = os_page_size();
     o->pactive = o->active / page;

@@ -36,6 +36,8 @@ typedef struct ctl_arena {
     uint64_t npurge, nmadvise, purged;
     uint64_t tcache_bytes;               /* bytes in its threads' caches */
     uint64_t nrequests;                  /* its threads' allocation requests, all classes */
+    uint64_t retained;                   /* its page heap's purged or untouched free extents */
+    uint64_t small_nmalloc, small_ndalloc, small_nfills, small_nflushes; /* over its bins */
 } ctl_arena_t;
 void ctl_arena_read(const ctl_stats_t *s, unsigned arena, ctl_arena_t *out);
 

@@ -9,21 +9,35 @@
  * needs its field in src/ctl/figures.h. opt.* is not spelled out: its rows
  * are those of the option table (src/options/options.c).
  *
+ * jemalloc's names (docs/jemalloc-names.tsv lists every one of its 5.3 man
+ * page with what sable answers; tests/ctl/jemalloc_names.c probes them)
+ * have jemalloc's types. A writable one acts, or refuses a value it cannot
+ * honour with jemalloc's error code; one whose concept sable lacks reads
+ * jemalloc's value for "none" (0, false, "disabled"). Their rows are
+ * appended to each table, which keeps sable's MIBs. A jemalloc rw name
+ * carries CTL_OLD: a write hands back the value before it.
+ *
  * Invariants: a row's doc is one Markdown sentence or two, without numbers
  * measured on some machine; printing order is row order; appending a row
  * keeps every existing MIB.
  *
  * Locking: getters of stats.* read the snapshot under the control lock,
  * which the caller holds (src/ctl/lock.h); the others read live values.
+ * Setters run under it too, which serialises background_thread's switches.
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "arena/arena.h"
+#include "arena/huge.h"
+#include "arena/lookup.h"
+#include "arena/pageheap.h"
 #include "ctl/figures.h"
 #include "ctl/tree.h"
 #include "options/options.h"
 #include "os/os.h"
+#include "process/process.h"
 #include "process/threads.h"
 #include "sable.h"
 #include "sizeclass/sizeclass.h"
@@ -68,7 +82,18 @@ static bool valid_lclass(size_t i) { return i < NLARGE_CACHED; }
 static unsigned lclass_entries(void) { return NLARGE_CACHED; }
 static void lclass_entry(unsigned k, ctl_entry_t *e) { e->index = k; }
 
+/* arenas.lextent.<i>: every large class (above the small classes, up to
+ * SC_LARGE_MAX), then one entry for the page-granular sizes above them,
+ * whose size is the largest block there can be (jemalloc's largest class:
+ * a request above it fails). */
+#define NLARGE (SC_NCLASSES - SC_NSMALL)
+#define NLEXTENTS (NLARGE + 1)
+static bool valid_lextent(size_t i) { return i < NLEXTENTS; }
+static unsigned lextent_entries(void) { return NLEXTENTS; }
+
 static const ctl_index_t arena_index = {valid_arena, arena_entries, arena_entry, true, NULL, NULL};
+static const ctl_index_t lextent_index = {valid_lextent, lextent_entries, lclass_entry, false,
+                                          NULL, NULL};
 static const ctl_index_t bin_index = {valid_bin, bin_entries, bin_entry, false, NULL, NULL};
 static const ctl_index_t bin_index_sized = {valid_bin, bin_entries, bin_entry, false, "size",
                                             "the class's block size"};
@@ -99,6 +124,146 @@ static int g_arenas(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
     return 0;
 }
 
+/* The decay time every arena uses (arenas.dirty_decay_ms, and each arena's
+ * stats.arenas.<i>.dirty_decay_ms); writing sets it for all of them. A
+ * value sable cannot honour (jemalloc's -1, never, or above the option's
+ * maximum) is EFAULT, jemalloc's answer for a decay time it refuses. */
+static int g_decay(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x, (void)arg;
+    v->n = opt_decay_ms();
+    return 0;
+}
+
+static int s_decay(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    ssize_t ms;
+    int err = ctl_new_value(newp, newlen, &ms, sizeof ms);
+    if (err) return err;
+    if (ms < 0 || ms > 86400000) return EFAULT;
+    opt_decay_set((unsigned)ms);
+    return 0;
+}
+
+/* Writable names of a concept sable has one way only (no muzzy stage, no
+ * dss, a fixed growth step): writing the value they read succeeds, any
+ * other is EFAULT, as jemalloc answers a setting it cannot make. arg: the
+ * value. */
+static int s_fixed_ssize(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    ssize_t v;
+    int err = ctl_new_value(newp, newlen, &v, sizeof v);
+    return err ? err : v == 0 ? 0 : EFAULT;
+}
+
+static int s_grow_limit(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    size_t v;
+    int err = ctl_new_value(newp, newlen, &v, sizeof v);
+    return err ? err : v == PH_STEP_MAX ? 0 : EFAULT;
+}
+
+/* arena.<i>.dss: jemalloc's names are "disabled", "primary", "secondary";
+ * sable never uses sbrk, so only "disabled" can be set (the others are
+ * EFAULT, any other string EINVAL, as in jemalloc). */
+static int s_dss(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    const char *dss;
+    int err = ctl_new_value(newp, newlen, &dss, sizeof dss);
+    if (err) return err;
+    if (dss == NULL) return EINVAL;
+    if (strcmp(dss, "disabled") == 0) return 0;
+    return strcmp(dss, "primary") == 0 || strcmp(dss, "secondary") == 0 ? EFAULT : EINVAL;
+}
+
+/* arenas.lookup: write a block's address, read its arena's index; a
+ * pointer that is not a live block sable handed out is EINVAL (as is a
+ * read without a write). */
+static int s_lookup(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    const void *p;
+    int err = ctl_new_value(newp, newlen, &p, sizeof p);
+    if (err) return err;
+    ptr_info_t in = arena_lookup(p);
+    if (in.kind == PTR_INVALID) return EINVAL;
+    arena_t *a = in.kind == PTR_HUGE ? in.huge->arena : arena_owner(p);
+    if (!arena_is(a)) return EINVAL;
+    x->result = a->index;
+    x->has_result = true;
+    return 0;
+}
+
+static int g_lookup(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)arg;
+    if (!x->has_result) return EINVAL;
+    v->n = x->result;
+    return 0;
+}
+
+static int g_arena_initialized(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x, (void)arg;
+    v->n = true; /* every index the tree accepts is an arena that exists */
+    return 0;
+}
+
+/* Nanoseconds since arena i was set up (arena 0's for all of them, as in
+ * jemalloc's merged figures). */
+static int g_uptime(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)arg;
+    unsigned i = arena_sel(x->idx[0]);
+    v->n = os_now_ns() - arena_get(i == CTL_ARENAS_ALL ? 0 : i)->born_ns;
+    return 0;
+}
+
+/* background_thread: the purger switched at run time (src/process);
+ * max_background_threads: sable runs one at most, so 1 is the only value
+ * (a write of 1 succeeds; 0 or more than opt.max_background_threads is
+ * EINVAL, as in jemalloc). */
+static int g_background(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x, (void)arg;
+    v->n = process_background_enabled();
+    return 0;
+}
+
+static int s_background(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    bool on;
+    int err = ctl_new_value(newp, newlen, &on, sizeof on);
+    if (err) return err;
+    return process_background_set(on) ? 0 : EFAULT;
+}
+
+static int s_max_background(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    size_t n;
+    int err = ctl_new_value(newp, newlen, &n, sizeof n);
+    return err ? err : n == 1 ? 0 : EINVAL;
+}
+
+enum { G_BG_THREADS, G_BG_RUNS, G_BG_INTERVAL, G_ZERO_REALLOCS };
+static int g_process(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x;
+    size_t threads;
+    uint64_t runs, interval;
+    process_background_stats(&threads, &runs, &interval);
+    v->n = arg == G_BG_THREADS  ? threads
+           : arg == G_BG_RUNS   ? runs
+           : arg == G_BG_INTERVAL ? interval
+                                  : threads_zero_reallocs();
+    return 0;
+}
+
 enum { G_BIN_SIZE, G_BIN_NREGS, G_BIN_SLAB, G_LCLASS_SIZE };
 static int g_geometry(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
 {
@@ -110,14 +275,62 @@ static int g_geometry(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
     return 0;
 }
 
+/* thread.allocated and thread.deallocated; thread.allocatedp and
+ * thread.deallocatedp point at this thread's copies of them, which every
+ * read of the four brings up to date (sable counts blocks per class on the
+ * fast path, not bytes: there is no byte counter to point at). */
+static __thread uint64_t thread_bytes[2];
+
 static int g_thread(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
 {
     (void)x;
-    uint64_t a, d;
-    thread_stats_self(&a, &d);
-    v->n = arg ? d : a;
+    thread_stats_self(&thread_bytes[0], &thread_bytes[1]);
+    v->n = thread_bytes[arg & 1];
+    v->p = &thread_bytes[arg & 1];
     return 0;
 }
+
+static int g_lextent(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)arg;
+    size_t i = x->idx[x->nidx - 1];
+    v->n = i < NLARGE ? sc_size(SC_NSMALL + (unsigned)i)
+                      : (size_t)PTRDIFF_MAX & ~(os_page_size() - 1);
+    return 0;
+}
+
+static int g_thread_peak(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x, (void)arg;
+    v->n = thread_peak(false);
+    return 0;
+}
+
+static int a_thread_peak_reset(ctl_ctx_t *x, size_t arg)
+{
+    (void)x, (void)arg;
+    thread_peak(true);
+    return 0;
+}
+
+/* thread.idle: what jemalloc does, flush the cache and decay the arena. */
+static int a_thread_idle(ctl_ctx_t *x, size_t arg)
+{
+    (void)x, (void)arg;
+    thread_flush();
+    arena_t *a = thread_arena();
+    if (a) arena_purge(a->index, false);
+    return 0;
+}
+
+static int g_str(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x;
+    static const char *const strs[] = {"", "disabled"};
+    v->s = strs[arg];
+    return 0;
+}
+enum { S_EMPTY, S_DISABLED };
 
 /* A size_t field of the snapshot. */
 static int g_snap(ctl_ctx_t *x, size_t off, ctl_val_t *v)
@@ -256,7 +469,8 @@ static int g_opt(ctl_ctx_t *x, size_t row, ctl_val_t *v)
     switch (o->type) {
     case OPT_BOOL: v->n = *(const bool *)o->var; break;
     case OPT_UINT: v->n = *(const unsigned *)o->var; break;
-    case OPT_ENUM: v->s = o->names[*(const unsigned *)o->var]; break;
+    case OPT_INT: v->n = (uint64_t) * (const int64_t *)o->var; break;
+    case OPT_ENUM: v->s = opt_enum_name(o); break;
     default: v->s = (const char *)o->var; break;
     }
     return 0;
@@ -269,15 +483,19 @@ static size_t opt_count(void)
     return n;
 }
 
-/* Integer options read as unsigned, booleans as bool, enumerations and
+/* Integer options read as unsigned (or as the row's jemalloc type: size_t,
+ * ssize_t), signed ones as int64_t, booleans as bool, enumerations and
  * strings as const char *. */
 static void opt_row(size_t k, ctl_node_t *out)
 {
     size_t n;
     const opt_desc_t *o = &opt_table(&n)[k];
-    unsigned char type = o->type == OPT_BOOL   ? CTL_T_BOOL
-                         : o->type == OPT_UINT ? CTL_T_UNSIGNED
-                                               : CTL_T_STR;
+    unsigned char type = o->type == OPT_BOOL  ? CTL_T_BOOL
+                         : o->type == OPT_INT ? CTL_T_I64
+                         : o->type != OPT_UINT ? CTL_T_STR
+                         : o->as == OPT_AS_SIZE  ? CTL_T_SIZE
+                         : o->as == OPT_AS_SSIZE ? CTL_T_SSIZE
+                                                 : CTL_T_UNSIGNED;
     *out = (ctl_node_t){.name = o->name, .doc = o->doc, .kind = CTL_VALUE, .type = type,
                         .flags = CTL_CONST, .get = g_opt, .arg = k};
 }
@@ -293,6 +511,10 @@ static const ctl_rows_t opt_rows = {opt_count, opt_row};
 #define VAL(nm, ty, fl, g, a, d)                                                                   \
     {.name = nm, .doc = d, .kind = CTL_VALUE, .type = ty, .flags = fl, .get = g, .arg = (a)}
 #define RW(nm, ty, g, s, d) {.name = nm, .doc = d, .kind = CTL_VALUE, .type = ty, .get = g, .set = s}
+/* A writable name whose write returns the value before it, as jemalloc's do. */
+#define RWO(nm, ty, fl, g, s, a, d)                                                                \
+    {.name = nm, .doc = d, .kind = CTL_VALUE, .type = ty, .flags = CTL_OLD | (fl), .get = g,     \
+     .set = s, .arg = (a)}
 #define ACT(nm, f, a, d) {.name = nm, .doc = d, .kind = CTL_ACTION, .act = f, .arg = (a)}
 #define GROUP(nm, sec, d, k)                                                                       \
     {.name = nm, .doc = d, .kind = CTL_GROUP, .sections = sec, .kids = k, .nkids = NELEM(k)}
@@ -305,6 +527,9 @@ static const ctl_rows_t opt_rows = {opt_count, opt_row};
 #define GEOM(nm, ty, fl, a, d) VAL(nm, ty, CTL_CONST | (fl), g_geometry, a, d)
 #define SNAP(nm, fl, f, d) VAL(nm, CTL_T_SIZE, fl, g_snap, offsetof(ctl_stats_t, f), d)
 #define AR(nm, ty, fl, f, d) VAL(nm, ty, fl, g_arena, offsetof(ctl_arena_t, f), d)
+#define ARB(nm, f, d)                                                                              \
+    {.name = nm, .doc = d, .kind = CTL_VALUE, .type = CTL_T_U64, .sections = CTL_S_BINS,          \
+     .get = g_arena, .arg = offsetof(ctl_arena_t, f)}
 #define CLS(nm, ty, fl, f, d) VAL(nm, ty, fl, g_class, offsetof(ctl_class_t, f), d)
 #define FRAG(nm, f, d) VAL(nm, CTL_T_SIZE, B, g_frag, offsetof(ctl_frag_t, f), d)
 #define HP(nm, ty, fl, a, d) VAL(nm, ty, fl, g_hugepages, a, d)
@@ -319,6 +544,16 @@ static const ctl_node_t arenas_bin_index[] = {
           "small size class `j`, `0 .. arenas.nbins - 1` (the same `j` as in `stats.bins.<j>`)",
           arenas_bin_leaves),
 };
+static const ctl_node_t arenas_lextent_leaves[] = {
+    VAL("size", CTL_T_SIZE, CTL_CONST | B, g_lextent, 0,
+        "block size of large class `i`; the last entry, past the classes, is the largest block "
+        "there can be (sizes above the classes are page granular)"),
+};
+static const ctl_node_t arenas_lextent_index[] = {
+    INDEX("<i>", &lextent_index, CTL_S_LARGE, 0,
+          "large size class `i`, `0 .. arenas.nlextents - 1`, above the small classes",
+          arenas_lextent_leaves),
+};
 static const ctl_node_t arenas_kids[] = {
     VAL("narenas", CTL_T_UNSIGNED, CTL_CONST, g_arenas, G_NARENAS, "number of arenas"),
     VAL("page", CTL_T_SIZE, CTL_CONST | B, g_arenas, G_PAGE,
@@ -327,13 +562,40 @@ static const ctl_node_t arenas_kids[] = {
         "every block is aligned to the quantum"),
     VAL("nbins", CTL_T_UNSIGNED, CTL_CONST, g_arenas, G_NBINS, "number of small size classes"),
     INDEXED("bin", arenas_bin_index),
+    RWO("dirty_decay_ms", CTL_T_SSIZE, 0, g_decay, s_decay, 0,
+        "the decay time of every arena, in ms (starts at `opt.dirty_decay_ms`); writing sets it "
+        "for all arenas at once (0 to 86400000, else `EFAULT`)"),
+    RWO("muzzy_decay_ms", CTL_T_SSIZE, CTL_CONST, g_const, s_fixed_ssize, 0,
+        "0: no muzzy stage (writing 0 succeeds, another value is `EFAULT`)"),
+    VAL("tcache_max", CTL_T_SIZE, CTL_CONST | B, g_const, SC_CACHED_MAX,
+        "the largest size thread caches hold"),
+    VAL("nhbins", CTL_T_UNSIGNED, CTL_CONST, g_const, SC_NCACHED,
+        "number of size classes thread caches hold"),
+    VAL("nlextents", CTL_T_UNSIGNED, CTL_CONST, g_const, NLEXTENTS,
+        "number of large size classes, and one more entry for the page-granular sizes above "
+        "them"),
+    INDEXED("lextent", arenas_lextent_index),
+    {.name = "lookup", .kind = CTL_VALUE, .type = CTL_T_UNSIGNED, .flags = CTL_NOPRINT,
+     .get = g_lookup, .set = s_lookup,
+     .doc = "write a block's address (`void *`), read the index of its arena; `EINVAL` for a "
+            "pointer sable did not hand out, or a read without a write"},
 };
 
 static const ctl_node_t arena_leaves[] = {
     ACT("purge", a_purge, 1, "return every dirty free run of arena `i` to the OS now"),
     ACT("decay", a_purge, 0,
         "return the free runs of arena `i` that have been dirty for at least "
-        "`opt.dirty_decay_ms` (what a decay pass does)"),
+        "`arenas.dirty_decay_ms` (what a decay pass does)"),
+    VAL("initialized", CTL_T_BOOL, CTL_NOPRINT, g_arena_initialized, 0,
+        "true: every index the names accept is an arena that exists"),
+    RWO("dss", CTL_T_STR, CTL_NOPRINT, g_str, s_dss, S_DISABLED,
+        "`\"disabled\"`: sable never uses `sbrk` (writing `\"disabled\"` succeeds, `\"primary\"` "
+        "or `\"secondary\"` is `EFAULT`, any other string `EINVAL`)"),
+    RWO("muzzy_decay_ms", CTL_T_SSIZE, CTL_NOPRINT, g_const, s_fixed_ssize, 0,
+        "0: no muzzy stage (writing 0 succeeds, another value is `EFAULT`)"),
+    RWO("retain_grow_limit", CTL_T_SIZE, CTL_NOPRINT | B, g_const, s_grow_limit, PH_STEP_MAX,
+        "the largest step by which the page heap reserves address space (fixed: writing "
+        "another value is `EFAULT`)"),
 };
 static const ctl_node_t arena_index_node[] = {
     INDEX("<i>", &arena_index, 0, 0,
@@ -345,6 +607,14 @@ static const ctl_node_t arena_index_node[] = {
 static const ctl_node_t thread_tcache_kids[] = {
     ACT("flush", a_tcache_flush, 0, "return the blocks in this thread's cache to their arenas"),
 };
+static const ctl_node_t thread_peak_kids[] = {
+    VAL("read", CTL_T_U64, B, g_thread_peak, 0,
+        "the most bytes this thread has held (allocated minus freed, at class size) above what "
+        "it held at its last `thread.peak.reset` (or its start); sampled at its cache refills, "
+        "large allocations and reads, so within one refill's blocks of the true peak, from the "
+        "thread's first `thread.peak` call on (before it: what the thread holds at that call)"),
+    ACT("reset", a_thread_peak_reset, 0, "start `thread.peak.read` again from now"),
+};
 static const ctl_node_t thread_kids[] = {
     VAL("allocated", CTL_T_U64, B, g_thread, 0,
         "bytes this thread has allocated, ever, at class size (`malloc(100)` counts 112)"),
@@ -354,6 +624,15 @@ static const ctl_node_t thread_kids[] = {
        "the thread's arena. Writing the same index succeeds; an index `>= narenas` is `EFAULT`; "
        "moving a thread to another arena is not supported yet (`EPERM`)"),
     GROUP("tcache", 0, NULL, thread_tcache_kids),
+    VAL("allocatedp", CTL_T_PTR, 0, g_thread, 0,
+        "a pointer to this thread's `thread.allocated`, brought up to date by every read of "
+        "`thread.allocated`, `thread.deallocated` or these two names (not by each `malloc`: "
+        "sable counts blocks per class, and bytes only when asked)"),
+    VAL("deallocatedp", CTL_T_PTR, 0, g_thread, 1,
+        "a pointer to this thread's `thread.deallocated`, kept as `thread.allocatedp`'s"),
+    GROUP("peak", 0, NULL, thread_peak_kids),
+    ACT("idle", a_thread_idle, 0,
+        "the thread expects to be idle: its cache is flushed and its arena's decay runs"),
 };
 
 static const ctl_node_t sa_bin_leaves[] = {
@@ -382,6 +661,11 @@ static const ctl_node_t sa_small_kids[] = {
        "bytes of slab blocks handed out (to the program or to caches)"),
     AR("nrequests", CTL_T_U64, N, nrequests,
        "allocation requests of its threads, ever (all cached classes)"),
+    /* Sums over the bins: printed with them (left out with 'b'). */
+    ARB("nmalloc", small_nmalloc, "blocks its slabs handed out, ever (all bins)"),
+    ARB("ndalloc", small_ndalloc, "blocks returned to its slabs, ever"),
+    ARB("nfills", small_nfills, "cache refills from its bins, ever"),
+    ARB("nflushes", small_nflushes, "cache flushes into its bins, ever"),
 };
 static const ctl_node_t sa_large_kids[] = {
     AR("allocated", CTL_T_SIZE, B, large_allocated,
@@ -404,6 +688,25 @@ static const ctl_node_t sa_leaves[] = {
     GROUP("small", 0, NULL, sa_small_kids),
     GROUP("large", CTL_S_LARGE, NULL, sa_large_kids),
     INDEXED("bins", sa_bin_index),
+    /* jemalloc's names, appended. */
+    AR("retained", CTL_T_SIZE, B, retained,
+       "bytes of its page heap's free extents without memory behind them (purged or never "
+       "touched)"),
+    VAL("dirty_decay_ms", CTL_T_SSIZE, CTL_CONST, g_decay, 0, "its decay time, in ms"),
+    VAL("uptime", CTL_T_U64, CTL_CONST, g_uptime, 0, "nanoseconds since the arena was set up"),
+    AR("dirty_npurge", CTL_T_U64, N, npurge, "jemalloc's name of `npurge`"),
+    AR("dirty_nmadvise", CTL_T_U64, N, nmadvise, "jemalloc's name of `nmadvise`"),
+    AR("dirty_purged", CTL_T_U64, B, purged,
+       "jemalloc's name of `purged` (bytes here; jemalloc counts pages)"),
+    /* What sable does not have, at jemalloc's fixed values. */
+    VAL("dss", CTL_T_STR, CTL_CONST, g_str, S_DISABLED, "`\"disabled\"`: sable never uses `sbrk`"),
+    VAL("muzzy_decay_ms", CTL_T_SSIZE, CTL_CONST, g_const, 0, "0: no muzzy stage"),
+    VAL("pmuzzy", CTL_T_SIZE, CTL_CONST, g_const, 0, "0: no muzzy stage"),
+    VAL("muzzy_npurge", CTL_T_U64, CTL_CONST, g_const, 0, "0: no muzzy stage"),
+    VAL("muzzy_nmadvise", CTL_T_U64, CTL_CONST, g_const, 0, "0: no muzzy stage"),
+    VAL("muzzy_purged", CTL_T_U64, CTL_CONST, g_const, 0, "0: no muzzy stage"),
+    VAL("metadata_thp", CTL_T_SIZE, CTL_CONST, g_const, 0,
+        "0: metadata is never backed by transparent huge pages"),
 };
 static const ctl_node_t sa_index[] = {
     INDEX("<i>", &arena_index, 0, 0,
@@ -513,6 +816,13 @@ static const ctl_node_t errors_kids[] = {
           "two more system calls)"),
 };
 _Static_assert(NELEM(errors_kids) == OS_ERR_NKINDS, "one stats.errors name per os error kind");
+static const ctl_node_t bg_stats_kids[] = {
+    VAL("num_threads", CTL_T_SIZE, N, g_process, G_BG_THREADS,
+        "background threads running now (0 or 1; live)"),
+    VAL("num_runs", CTL_T_U64, N, g_process, G_BG_RUNS, "decay passes they have run, ever"),
+    VAL("run_interval", CTL_T_U64, N, g_process, G_BG_INTERVAL,
+        "average time between those passes, in nanoseconds"),
+};
 static const ctl_node_t stats_kids[] = {
     SNAP("allocated", B, allocated,
          "bytes of blocks the program holds, at class size (blocks in thread caches are not "
@@ -543,8 +853,35 @@ static const ctl_node_t stats_kids[] = {
     INDEXED("bins", sbin_index),
     INDEXED("arenas", sa_index),
     INDEXED("large_classes", lclass_index_node),
+    /* jemalloc's names, appended. */
+    VAL("metadata_thp", CTL_T_SIZE, CTL_CONST, g_const, 0,
+        "0: metadata is never backed by transparent huge pages"),
+    VAL("zero_reallocs", CTL_T_SIZE, N, g_process, G_ZERO_REALLOCS,
+        "calls of `realloc` with a block and size 0, ever (live, not from the snapshot)"),
+    GROUP("background_thread", 0, NULL, bg_stats_kids),
 };
 
+/* What sable was built with, in jemalloc's terms. */
+#ifdef SABLE_DEBUG
+#define CONFIG_DEBUG 1
+#else
+#define CONFIG_DEBUG 0
+#endif
+#define CFG(nm, v, d) VAL(nm, CTL_T_BOOL, CTL_CONST, g_const, v, d)
+static const ctl_node_t config_kids[] = {
+    CFG("cache_oblivious", 0, "false: large blocks are not offset by a random cache line"),
+    CFG("debug", CONFIG_DEBUG, "built with `debug_checks` (the lock-order witness and checks)"),
+    CFG("fill", 1, "true: junk, zero and the other fill modes are built in"),
+    CFG("lazy_lock", 0, "false: locks are real from the start"),
+    VAL("malloc_conf", CTL_T_STR, CTL_CONST, g_str, S_EMPTY,
+        "`\"\"`: no configuration string is built in (`SABLE_CONF` is read at start-up)"),
+    CFG("prof", 0, "false: no heap profiling (`opt.prof*`, `prof.*` are absent)"),
+    CFG("prof_libgcc", 0, "false: no heap profiling"),
+    CFG("prof_libunwind", 0, "false: no heap profiling"),
+    CFG("stats", 1, "true: statistics are always kept"),
+    CFG("utrace", 0, "false: no allocation tracing"),
+    CFG("xmalloc", 0, "false: out of memory returns NULL, never aborts"),
+};
 static const ctl_node_t root_kids[] = {
     VAL("version", CTL_T_STR, CTL_CONST, g_version, 0, "sable's version, e.g. `\"0.1.0\"`"),
     RW("epoch", CTL_T_U64, g_epoch, s_epoch,
@@ -553,7 +890,9 @@ static const ctl_node_t root_kids[] = {
      .doc = "the options in force, one name per row of the option table (`src/options/options.c`); "
             "set by `SABLE_CONF` at start-up (`narenas` and `perturb` also by glibc's "
             "`MALLOC_ARENA_MAX`, `MALLOC_PERTURB_` and `mallopt` before set-up), read-only at run "
-            "time (`EPERM`)"},
+            "time (`EPERM`). After sable's own come jemalloc's spellings (from `abort` on): "
+            "options of the same meaning, and fixed rows, which `SABLE_CONF` accepts at their one "
+            "value (\"only\")"},
     GROUP("arenas", CTL_S_GENERAL, "geometry: arenas, pages and size classes", arenas_kids),
     INDEXED("arena", arena_index_node),
     {.name = "thread", .kind = CTL_GROUP, .flags = CTL_NOPRINT, .kids = thread_kids,
@@ -562,6 +901,13 @@ static const ctl_node_t root_kids[] = {
           "totals, from the snapshot that writing `epoch` refreshes. `allocated <= active <= "
           "mapped` always holds",
           stats_kids),
+    RWO("background_thread", CTL_T_BOOL, 0, g_background, s_background, 0,
+        "whether the background purger runs (at first `opt.background_thread`): writing `true` "
+        "starts it, `false` stops it and returns once it has stopped"),
+    RWO("max_background_threads", CTL_T_SIZE, CTL_CONST, g_const, s_max_background, 1,
+        "1: sable runs one background thread at most (writing 1 succeeds; 0, or more than "
+        "`opt.max_background_threads`, is `EINVAL`)"),
+    GROUP("config", CTL_S_GENERAL, "how sable was built, in jemalloc's terms", config_kids),
 };
 
 const ctl_node_t ctl_tree_root = {.name = "", .kind = CTL_GROUP, .kids = root_kids,

@@ -155,14 +155,17 @@ static bool shown(pr_t *p, const ctl_node_t *n)
 
 static emit_kind_t kind_of(unsigned type)
 {
-    return type == CTL_T_BOOL ? EMIT_BOOL : type == CTL_T_STR ? EMIT_STR : EMIT_NUM;
+    return type == CTL_T_BOOL                          ? EMIT_BOOL
+           : type == CTL_T_STR                         ? EMIT_STR
+           : type == CTL_T_SSIZE || type == CTL_T_I64 ? EMIT_INT
+                                                       : EMIT_NUM;
 }
 
 /* The value of a leaf, 0 if it cannot be read now. */
 static ctl_val_t value_of(pr_t *p, const ctl_node_t *n)
 {
-    ctl_val_t v = {0, NULL};
-    if (n->get(&p->x, n->arg, &v) != 0) v.n = 0, v.s = NULL;
+    ctl_val_t v = {0, NULL, NULL};
+    if (n->get(&p->x, n->arg, &v) != 0) v.n = 0, v.s = NULL, v.p = NULL;
     return v;
 }
 

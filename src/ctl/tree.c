@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "ctl/stats.h"
 
@@ -115,6 +116,9 @@ static const struct {
     [CTL_T_SIZE] = {"size_t", sizeof(size_t)},
     [CTL_T_U64] = {"uint64_t", sizeof(uint64_t)},
     [CTL_T_STR] = {"const char *", sizeof(const char *)},
+    [CTL_T_SSIZE] = {"ssize_t", sizeof(ssize_t)},
+    [CTL_T_I64] = {"int64_t", sizeof(int64_t)},
+    [CTL_T_PTR] = {"uint64_t *", sizeof(uint64_t *)},
 };
 
 const char *ctl_type_name(unsigned type) { return types[type].name; }
@@ -145,6 +149,9 @@ static int read_typed(void *oldp, size_t *oldlenp, unsigned type, const ctl_val_
         size_t z;
         uint64_t q;
         const char *s;
+        ssize_t ss;
+        int64_t i;
+        const void *p;
     } out;
     switch (type) {
     case CTL_T_BOOL: out.b = v->n != 0; break;
@@ -153,6 +160,9 @@ static int read_typed(void *oldp, size_t *oldlenp, unsigned type, const ctl_val_
     case CTL_T_SIZE: out.z = (size_t)v->n; break;
     case CTL_T_U64: out.q = v->n; break;
     case CTL_T_STR: out.s = v->s; break;
+    case CTL_T_SSIZE: out.ss = (ssize_t)(int64_t)v->n; break;
+    case CTL_T_I64: out.i = (int64_t)v->n; break;
+    case CTL_T_PTR: out.p = v->p; break;
     default: return EINVAL;
     }
     return copy_out(oldp, oldlenp, &out, ctl_type_size(type));
@@ -183,12 +193,17 @@ int ctl_invoke(const ctl_node_t *n, ctl_ctx_t *x, void *oldp, size_t *oldlenp, v
         return n->act(x, n->arg);
     }
     if (n->kind != CTL_VALUE) return ENOENT;
+    if (writes && n->set == NULL) return EPERM;
+    ctl_val_t v = {0, NULL, NULL};
+    if (writes && (n->flags & CTL_OLD)) {
+        int err = n->get(x, n->arg, &v);
+        if (err == 0) err = read_typed(oldp, oldlenp, n->type, &v);
+        return err ? err : n->set(x, newp, newlen);
+    }
     if (writes) {
-        if (n->set == NULL) return EPERM;
         int err = n->set(x, newp, newlen);
         if (err) return err;
     }
-    ctl_val_t v = {0, NULL};
     int err = n->get(x, n->arg, &v);
     return err ? err : read_typed(oldp, oldlenp, n->type, &v);
 }

@@ -50,6 +50,9 @@ typedef enum {
     CTL_T_SIZE,
     CTL_T_U64,
     CTL_T_STR, /* const char * */
+    CTL_T_SSIZE,
+    CTL_T_I64,
+    CTL_T_PTR, /* uint64_t * (thread.allocatedp) */
 } ctl_type_t;
 
 typedef enum { CTL_GROUP, CTL_INDEX, CTL_VALUE, CTL_ACTION } ctl_kind_t;
@@ -60,6 +63,7 @@ enum {
     CTL_CONST = 2,   /* fixed for the process (geometry, options): not a statistic */
     CTL_SORT = 4,    /* text tables order their rows by this column, largest first */
     CTL_NOPRINT = 8, /* not part of the statistics printout (the calling thread's) */
+    CTL_OLD = 16,    /* a write returns the value before it (jemalloc's rw names) */
 };
 
 /* stats_print sections, left out by opts letters (a node is left out when
@@ -73,8 +77,9 @@ enum {
 };
 
 typedef struct ctl_val {
-    uint64_t n;
+    uint64_t n;    /* signed types: two's complement */
     const char *s; /* CTL_T_STR */
+    const void *p; /* CTL_T_PTR */
 } ctl_val_t;
 
 typedef struct ctl_ctx ctl_ctx_t;
@@ -128,6 +133,8 @@ struct ctl_ctx {
     unsigned nidx;
     const ctl_stats_t *s;
     ctl_node_t row;
+    bool has_result; /* a setter's answer for the read after it (arenas.lookup) */
+    uint64_t result;
 };
 
 /* The root (src/ctl/names.c). */
@@ -150,7 +157,9 @@ int ctl_invoke(const ctl_node_t *n, ctl_ctx_t *x, void *oldp, size_t *oldlenp, v
                size_t newlen);
 
 /* For getters and setters: the snapshot (EAGAIN if none can be taken), and
- * the new value of a write of exactly `size` bytes (EINVAL otherwise). */
+ * the new value of a write of exactly `size` bytes (EINVAL otherwise).
+ * Values: read first and copied out when the node has CTL_OLD (then
+ * written), else written first and read after (epoch). */
 int ctl_need_stats(ctl_ctx_t *x);
 int ctl_new_value(const void *newp, size_t newlen, void *out, size_t size);
 

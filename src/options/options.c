@@ -1,6 +1,7 @@
 /* src/options/options.c — the option table and the SABLE_CONF parser.
  *
  * One row per option: adding an option is one line here plus its variable.
+ * Rows in jemalloc's spelling follow sable's own (options.h: fixed rows).
  * Parsing works on the environment string in place, with fixed buffers and
  * no allocation: it runs inside the allocator's first call.
  * Invariants: every option has a default that works; a bad entry leaves that
@@ -21,40 +22,97 @@ bool opt_confirm_conf = false;
 unsigned opt_dirty_decay_ms = 250;
 bool opt_background_thread = false;
 bool opt_secure = false;
-bool opt_junk = false;
+unsigned opt_junk = JUNK_FALSE;
+bool opt_zero = false;
 bool opt_zero_on_free = false;
+bool opt_abort = false;
 unsigned opt_perturb = 0;
 unsigned opt_hugepages = HUGEPAGES_OFF;
 bool opt_stats_print = false;
 char opt_stats_print_opts[OPT_STR_MAX + 1] = "";
 
 static const char *const hugepages_names[] = {"off", "thp", "hugetlb", NULL};
+/* jemalloc's thp: "default" leaves pages to the kernel (hugepages:off),
+ * "always" asks for huge pages (hugepages:thp). sable never refuses them
+ * (jemalloc's "never"). With hugepages:hugetlb it reads "default". */
+static const char *const thp_names[] = {"default", "always", NULL};
+static const char *const junk_names[] = {"false", "true", "alloc", "free", NULL};
+static const char *const disabled_names[] = {"disabled", NULL};
+static const char *const free_names[] = {"free", NULL};
+
+/* Fixed rows: what sable always does, under jemalloc's names (their
+ * variables are never written: SABLE_CONF accepts only their value). */
+static bool fixed_true = true, fixed_false = false;
+static unsigned fixed_zero = 0, fixed_one = 1, fixed_tcache_max = OPT_TCACHE_MAX;
+static unsigned fixed_disabled = 0;
+static int64_t fixed_minus_one = -1;
+static char fixed_empty[1] = "";
 
 static const opt_desc_t options[] = {
-    {"narenas", OPT_UINT, &opt_narenas, 0, 256, "number of arenas (0: one per CPU)", NULL},
-    {"tcache", OPT_BOOL, &opt_tcache, 0, 1, "per-thread caches of small blocks", NULL},
-    {"abort_conf", OPT_BOOL, &opt_abort_conf, 0, 1, "abort on an invalid SABLE_CONF", NULL},
-    {"confirm_conf", OPT_BOOL, &opt_confirm_conf, 0, 1, "print the options at start-up", NULL},
+    {"narenas", OPT_UINT, &opt_narenas, 0, 256, "number of arenas (0: one per CPU)", NULL, 0},
+    {"tcache", OPT_BOOL, &opt_tcache, 0, 1, "per-thread caches of small blocks", NULL, 0},
+    {"abort_conf", OPT_BOOL, &opt_abort_conf, 0, 1, "abort on an invalid SABLE_CONF", NULL, 0},
+    {"confirm_conf", OPT_BOOL, &opt_confirm_conf, 0, 1, "print the options at start-up", NULL,
+     0},
     {"dirty_decay_ms", OPT_UINT, &opt_dirty_decay_ms, 0, 86400000,
-     "free memory goes back to the OS after this many ms (0: at once)", NULL},
+     "free memory goes back to the OS after this many ms (0: at once); read as `ssize_t`, as "
+     "in jemalloc (whose -1, never, sable does not have)",
+     NULL, OPT_AS_SSIZE},
     {"background_thread", OPT_BOOL, &opt_background_thread, 0, 1,
-     "a background thread purges on schedule, also when the program is idle", NULL},
+     "a background thread purges on schedule, also when the program is idle (at start-up; "
+     "`background_thread` switches it at run time)",
+     NULL, 0},
     {"hugepages", OPT_ENUM, &opt_hugepages, 0, 2, "off, thp (madvise chunks) or hugetlb",
-     hugepages_names},
+     hugepages_names, 0},
     {"secure", OPT_BOOL, &opt_secure, 0, 1,
      "no thread caches; freed blocks filled and checked on reuse; random block order; guard "
      "pages after huge objects",
-     NULL},
-    {"junk", OPT_BOOL, &opt_junk, 0, 1, "fill new blocks with 0xa5 and freed ones with 0x5a",
-     NULL},
-    {"zero_on_free", OPT_BOOL, &opt_zero_on_free, 0, 1, "fill freed blocks with zeroes", NULL},
+     NULL, 0},
+    {"junk", OPT_ENUM, &opt_junk, 0, 3,
+     "fill new blocks with 0xa5 (`alloc`), freed ones with 0x5a (`free`), or both (`true`), "
+     "jemalloc's values",
+     junk_names, 0},
+    {"zero_on_free", OPT_BOOL, &opt_zero_on_free, 0, 1, "fill freed blocks with zeroes", NULL, 0},
     {"perturb", OPT_UINT, &opt_perturb, 0, 255,
      "glibc's perturb byte b (MALLOC_PERTURB_): new blocks filled with b ^ 0xff, freed ones "
      "with b, not checked (0: off)",
-     NULL},
-    {"stats_print", OPT_BOOL, &opt_stats_print, 0, 1, "print statistics to stderr at exit", NULL},
+     NULL, 0},
+    {"stats_print", OPT_BOOL, &opt_stats_print, 0, 1, "print statistics to stderr at exit", NULL,
+     0},
     {"stats_print_opts", OPT_STR, opt_stats_print_opts, 0, OPT_STR_MAX,
-     "sable_malloc_stats_print letters for stats_print (J: JSON; g m a b l: leave out)", NULL},
+     "sable_malloc_stats_print letters for stats_print (J: JSON; g m a b l: leave out)", NULL, 0},
+    /* jemalloc's names, appended (rows keep their MIBs). */
+    {"abort", OPT_BOOL, &opt_abort, 0, 1,
+     "run-time warnings abort (those of `SABLE_CONF` itself are `abort_conf`'s)", NULL, 0},
+    {"zero", OPT_BOOL, &opt_zero, 0, 1,
+     "every new block is zeroed (without thread caches, like the fill modes)", NULL, 0},
+    {"thp", OPT_ENUM, &opt_hugepages, 0, 1,
+     "jemalloc's name: `always` is `hugepages:thp`, `default` is `hugepages:off`", thp_names, 0},
+    {"tcache_max", OPT_UINT, &fixed_tcache_max, OPT_TCACHE_MAX, OPT_TCACHE_MAX,
+     "the largest size thread caches hold (fixed at build time)", NULL, OPT_AS_SIZE},
+    {"retain", OPT_BOOL, &fixed_true, 1, 1,
+     "address space is kept for reuse (`stats.retained`), never unmapped by decay", NULL, 0},
+    {"dss", OPT_ENUM, &fixed_disabled, 0, 0, "sable never uses `sbrk`", disabled_names, 0},
+    {"metadata_thp", OPT_ENUM, &fixed_disabled, 0, 0,
+     "metadata is never backed by transparent huge pages", disabled_names, 0},
+    {"percpu_arena", OPT_ENUM, &fixed_disabled, 0, 0,
+     "threads get arenas round-robin, not per CPU", disabled_names, 0},
+    {"oversize_threshold", OPT_UINT, &fixed_zero, 0, 0,
+     "no dedicated arena for huge requests (jemalloc's 0: off)", NULL, OPT_AS_SIZE},
+    {"muzzy_decay_ms", OPT_UINT, &fixed_zero, 0, 0,
+     "no muzzy stage (jemalloc's 0: dirty pages are purged, never made muzzy)", NULL,
+     OPT_AS_SSIZE},
+    {"max_background_threads", OPT_UINT, &fixed_one, 1, 1, "one background thread at most",
+     NULL, OPT_AS_SIZE},
+    {"cache_oblivious", OPT_BOOL, &fixed_false, 0, 0,
+     "large blocks are not offset by a random cache line", NULL, 0},
+    {"trust_madvise", OPT_BOOL, &fixed_true, 1, 1,
+     "`MADV_DONTNEED` is trusted to zero pages, not tested at start-up", NULL, 0},
+    {"stats_interval", OPT_INT, &fixed_minus_one, -1, -1,
+     "no statistics printed by allocation volume (jemalloc's -1: off)", NULL, 0},
+    {"stats_interval_opts", OPT_STR, fixed_empty, 0, 0, "see `opt.stats_interval`", NULL, 0},
+    {"zero_realloc", OPT_ENUM, &fixed_disabled, 0, 0,
+     "`realloc(p, 0)` frees `p` and returns NULL (glibc's behaviour)", free_names, 0},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -66,6 +124,17 @@ const opt_desc_t *opt_table(size_t *n)
     *n = NOPTIONS;
     return options;
 }
+
+const char *opt_enum_name(const opt_desc_t *o)
+{
+    unsigned v = *(const unsigned *)o->var;
+    for (unsigned k = 0; o->names[k]; k++)
+        if (k == v) return o->names[k];
+    return o->names[0];
+}
+
+unsigned opt_decay_now = UINT_MAX;
+void opt_decay_set(unsigned ms) { __atomic_store_n(&opt_decay_now, ms, __ATOMIC_RELAXED); }
 
 static bool parse_uint(const char *s, size_t len, uint64_t *out)
 {
@@ -89,6 +158,16 @@ static bool parse_uint(const char *s, size_t len, uint64_t *out)
         v <<= shift;
     }
     *out = v;
+    return true;
+}
+
+/* An integer with an optional '-' (jemalloc's -1 values). */
+static bool parse_int(const char *s, size_t len, int64_t *out)
+{
+    bool neg = len > 0 && s[0] == '-';
+    uint64_t v;
+    if (!parse_uint(s + neg, len - neg, &v) || v > (uint64_t)INT64_MAX) return false;
+    *out = neg ? -(int64_t)v : (int64_t)v;
     return true;
 }
 
@@ -123,26 +202,31 @@ static bool apply(const char *key, size_t klen, const char *val, size_t vlen)
         bool ok;
         if (o->type == OPT_BOOL) {
             bool b;
-            ok = parse_bool(val, vlen, &b);
-            if (ok) *(bool *)o->var = b;
+            ok = parse_bool(val, vlen, &b) && b >= o->min && b <= o->max;
+            if (ok && o->min != o->max) *(bool *)o->var = b;
         } else if (o->type == OPT_ENUM) {
             ok = false;
-            for (unsigned k = 0; o->names[k]; k++) {
+            for (unsigned k = 0; o->names[k] && !ok; k++) {
                 if (strlen(o->names[k]) == vlen && memcmp(o->names[k], val, vlen) == 0) {
-                    *(unsigned *)o->var = k;
+                    if (o->max > 0) *(unsigned *)o->var = k;
                     ok = true;
                 }
             }
         } else if (o->type == OPT_STR) {
-            ok = vlen <= o->max;
-            if (ok) {
+            ok = vlen <= (uint64_t)o->max;
+            if (ok && o->max > 0) {
                 memcpy(o->var, val, vlen);
                 ((char *)o->var)[vlen] = '\0';
             }
         } else {
-            uint64_t v;
-            ok = parse_uint(val, vlen, &v) && v >= o->min && v <= o->max;
-            if (ok) *(unsigned *)o->var = (unsigned)v;
+            int64_t v;
+            ok = parse_int(val, vlen, &v) && v >= o->min && v <= o->max;
+            if (ok && o->min != o->max) {
+                if (o->type == OPT_INT)
+                    *(int64_t *)o->var = v;
+                else
+                    *(unsigned *)o->var = (unsigned)v;
+            }
         }
         if (!ok)
             os_warn("SABLE_CONF: invalid value '%s' for option '%s' ignored",
@@ -193,9 +277,10 @@ bool opt_from_conf(const void *var)
 bool opt_set_unless_conf(unsigned *var, uint64_t v)
 {
     size_t i = row_of(var);
-    if (i == NOPTIONS || from_conf[i] || options[i].type != OPT_UINT || v < options[i].min)
+    if (i == NOPTIONS || from_conf[i] || options[i].type != OPT_UINT ||
+        v < (uint64_t)options[i].min)
         return false;
-    *var = (unsigned)(v < options[i].max ? v : options[i].max);
+    *var = (unsigned)(v < (uint64_t)options[i].max ? v : (uint64_t)options[i].max);
     return true;
 }
 
@@ -271,21 +356,26 @@ unsigned opt_glibc_env(const char *tunables, const char *arena_max, const char *
 
 static void confirm(void)
 {
-    char line[512];
+    char line[1024];
     size_t n = os_format(line, sizeof line, "%s options:", SABLE_VERSION_STRING);
     for (size_t i = 0; i < NOPTIONS && n < sizeof line; i++) {
         const opt_desc_t *o = &options[i];
+        const char *sep = i ? "," : " ";
         if (o->type == OPT_BOOL)
-            n += os_format(line + n, sizeof line - n, "%s%s:%s", i ? "," : " ", o->name,
+            n += os_format(line + n, sizeof line - n, "%s%s:%s", sep, o->name,
                            *(bool *)o->var ? "true" : "false");
         else if (o->type == OPT_ENUM)
-            n += os_format(line + n, sizeof line - n, "%s%s:%s", i ? "," : " ", o->name,
-                           o->names[*(unsigned *)o->var]);
+            n += os_format(line + n, sizeof line - n, "%s%s:%s", sep, o->name, opt_enum_name(o));
         else if (o->type == OPT_STR)
-            n += os_format(line + n, sizeof line - n, "%s%s:%s", i ? "," : " ", o->name,
+            n += os_format(line + n, sizeof line - n, "%s%s:%s", sep, o->name,
                            (const char *)o->var);
+        else if (o->type == OPT_INT)
+            n += os_format(line + n, sizeof line - n, "%s%s:%s%zu", sep, o->name,
+                           *(int64_t *)o->var < 0 ? "-" : "",
+                           (size_t)(*(int64_t *)o->var < 0 ? -*(int64_t *)o->var
+                                                           : *(int64_t *)o->var));
         else
-            n += os_format(line + n, sizeof line - n, "%s%s:%zu", i ? "," : " ", o->name,
+            n += os_format(line + n, sizeof line - n, "%s%s:%zu", sep, o->name,
                            (size_t) * (unsigned *)o->var);
     }
     os_warn("%s", line);
@@ -301,4 +391,7 @@ void opt_init(void)
     opt_glibc_env(os_getenv("GLIBC_TUNABLES"), os_getenv("MALLOC_ARENA_MAX"),
                   os_getenv("MALLOC_PERTURB_"));
     if (opt_confirm_conf) confirm();
+    /* From here on a warning is fatal under abort:true (SABLE_CONF's own
+     * are abort_conf's, as in jemalloc). */
+    os_warn_aborts = opt_abort;
 }

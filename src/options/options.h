@@ -2,7 +2,12 @@
  *
  * SABLE_CONF="key:value,key:value". Every key is the leaf of an opt.* name.
  * An unknown key or a bad value prints one warning naming it and is ignored;
- * the allocator then runs on the default for that option. glibc's variables
+ * the allocator then runs on the default for that option. The keys include
+ * jemalloc's spellings of what sable shares with it (so that a MALLOC_CONF
+ * string can be reused): options of the same meaning, `thp` (another name
+ * for hugepages' off and thp modes), and fixed rows (opt_fixed), concepts
+ * sable has one way only (retain:true, dss:disabled, muzzy_decay_ms:0, ...),
+ * which accept that value and warn about any other. glibc's variables
  * set two options that SABLE_CONF leaves alone: MALLOC_ARENA_MAX (narenas)
  * and MALLOC_PERTURB_ (perturb), and their GLIBC_TUNABLES names.
  *
@@ -15,6 +20,7 @@
 #ifndef SABLE_OPTIONS_H
 #define SABLE_OPTIONS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,32 +32,59 @@ extern bool opt_confirm_conf;  /* print the options in force at start-up */
 extern unsigned opt_dirty_decay_ms; /* free memory is returned after this long */
 extern bool opt_background_thread;  /* a thread purges on schedule */
 extern bool opt_secure;       /* checked, uncached allocation (see docs/security.md) */
-extern bool opt_junk;         /* fill new blocks with 0xa5, freed ones with 0x5a */
+/* jemalloc's junk values: fill new blocks with 0xa5 (alloc), freed ones
+ * with 0x5a (free), or both (true). */
+typedef enum { JUNK_FALSE, JUNK_TRUE, JUNK_ALLOC, JUNK_FREE } junk_mode_t;
+extern unsigned opt_junk;     /* a junk_mode_t */
+extern bool opt_zero;         /* every new block is zeroed (jemalloc's zero) */
 extern bool opt_zero_on_free; /* fill freed blocks with zeroes */
+extern bool opt_abort;        /* run-time warnings abort (jemalloc's abort) */
 extern unsigned opt_perturb;  /* glibc's perturb byte (MALLOC_PERTURB_): 0 off */
 
 typedef enum { HUGEPAGES_OFF, HUGEPAGES_THP, HUGEPAGES_HUGETLB } hugepages_mode_t;
 extern unsigned opt_hugepages; /* a hugepages_mode_t */
 extern bool opt_stats_print;   /* print stats to stderr at exit */
+/* The largest size thread caches hold: sizeclass's SC_CACHED_MAX, which
+ * this leaf cannot include (process/init.c asserts that they agree). */
+#define OPT_TCACHE_MAX (256u << 10)
 #define OPT_STR_MAX 31         /* longest value of a string option */
 extern char opt_stats_print_opts[OPT_STR_MAX + 1]; /* stats_print's opts letters */
 
+/* The decay time in force: opt_dirty_decay_ms (the start-up value, which
+ * opt.dirty_decay_ms keeps showing) until arenas.dirty_decay_ms writes one
+ * (opt_decay_set). Read with a relaxed atomic by every arena's decay. */
+extern unsigned opt_decay_now; /* UINT_MAX: not written */
+static inline unsigned opt_decay_ms(void)
+{
+    unsigned v = __atomic_load_n(&opt_decay_now, __ATOMIC_RELAXED);
+    return v == UINT_MAX ? opt_dirty_decay_ms : v;
+}
+void opt_decay_set(unsigned ms);
+
 /* The option table (src/options/options.c), also read by mallctl's opt.* names
- * and stats printing. OPT_UINT and OPT_ENUM variables are unsigned, OPT_BOOL
- * bool, OPT_STR a char array of max + 1 bytes. */
-typedef enum { OPT_BOOL, OPT_UINT, OPT_ENUM, OPT_STR } opt_type_t;
+ * and stats printing. OPT_UINT and OPT_ENUM variables are unsigned, OPT_INT
+ * int64_t, OPT_BOOL bool, OPT_STR a char array of max + 1 bytes. A row with
+ * min == max (a bool or number), or a single name (an enum), or max 0 (a
+ * string), is fixed: SABLE_CONF accepts that one value. `as` is the C type
+ * mallctl reads the value as (jemalloc's), when it is not the row type's. */
+typedef enum { OPT_BOOL, OPT_UINT, OPT_INT, OPT_ENUM, OPT_STR } opt_type_t;
+typedef enum { OPT_AS_ROW, OPT_AS_SIZE, OPT_AS_SSIZE } opt_as_t;
 
 typedef struct {
     const char *name;
     opt_type_t type;
     void *var;
-    uint64_t min, max;
+    int64_t min, max;
     const char *doc;
     const char *const *names; /* OPT_ENUM: the values, NULL-terminated */
+    opt_as_t as;
 } opt_desc_t;
 
 /* The table and its length. */
 const opt_desc_t *opt_table(size_t *n);
+/* An enum row's value name (the first name if the variable, shared with
+ * another row, holds a value this row has no name for). */
+const char *opt_enum_name(const opt_desc_t *o);
 
 /* Parses SABLE_CONF (without allocating). Called once during init. */
 void opt_init(void);

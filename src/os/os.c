@@ -777,12 +777,14 @@ size_t os_format(char *buf, size_t cap, const char *fmt, ...)
 
 static void vwarn_line(const char *fmt, va_list ap)
 {
-    char line[512];
+    char line[1024]; /* the longest: confirm_conf's list of every option */
     memcpy(line, "sable: ", 7);
     size_t n = 7 + vformat(line + 7, sizeof line - 8, fmt, ap);
     line[n++] = '\n';
     os_write_stderr(line, n);
 }
+
+bool os_warn_aborts;
 
 void os_warn(const char *fmt, ...)
 {
@@ -790,6 +792,7 @@ void os_warn(const char *fmt, ...)
     va_start(ap, fmt);
     vwarn_line(fmt, ap);
     va_end(ap);
+    if (os_warn_aborts) sable_fatal("a warning is fatal under abort:true");
 }
 
 _Noreturn void sable_fatal(const char *fmt, ...)

@@ -235,6 +235,9 @@ size_t os_format(char *buf, size_t cap, const char *fmt, ...);
 
 /* Writes one formatted line prefixed by "sable: " to stderr. */
 void os_warn(const char *fmt, ...);
+/* abort:true (set by the options once SABLE_CONF is read): os_warn ends
+ * with sable_fatal after its line. */
+extern bool os_warn_aborts;
 
 /* Writes one formatted line prefixed by "sable: " to stderr and aborts. The
  * one exit for fatal misuse (invalid or double free, corrupted metadata). */

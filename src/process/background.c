@@ -1,13 +1,20 @@
-/* src/process/background.c — the background purger (background_thread:true).
+/* src/process/background.c — the background purger (background_thread).
  *
  * One detached thread runs decay passes on every arena, so memory comes back
  * even when the program has gone idle. It is started lazily from a slow path
  * (never from a constructor: a library must not start threads while the
  * program is still being loaded) and again in a forked child, which inherits
- * none of the parent's threads.
+ * none of the parent's threads. opt.background_thread is the start-up
+ * value; the control layer switches it at run time (background_thread):
+ * switching on starts the thread at once, switching off stops it and waits
+ * until it has stopped, as jemalloc does.
  *
- * Invariants: at most one purger thread per process (again after fork).
- * Locking: none; bg_started is an atomic flag.
+ * Invariants: at most one purger thread per process (again after fork):
+ * bg_running is 1 from the start of a thread until it has finished its
+ * last pass, and a new one is started only once it is 0.
+ * Locking: none; the flags are atomics. process_background_set is called
+ * under the control lock, which serialises switches; the purger takes no
+ * lock of the control layer, so waiting for it cannot deadlock.
  */
 #include <stdatomic.h>
 
@@ -16,26 +23,95 @@
 #include "os/os.h"
 #include "process/process.h"
 
-static _Atomic int bg_started;
+static _Atomic int bg_wanted = -1; /* -1: opt.background_thread not read yet */
+static _Atomic int bg_started, bg_running;
+static _Atomic uint64_t bg_runs, bg_run_ns, bg_last_ns;
+
+/* Sleeps ms in steps of at most 10 ms; false as soon as the purger is
+ * switched off. */
+static bool bg_sleep(unsigned ms)
+{
+    for (unsigned slept = 0; slept < ms; slept += 10) {
+        if (atomic_load_explicit(&bg_wanted, memory_order_relaxed) != 1) return false;
+        os_sleep_ms(ms - slept < 10 ? ms - slept : 10);
+    }
+    return atomic_load_explicit(&bg_wanted, memory_order_relaxed) == 1;
+}
 
 static void *bg_main(void *arg)
 {
     (void)arg;
     for (;;) {
-        unsigned ms = opt_dirty_decay_ms / 4;
-        os_sleep_ms(ms < 10 ? 10 : ms > 1000 ? 1000 : ms);
+        unsigned ms = opt_decay_ms() / 4;
+        if (!bg_sleep(ms < 10 ? 10 : ms > 1000 ? 1000 : ms)) break;
         arena_decay_due();
+        uint64_t now = os_now_ns(), last = atomic_exchange(&bg_last_ns, now);
+        atomic_fetch_add_explicit(&bg_run_ns, now - last, memory_order_relaxed);
+        atomic_fetch_add_explicit(&bg_runs, 1, memory_order_relaxed);
     }
+    atomic_store_explicit(&bg_started, 0, memory_order_relaxed);
+    atomic_store_explicit(&bg_running, 0, memory_order_release);
     return NULL;
+}
+
+static bool bg_wanted_now(void)
+{
+    int w = atomic_load_explicit(&bg_wanted, memory_order_relaxed);
+    if (w < 0) {
+        int expect = -1;
+        atomic_compare_exchange_strong(&bg_wanted, &expect, opt_background_thread ? 1 : 0);
+        w = atomic_load_explicit(&bg_wanted, memory_order_relaxed);
+    }
+    return w == 1;
+}
+
+/* Starts the purger unless it runs (or a stopping one has not finished). */
+static bool bg_start(void)
+{
+    if (atomic_load_explicit(&bg_started, memory_order_relaxed)) return true;
+    if (atomic_exchange(&bg_started, 1)) return true;
+    if (atomic_load_explicit(&bg_running, memory_order_acquire)) {
+        atomic_store_explicit(&bg_started, 0, memory_order_relaxed);
+        return true; /* a purger still stopping: the next poll starts one */
+    }
+    atomic_store_explicit(&bg_running, 1, memory_order_relaxed);
+    atomic_store_explicit(&bg_last_ns, os_now_ns(), memory_order_relaxed);
+    /* pthread_create may call malloc: fine, no allocator lock is held here.
+     * On failure the flag stays set: the program runs on slow-path decay
+     * alone. */
+    if (os_thread_start(bg_main, NULL)) return true;
+    atomic_store_explicit(&bg_running, 0, memory_order_relaxed);
+    os_warn("background_thread: cannot start the thread");
+    return false;
 }
 
 void process_background_poll(void)
 {
-    if (!opt_background_thread || atomic_load_explicit(&bg_started, memory_order_relaxed)) return;
-    if (atomic_exchange(&bg_started, 1)) return;
-    /* pthread_create may call malloc: fine, no lock is held here. On failure
-     * the flag stays set: the program runs on slow-path decay alone. */
-    if (!os_thread_start(bg_main, NULL)) os_warn("background_thread: cannot start the thread");
+    if (atomic_load_explicit(&bg_started, memory_order_relaxed) || !bg_wanted_now()) return;
+    bg_start();
 }
 
-void process_background_forked(void) { atomic_store_explicit(&bg_started, 0, memory_order_relaxed); }
+bool process_background_enabled(void) { return bg_wanted_now(); }
+
+bool process_background_set(bool on)
+{
+    bg_wanted_now();
+    atomic_store_explicit(&bg_wanted, on ? 1 : 0, memory_order_relaxed);
+    if (on) return bg_start();
+    while (atomic_load_explicit(&bg_running, memory_order_acquire)) os_sleep_ms(1);
+    return true;
+}
+
+void process_background_stats(size_t *threads, uint64_t *runs, uint64_t *interval_ns)
+{
+    uint64_t n = atomic_load_explicit(&bg_runs, memory_order_relaxed);
+    *threads = atomic_load_explicit(&bg_running, memory_order_relaxed) ? 1 : 0;
+    *runs = n;
+    *interval_ns = n ? atomic_load_explicit(&bg_run_ns, memory_order_relaxed) / n : 0;
+}
+
+void process_background_forked(void)
+{
+    atomic_store_explicit(&bg_started, 0, memory_order_relaxed);
+    atomic_store_explicit(&bg_running, 0, memory_order_relaxed);
+}

@@ -30,7 +30,11 @@
 #include "os/os.h"
 #include "process/process.h"
 #include "process/threads.h"
+#include "sizeclass/sizeclass.h"
 #include "tcache/tcache.h"
+
+/* opt.tcache_max (a leaf's constant) is the size classes' cache limit. */
+_Static_assert(OPT_TCACHE_MAX == SC_CACHED_MAX, "opt.tcache_max is SC_CACHED_MAX");
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int init_done;

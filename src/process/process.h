@@ -14,6 +14,8 @@
 #define SABLE_PROCESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* Process-wide set-up (idempotent, thread-safe): os facts, options, thread
  * cache capacities, arenas, the thread exit key, the fork handlers. False
@@ -56,5 +58,14 @@ void process_fork_register(void);
  * slow path, never from a constructor; a forked child starts its own. */
 void process_background_poll(void);
 void process_background_forked(void);
+/* background_thread at run time: whether the purger is wanted (at first
+ * opt.background_thread), and switching it: on starts it now (false if the
+ * thread cannot be started), off stops it and returns once it has stopped.
+ * Callers serialise switches (the control lock). */
+bool process_background_enabled(void);
+bool process_background_set(bool on);
+/* Purger threads running (0 or 1), decay passes run, and the average time
+ * between passes in nanoseconds (0 before the first). */
+void process_background_stats(size_t *threads, uint64_t *runs, uint64_t *interval_ns);
 
 #endif

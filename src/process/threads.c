@@ -73,7 +73,7 @@ tcache_t *thread_setup(void)
     unsigned seq = atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed);
     unsigned n = arena_count(), limit = atomic_load_explicit(&arena_limit, memory_order_relaxed);
     unsigned index = seq % (limit && limit < n ? limit : n);
-    if (!opt_tcache || arena_free_fill() >= 0) {
+    if (!opt_tcache || arena_free_fill() >= 0 || arena_new_fill() >= 0) {
         uncached_thread_init(index, seq);
         tcache_tls = &tcache_dead;
         return &tcache_dead;
@@ -90,6 +90,8 @@ tcache_t *thread_setup(void)
     tc->owner_pid = os_process_id();
     tc->owner_tid = os_thread_id();
     tc->flush_seen = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
+    tc->peak_on = false;
+    tc->peak_base = tc->peak_max = 0;
     lock_take(&pool_lock, LOCK_POOL, 0);
     live_list_push(&live, tc);
     nlive++;
@@ -214,10 +216,17 @@ arena_t *thread_arena(void)
 
 /* Operations of threads without a cache (torn down, tcache:false, the fill
  * modes) are counted in arena 0's "exited" totals, atomically: no lock of
- * its own on every operation. */
+ * its own on every operation. A thread with a cache that bypasses it (the
+ * extended API) counts in its cache, as its other operations. */
 void thread_count_uncached(unsigned sc, uint64_t nalloc, uint64_t nfree)
 {
     if (sc >= SC_NCACHED) return;
+    tcache_t *tc = tcache_tls;
+    if (tc->state == TCACHE_LIVE) {
+        tc->counts.nalloc[sc] += nalloc;
+        tc->counts.nfree[sc] += nfree;
+        return;
+    }
     __atomic_fetch_add(&exited[0].nalloc[sc], nalloc, __ATOMIC_RELAXED);
     __atomic_fetch_add(&exited[0].nfree[sc], nfree, __ATOMIC_RELAXED);
 }
@@ -228,6 +237,7 @@ void thread_count_big(size_t alloc_bytes, size_t free_bytes)
     if (tc && tc->state == TCACHE_LIVE) {
         tc->counts.big_alloc_bytes += alloc_bytes;
         tc->counts.big_free_bytes += free_bytes;
+        if (alloc_bytes > free_bytes) thread_peak_sample(tc);
     } else if (tc) {
         __atomic_fetch_add(&exited[0].big_alloc_bytes, alloc_bytes, __ATOMIC_RELAXED);
         __atomic_fetch_add(&exited[0].big_free_bytes, free_bytes, __ATOMIC_RELAXED);
@@ -239,6 +249,46 @@ static uint64_t counted_bytes(const uint64_t *per_class, uint64_t big)
     uint64_t b = big;
     for (unsigned c = 0; c < SC_NCACHED; c++) b += per_class[c] * sc_size(c);
     return b;
+}
+
+/* Bytes the thread holds: what it allocated minus what it freed, at class
+ * size (negative when it freed blocks of other threads). */
+static int64_t held_bytes(const tcache_t *tc)
+{
+    int64_t b = (int64_t)(tc->counts.big_alloc_bytes - tc->counts.big_free_bytes);
+    for (unsigned c = 0; c < SC_NCACHED; c++)
+        b += (int64_t)((tc->counts.nalloc[c] - tc->counts.nfree[c]) * sc_size(c));
+    return b;
+}
+
+void thread_peak_update(tcache_t *tc)
+{
+    int64_t above = held_bytes(tc) - tc->peak_base;
+    if (above > tc->peak_max) tc->peak_max = above;
+}
+
+uint64_t thread_peak(bool reset)
+{
+    tcache_t *tc = thread_cache();
+    if (tc == NULL || tc->state != TCACHE_LIVE) return 0;
+    tc->peak_on = true;
+    if (reset) {
+        tc->peak_base = held_bytes(tc);
+        tc->peak_max = 0;
+        return 0;
+    }
+    thread_peak_update(tc);
+    return (uint64_t)tc->peak_max;
+}
+
+static _Atomic uint64_t zero_reallocs;
+void thread_count_zero_realloc(void)
+{
+    atomic_fetch_add_explicit(&zero_reallocs, 1, memory_order_relaxed);
+}
+uint64_t threads_zero_reallocs(void)
+{
+    return atomic_load_explicit(&zero_reallocs, memory_order_relaxed);
 }
 
 void thread_stats_self(uint64_t *allocated, uint64_t *deallocated)

@@ -83,6 +83,24 @@ void thread_count_uncached(unsigned sc, uint64_t nalloc, uint64_t nfree);
  * caches plus those merged at thread exit) and the bytes sitting in live
  * caches; arena_index selects the caches of one arena (or -1: all). */
 void thread_stats_self(uint64_t *allocated, uint64_t *deallocated);
+/* thread.peak: the most bytes the calling thread has held (allocated minus
+ * freed) above what it held at its last reset (or its start), as sampled on
+ * cache refills and big allocations (so within one refill's blocks of the
+ * truth) and on each read. Sampling sums every class's counts, which cost
+ * 3-4 % of the refill-heavy patterns' instructions when done always
+ * (docs/mallctl.md), so it starts with the thread's first thread.peak call
+ * (peak_on): before that, the peak is what the thread holds at that call.
+ * reset: starts again from what it holds now (returns 0). 0 for threads
+ * without a cache. */
+void thread_peak_update(tcache_t *tc);
+static inline void thread_peak_sample(tcache_t *tc)
+{
+    if (unlikely(tc->peak_on)) thread_peak_update(tc);
+}
+uint64_t thread_peak(bool reset);
+/* stats.zero_reallocs: realloc(p, 0) calls with p not NULL. */
+void thread_count_zero_realloc(void);
+uint64_t threads_zero_reallocs(void);
 void threads_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_bytes);
 
 /* fork: pool_lock. */

@@ -77,7 +77,7 @@ typedef struct tcache_counts {
 } tcache_counts_t;
 
 /* Fields are private to the owning thread except where noted. The links,
- * `state`, the owner's ids and `flush_seen` belong to the process layer
+ * `state`, the owner's ids, `flush_seen` and the peak belong to the process layer
  * (src/process/threads.c), which guards the lists with its pool lock. */
 typedef struct tcache {
     void **cur[SC_NCACHED];   /* top of each stack: the next block to hand out */
@@ -97,6 +97,8 @@ typedef struct tcache {
     tcache_state_t state;
     int owner_pid, owner_tid; /* the thread it was set up for (finding orphans) */
     unsigned flush_seen;      /* the flush requests this cache has answered */
+    bool peak_on;                /* thread.peak asked for: refills sample the peak */
+    int64_t peak_base, peak_max; /* thread.peak: held bytes at the reset, most above it */
     void *slots[]; /* the stacks' storage */
 } tcache_t;
 

@@ -33,9 +33,10 @@ static uint64_t next_random(void)
     return direct_rng = x ? x : 0x9e3779b97f4a7c15u;
 }
 
-void *uncached_alloc(unsigned sc)
+void *uncached_alloc(unsigned sc) { return uncached_alloc_in(uncached_arena(), sc); }
+
+void *uncached_alloc_in(arena_t *a, unsigned sc)
 {
-    arena_t *a = uncached_arena();
     int fill = arena_kept_fill(), fresh = arena_new_fill();
     void *p;
     if (sc < SC_NSMALL && opt_secure) {

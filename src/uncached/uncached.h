@@ -13,7 +13,8 @@
  * arena_new_fill()'s byte, if any (junk, perturb). secure:true also picks
  * blocks at random positions of their slab.
  *
- * Invariants: a thread uses this path only while its cache is the dead one.
+ * Invariants: a thread uses this path only while its cache is the dead one,
+ * or for one call that bypasses its cache (uncached_alloc_in).
  * Locking: none of its own; per-thread state is thread-local.
  */
 #ifndef SABLE_UNCACHED_H
@@ -32,6 +33,9 @@ arena_t *uncached_arena(void);
 
 /* A block of cached class sc (NULL when out of memory), and its free. */
 void *uncached_alloc(unsigned sc);
+/* The same from arena a, for any thread: the extended API's MALLOCX_ARENA
+ * and MALLOCX_TCACHE_NONE (src/api/extended.c), which bypass the cache. */
+void *uncached_alloc_in(arena_t *a, unsigned sc);
 void uncached_free(void *p, unsigned sc);
 
 #endif

@@ -167,7 +167,9 @@ static unsigned check_tree(const ctl_node_t *n, char *name, size_t len, ctl_ctx_
             cr_assert_eq(sable_mallctl(name, buf, &got, NULL, 0), EPERM, "%s", name);
         } else {
             cr_assert_gt(size, 0, "%s has a type", name);
-            cr_assert_eq(sable_mallctl(name, buf, &got, NULL, 0), 0, "%s", name);
+            /* arenas.lookup answers only after a pointer is written. */
+            int want = strcmp(name, "arenas.lookup") == 0 ? EINVAL : 0;
+            cr_assert_eq(sable_mallctl(name, buf, &got, NULL, 0), want, "%s", name);
             cr_assert_eq(got, size, "%s", name);
             if (n->set == NULL)
                 cr_assert_eq(sable_mallctl(name, NULL, NULL, zero, size), EPERM, "%s", name);

@@ -3,14 +3,18 @@
  *   mallctl-docgen --print
  *       prints the name tables, walked from the control tree (the walk
  *       that sable(3)'s generator shares: tools/doctree.c);
- *   mallctl-docgen --check DOC EXAMPLE SOURCE
+ *   mallctl-docgen --check DOC EXAMPLE SOURCE NAMES
  *       exits 1 when a generated section of DOC is stale;
- *   mallctl-docgen --write DOC EXAMPLE SOURCE
+ *   mallctl-docgen --write DOC EXAMPLE SOURCE NAMES
  *       rewrites them in place (meson compile -C build mallctl-doc); an
  *       example output of unchanged shape is kept as it is.
  *
  * Sections sit between marker comments:
  *   mallctl           every name: type, r/w (opt.*: default and values), doc;
+ *                     checked exactly;
+ *   jemalloc-names    every name of jemalloc 5.3's man page and what sable
+ *                     answers for it, from NAMES (docs/jemalloc-names.tsv,
+ *                     which the probe test ctl-jemalloc-names also reads);
  *                     checked exactly;
  *   mallctl-example-src  the example program (SOURCE); checked exactly;
  *   mallctl-example-out  what EXAMPLE prints with stats_print:true; numbers
@@ -26,6 +30,7 @@
 #include <string.h>
 
 #include "doctree.h"
+#include "jemalloc_names.h"
 
 /* ---- the name tables ---- */
 
@@ -61,18 +66,32 @@ static void heading(doctree_t *d, bool continued)
 static void opt_cells(FILE *f, const opt_desc_t *o)
 {
     switch (o->type) {
-    case OPT_BOOL: fprintf(f, "%s | `true`, `false`", *(const bool *)o->var ? "true" : "false"); break;
-    case OPT_UINT:
-        fprintf(f, "%u | %llu – %llu", *(const unsigned *)o->var, (unsigned long long)o->min,
-                (unsigned long long)o->max);
+    case OPT_BOOL:
+        if (o->min == o->max)
+            fprintf(f, "%s | only `%s`", o->min ? "true" : "false", o->min ? "true" : "false");
+        else
+            fprintf(f, "%s | `true`, `false`", *(const bool *)o->var ? "true" : "false");
         break;
+    case OPT_UINT:
+    case OPT_INT: {
+        long long v = o->type == OPT_INT ? (long long)*(const int64_t *)o->var
+                                         : (long long)*(const unsigned *)o->var;
+        if (o->min == o->max)
+            fprintf(f, "%lld | only %lld", v, (long long)o->min);
+        else
+            fprintf(f, "%lld | %lld – %lld", v, (long long)o->min, (long long)o->max);
+        break;
+    }
     case OPT_ENUM:
-        fprintf(f, "`\"%s\"` | ", o->names[*(const unsigned *)o->var]);
+        fprintf(f, "`\"%s\"` | %s", opt_enum_name(o), o->names[1] ? "" : "only ");
         for (unsigned k = 0; o->names[k]; k++) fprintf(f, "%s`%s`", k ? ", " : "", o->names[k]);
         break;
     default:
-        fprintf(f, "`\"%s\"` | at most %llu characters", (const char *)o->var,
-                (unsigned long long)o->max);
+        if (o->max == 0)
+            fprintf(f, "`\"%s\"` | only `\"\"`", (const char *)o->var);
+        else
+            fprintf(f, "`\"%s\"` | at most %llu characters", (const char *)o->var,
+                    (unsigned long long)o->max);
         break;
     }
 }
@@ -106,6 +125,47 @@ static void names_section(FILE *f)
           f);
     doctree_walk(&d, &markdown, f);
     fputs("\n", f);
+}
+
+/* ---- jemalloc's names ---- */
+
+static const char *names_path;
+
+static bool jemalloc_section(FILE *f, const char *path)
+{
+    jn_table_t t;
+    if (!jn_read(path, &t)) return false;
+    unsigned count[3] = {0};
+    for (size_t k = 0; k < t.nrows; k++) count[t.rows[k].status]++;
+    fprintf(f, "<!-- Generated from docs/jemalloc-names.tsv by `meson compile -C build "
+               "mallctl-doc`; do not edit by hand. -->\n\n");
+    fprintf(f, "%zu entries of jemalloc 5.3's man page: %u answered as in jemalloc, %u answered "
+               "with a fixed value, %u absent.\n\n",
+            t.nrows, count[JN_ANSWERED], count[JN_FIXED], count[JN_ABSENT]);
+    for (unsigned i = 0; i < t.nexpand; i++) {
+        fprintf(f, "`%s` stands for each of ", t.expand[i].key);
+        for (unsigned w = 0; w < t.expand[i].nwords; w++) {
+            const char *word = t.expand[i].words[w], *colon = strchr(word, ':');
+            fprintf(f, "%s`%.*s`", w ? ", " : "", colon ? (int)(colon - word) : (int)strlen(word),
+                    word);
+        }
+        fputs(".\n", f);
+    }
+    fputs("\n| jemalloc name | type | access | in sable | why |\n|---|---|---|---|---|\n", f);
+    for (size_t k = 0; k < t.nrows; k++) {
+        const jn_row_t *r = &t.rows[k];
+        fprintf(f, "| `%s` | `%s` | %s | ", r->name, r->type, r->access);
+        if (r->status == JN_FIXED)
+            fprintf(f, "fixed: `%s`", r->value);
+        else
+            fputs(jn_status_name(r->status), f);
+        fputs(" | ", f);
+        cell(f, r->why);
+        fputs(" |\n", f);
+    }
+    free(t.rows);
+    free(t.text);
+    return true;
 }
 
 /* ---- the example ---- */
@@ -238,7 +298,7 @@ static char *generate(void (*fn)(FILE *), bool (*fn2)(FILE *, const char *), con
 static int usage(void)
 {
     fputs("usage: mallctl-docgen --print\n"
-          "       mallctl-docgen --check|--write DOC EXAMPLE SOURCE\n",
+          "       mallctl-docgen --check|--write DOC EXAMPLE SOURCE NAMES\n",
           stderr);
     return 2;
 }
@@ -250,12 +310,14 @@ int main(int argc, char **argv)
         names_section(stdout);
         return 0;
     }
-    if (argc != 5) return usage();
+    if (argc != 6) return usage();
+    names_path = argv[5];
     bool write = strcmp(argv[1], "--write") == 0;
     if (!write && strcmp(argv[1], "--check") != 0) return usage();
     const char *path = argv[2];
     section_t sec[] = {
         {"mallctl", false, generate(names_section, NULL, NULL)},
+        {"jemalloc-names", false, generate(NULL, jemalloc_section, names_path)},
         {"mallctl-example-src", false, generate(NULL, example_src, argv[4])},
         {"mallctl-example-out", true, generate(NULL, example_out, argv[3])},
     };

@@ -150,3 +150,78 @@ Test(options, glibc_tunables_set_the_same_options, .init = cr_redirect_stderr)
     fflush(stderr);
     cr_assert_stderr_eq_str("sable: glibc.malloc.arena_max: invalid value 'many' ignored\n");
 }
+
+/* jemalloc's spellings (docs/mallctl.md, "Differences from jemalloc"). */
+
+/* conf has `bad` bad entries and leaves the enum variable var at want. */
+static void parses_to(const char *conf, unsigned bad, const unsigned *var, unsigned want)
+{
+    cr_assert_eq(opt_parse(conf), bad, "%s", conf);
+    cr_assert_eq(*var, want, "%s", conf);
+}
+
+Test(options, jemalloc_junk_values_set_each_fill, .init = cr_redirect_stderr)
+{
+    parses_to("junk:alloc", 0, &opt_junk, JUNK_ALLOC);
+    parses_to("junk:free", 0, &opt_junk, JUNK_FREE);
+    parses_to("junk:true", 0, &opt_junk, JUNK_TRUE);
+    parses_to("junk:false", 0, &opt_junk, JUNK_FALSE);
+    parses_to("junk:both", 1, &opt_junk, JUNK_FALSE);
+}
+
+Test(options, jemalloc_thp_sets_hugepages, .init = cr_redirect_stderr)
+{
+    parses_to("thp:always", 0, &opt_hugepages, HUGEPAGES_THP);
+    parses_to("thp:default", 0, &opt_hugepages, HUGEPAGES_OFF);
+    /* sable never refuses huge pages: "never" is not a value */
+    parses_to("thp:never", 1, &opt_hugepages, HUGEPAGES_OFF);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("sable: SABLE_CONF: invalid value 'never' for option 'thp' ignored\n");
+}
+
+Test(options, jemalloc_options_of_the_same_meaning, .init = cr_redirect_stderr)
+{
+    cr_assert_eq(opt_parse("abort:true,zero:true,dirty_decay_ms:5000,narenas:2,"
+                           "background_thread:true"),
+                 0);
+    cr_assert(opt_abort);
+    cr_assert(opt_zero);
+    cr_assert_eq(opt_dirty_decay_ms, 5000);
+    cr_assert_eq(opt_decay_ms(), 5000);
+    cr_assert_eq(opt_parse("dirty_decay_ms:-1"), 1, "jemalloc's never is not sable's");
+    cr_assert_eq(opt_dirty_decay_ms, 5000);
+}
+
+/* Fixed rows take their one value and warn about any other, by name. */
+Test(options, fixed_rows_accept_only_their_value, .init = cr_redirect_stderr)
+{
+    cr_assert_eq(opt_parse("retain:true,dss:disabled,muzzy_decay_ms:0,percpu_arena:disabled,"
+                           "metadata_thp:disabled,oversize_threshold:0,max_background_threads:1,"
+                           "cache_oblivious:false,trust_madvise:true,stats_interval:-1,"
+                           "stats_interval_opts:,zero_realloc:free,tcache_max:256k"),
+                 0);
+    cr_assert_eq(opt_parse("retain:false"), 1);
+    cr_assert_eq(opt_parse("muzzy_decay_ms:10000"), 1);
+    cr_assert_eq(opt_parse("dss:primary"), 1);
+    cr_assert_eq(opt_parse("stats_interval:1000"), 1);
+    cr_assert_eq(opt_parse("tcache_max:4096"), 1);
+    cr_assert_eq(opt_parse("zero_realloc:alloc"), 1);
+    cr_assert_eq(opt_parse("stats_interval_opts:J"), 1);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("sable: SABLE_CONF: invalid value 'false' for option 'retain' ignored\n"
+                            "sable: SABLE_CONF: invalid value '10000' for option 'muzzy_decay_ms' ignored\n"
+                            "sable: SABLE_CONF: invalid value 'primary' for option 'dss' ignored\n"
+                            "sable: SABLE_CONF: invalid value '1000' for option 'stats_interval' ignored\n"
+                            "sable: SABLE_CONF: invalid value '4096' for option 'tcache_max' ignored\n"
+                            "sable: SABLE_CONF: invalid value 'alloc' for option 'zero_realloc' ignored\n"
+                            "sable: SABLE_CONF: invalid value 'J' for option 'stats_interval_opts' ignored\n");
+}
+
+Test(options, jemalloc_options_sable_lacks_are_unknown_keys, .init = cr_redirect_stderr)
+{
+    cr_assert_eq(opt_parse("prof:true,lg_tcache_max:15,narenas:3"), 2);
+    cr_assert_eq(opt_narenas, 3);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("sable: SABLE_CONF: unknown option 'prof' ignored\n"
+                            "sable: SABLE_CONF: unknown option 'lg_tcache_max' ignored\n");
+}
