@@ -52,9 +52,16 @@ def parse_args(argv):
                    help="every workload once at the smallest sizes; exit "
                    "non-zero if any run failed; writes no results unless "
                    "--out is given")
-    p.add_argument("--threads", type=int, default=None, metavar="N",
+    p.add_argument("--threads", type=thread_list, default=None,
+                   metavar="N[,M...]",
                    help="threads for threaded workloads (default: the "
-                   "number of usable CPUs, at least 2)")
+                   "number of usable CPUs, at least 2); a list sweeps them: "
+                   "every threaded workload runs at each count (default "
+                   "with --full: powers of two from 1 to twice the CPUs)")
+    p.add_argument("--full", action="store_true",
+                   help="also the scaling sweep, the latency workload, "
+                   "perf counters where the PMU can be read, and sable with "
+                   "background_thread:true as the variant sable-bg")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="per-run time limit in seconds (default %d, quick "
                    "%d, smoke %d)" % (DEFAULT_TIMEOUT_S, QUICK_TIMEOUT_S,
@@ -81,6 +88,49 @@ def parse_args(argv):
     if a.reps is not None and a.reps < 1:
         p.error("-r must be at least 1")
     return a
+
+
+def thread_list(text):
+    """--threads: one positive count or a comma-separated list of them
+    (sorted, without repeats)."""
+    try:
+        counts = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        counts = []
+    if not counts or counts[0] < 1:
+        raise argparse.ArgumentTypeError(
+            "--threads takes positive counts, e.g. 4 or 1,2,4,8; got %r"
+            % text)
+    return counts
+
+
+def powers_of_two(limit):
+    """1, 2, 4, ... up to limit, and limit itself."""
+    out, n = [], 1
+    while n < limit:
+        out.append(n)
+        n *= 2
+    return out + [limit]
+
+
+def thread_plan(asked, full, cpus):
+    """(main count, sweep or None). The main count is what every table but
+    the scaling one uses: the usable CPUs (at least 2), or the asked count
+    nearest to it. A sweep runs with several counts: the asked ones, or
+    with --full the powers of two up to twice the CPUs, and the main
+    count."""
+    default = max(2, cpus)
+    if asked is None:
+        sweep = sorted(set(powers_of_two(2 * cpus)) | {default}) \
+            if full else None
+    elif len(asked) == 1:
+        return asked[0], None
+    else:
+        sweep = asked
+    if not sweep:
+        return default, None
+    main = min(sweep, key=lambda n: (abs(n - default), -n))
+    return main, sweep
 
 
 def split_list(s):
@@ -244,7 +294,8 @@ def main(argv=None):
     timeout = args.timeout or {"default": DEFAULT_TIMEOUT_S,
                                "quick": QUICK_TIMEOUT_S,
                                "smoke": SMOKE_TIMEOUT_S}[mode]
-    threads = args.threads or max(2, sysinfo.cpu_count())
+    threads, sweep = thread_plan(args.threads, args.full,
+                                 sysinfo.cpu_count())
     build = build_dir(args.build)
     try:
         sel = select(args, build, mode)
@@ -275,7 +326,7 @@ def main(argv=None):
     t0 = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="sable-bench-")
     ctx = wlmod.Context(mode=mode, threads=threads, timeout=timeout,
-                        workdir=workdir, extra_args=extra_args)
+                        workdir=workdir, extra_args=extra_args, sweep=sweep)
     try:
         runs, interrupted = measure(sel, ctx, reps)
     finally:
@@ -301,6 +352,7 @@ def main(argv=None):
             "date": start.strftime("%Y-%m-%d %H:%M"),
             "command": command_line(argv),
             "mode": mode, "reps": reps, "threads": threads,
+            "sweep": sweep,
             "timeout": timeout,
             "machine": sysinfo.describe(),
             "allocators": [(a.name, rel(a.path), a.version)
@@ -328,7 +380,7 @@ def write_outputs(outdir, runs, workloads, allocs, meta, args):
     report.write_results_csv(os.path.join(outdir, "results.csv"), runs)
     report.write_rss_csv(os.path.join(outdir, "rss.csv"), runs)
     summary = report.Summary(runs, [w.name for w in workloads],
-                             [a.name for a in allocs])
+                             [a.name for a in allocs], meta["threads"])
     made = []
     if not args.no_plots:
         if plots.available():

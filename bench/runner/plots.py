@@ -90,9 +90,15 @@ def _rss_over_time(plt, summary, w, path):
     if not drawn:
         plt.close(fig)
         return False
-    ax.set_xlabel("seconds")
-    ax.set_ylabel("RSS (MiB)")
-    ax.set_title("%s: RSS over time (median run)" % w)
+    return _finish(plt, fig, ax, "seconds", "RSS (MiB)",
+                   "%s: RSS over time (median run)" % w, path)
+
+
+def _finish(plt, fig, ax, xlabel, ylabel, title, path):
+    """Label a one-axes figure, save it and close it; returns True."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -100,10 +106,40 @@ def _rss_over_time(plt, summary, w, path):
     return True
 
 
+def _scaling(plt, summary, w, path):
+    """ops/s against threads, one line per allocator (FAILED points left
+    out), log2 thread axis."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    drawn = False
+    for a in summary.allocators:
+        row = summary.scaling[w].get(a, {})
+        pts = [(t, c.get("ops_per_s")) for t, c in sorted(row.items())
+               if not c.failed and c.get("ops_per_s")]
+        if not pts:
+            continue
+        ax.plot([t for t, _ in pts], [v for _, v in pts], marker="o",
+                label=a)
+        drawn = True
+    if not drawn:
+        plt.close(fig)
+        return False
+    ax.set_xscale("log", base=2)
+    counts = sorted({t for row in summary.scaling[w].values() for t in row})
+    ax.set_xticks(counts)
+    ax.set_xticklabels([str(t) for t in counts])
+    ax.set_ylim(bottom=0)
+    return _finish(plt, fig, ax, "threads", "ops/s (higher is better)",
+                   "%s: throughput against threads" % w, path)
+
+
 def make_all(summary, outdir):
     """Draw every plot into outdir; returns [(title, filename)]."""
     plt = _pyplot()
     made = []
+    for w in summary.scaling:
+        fname = "scaling-%s.png" % w
+        if _scaling(plt, summary, w, os.path.join(outdir, fname)):
+            made.append(("%s: throughput against threads" % w, fname))
     if _ratio_bars(plt, summary, "wall_s", "Time, ratio to the best "
                    "(lower is better)", "time ÷ best",
                    os.path.join(outdir, "time-ratio.png")):

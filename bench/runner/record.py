@@ -6,7 +6,7 @@ CSV_FIELDS = [
     "workload", "allocator", "run", "status", "wall_s", "cpu_s",
     "ops_per_s", "peak_rss_kib", "minflt", "live_bytes", "peak_live_bytes",
     "fragmentation", "final_rss_kib", "ops", "seconds", "threads",
-    "checksum", "detail", "extra",
+    "threads_asked", "majflt", "checksum", "detail", "extra",
 ]
 
 OK = "ok"
@@ -34,6 +34,8 @@ class Run:
         self.peak_live_bytes = None
         self.final_rss_kib = None
         self.threads = None
+        self.threads_asked = None   # --threads given to a threaded workload
+        self.majflt = None
         self.checksum = None
         self.output = None      # what is compared with glibc's (not in CSV)
         self.extra = {}
@@ -104,6 +106,8 @@ class Run:
             "ops": f(self.ops if ok else None),
             "seconds": f(self.seconds if ok else None, "%.4f"),
             "threads": f(self.threads),
+            "threads_asked": f(self.threads_asked),
+            "majflt": f(self.majflt if ok else None),
             "checksum": f(self.checksum),
             "detail": self.detail,
             "extra": json.dumps(self.extra, sort_keys=True)

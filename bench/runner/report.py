@@ -64,10 +64,22 @@ class Cell:
         return ok[(len(ok) - 1) // 2]
 
 
-class Summary:
-    """cells[workload][allocator] plus geometric means per allocator."""
+def is_main(run, main_threads):
+    """Whether a run counts in the main tables: runs of unthreaded workloads
+    always, those of threaded ones at the main thread count."""
+    return run.threads_asked is None or main_threads is None or \
+        run.threads_asked == main_threads
 
-    def __init__(self, runs, workloads, allocators):
+
+class Summary:
+    """cells[workload][allocator] (the runs at the main thread count) plus
+    geometric means per allocator; scaling[workload][allocator][threads]
+    when threaded workloads ran at several counts."""
+
+    def __init__(self, runs, workloads, allocators, main_threads=None):
+        self.all_runs = runs
+        self.scaling = scaling_cells(runs, workloads, allocators)
+        runs = [r for r in runs if is_main(r, main_threads)]
         self.workloads = [w for w in workloads
                           if any(r.workload == w for r in runs)]
         self.allocators = allocators
@@ -102,6 +114,70 @@ class Summary:
                 elif c.ratios["wall_s"] is not None:
                     g["n"] += 1
             self.geomeans[a] = g
+
+
+def scaling_cells(runs, workloads, allocators):
+    """{workload: {allocator: {threads: Cell}}} for the workloads that ran
+    at more than one thread count."""
+    out = {}
+    for w in workloads:
+        mine = [r for r in runs if r.workload == w and
+                r.threads_asked is not None]
+        counts = sorted({r.threads_asked for r in mine})
+        if len(counts) < 2:
+            continue
+        out[w] = {}
+        for a in allocators:
+            row = {t: Cell([r for r in mine if r.allocator == a and
+                            r.threads_asked == t]) for t in counts}
+            row = {t: c for t, c in row.items() if c.runs}
+            if row:
+                out[w][a] = row
+    return out
+
+
+def scaling_counts(summary, w):
+    return sorted({t for row in summary.scaling[w].values() for t in row})
+
+
+def scaling_table(summary, w):
+    """Median ops/s per allocator (rows) and thread count (columns), and
+    the ratio of the largest count's throughput to one thread's."""
+    counts = scaling_counts(summary, w)
+    rows = []
+    for a in summary.allocators:
+        row = summary.scaling[w].get(a)
+        if row is None:
+            continue
+        cells = []
+        for t in counts:
+            c = row.get(t)
+            cells.append("—" if c is None else "FAILED" if c.failed
+                         else fmt_num(c.get("ops_per_s")))
+        first, last = row.get(counts[0]), row.get(counts[-1])
+        speedup = None
+        if first and last and not first.failed and not last.failed and \
+                first.get("ops_per_s") and last.get("ops_per_s"):
+            speedup = last.get("ops_per_s") / first.get("ops_per_s")
+        rows.append([a] + cells + [fmt(speedup, "%.2f")])
+    return table(["allocator"] + ["%d thr" % t for t in counts] +
+                 ["%d ÷ %d" % (counts[-1], counts[0])],
+                 ["l"] + ["r"] * (len(counts) + 1), rows)
+
+
+def scaling_section(summary):
+    if not summary.scaling:
+        return []
+    out = ["## Scaling", "",
+           "Throughput (ops/s as the workload measured it, median over the "
+           "repetitions) of each threaded workload at each thread count; "
+           "the last column is the throughput at the most threads ÷ at the "
+           "fewest. Past the number of cores, threads share them: a flat "
+           "or falling curve there is lock or cache-line contention, not a "
+           "lack of cores alone.", ""]
+    for w in summary.scaling:
+        out += ["### %s" % w, ""] + scaling_table(summary, w) + [""]
+    return out
 
 
 def fmt(v, spec):
@@ -278,6 +354,7 @@ def markdown(summary, meta, plots=(), img_prefix="", header=None):
     out.append("")
     for title, fname in plots:
         out += ["![%s](%s%s)" % (title, img_prefix, fname), ""]
+    out += scaling_section(summary)
     out += ["## Workloads", ""]
     for w in summary.workloads:
         out += ["### %s" % w, ""]

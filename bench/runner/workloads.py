@@ -5,6 +5,7 @@ Every workload turns one (allocator, repetition) into a record.Run. A run
 that crashed, failed, timed out or produced a wrong result is marked so and
 carries no numbers. Real programs are checked against their output under
 glibc (a reference run made once per invocation of the runner)."""
+import copy
 import csv
 import hashlib
 import io
@@ -71,16 +72,34 @@ ALLOCATOR_LIBS = ("libjemalloc", "libtcmalloc", "libmimalloc")
 
 class Context:
     """What every run needs to know: mode (default, quick or smoke), thread
-    count for threaded workloads, per-run time limit, a scratch directory and
-    per-workload extra arguments from the command line."""
+    count for threaded workloads, the thread counts of the scaling sweep
+    (None: no sweep), per-run time limit, a scratch directory, per-workload
+    extra arguments from the command line, and whether to count with perf
+    (a perf.Counters, or None)."""
 
     def __init__(self, mode="default", threads=2, timeout=300.0,
-                 workdir=None, extra_args=None):
+                 workdir=None, extra_args=None, sweep=None, perf=None):
         self.mode = mode
         self.threads = threads
         self.timeout = timeout
         self.workdir = workdir
         self.extra_args = extra_args or {}
+        self.sweep = list(sweep) if sweep else None
+        self.perf = perf
+
+    def with_threads(self, n):
+        """The same context with threaded workloads at n threads."""
+        c = copy.copy(self)
+        c.threads = n
+        return c
+
+    def thread_counts(self, workload):
+        """The thread counts a workload runs at: every count of the sweep
+        for a threaded workload, else only the main count (None for an
+        unthreaded one)."""
+        if not getattr(workload, "threaded", False):
+            return [None]
+        return self.sweep or [self.threads]
 
 
 # glibc debugging aids that change its speed; meson test sets
@@ -248,6 +267,8 @@ class Synthetic(Workload):
 
     def run(self, alloc, ctx, run_no):
         rec = Run(self.name, alloc.name, run_no)
+        if self.threaded:
+            rec.threads_asked = ctx.threads
         res = execute.run([self.binary] + self.args(ctx),
                           env=self.env_for(alloc),
                           cwd=ctx.workdir, timeout=ctx.timeout)
