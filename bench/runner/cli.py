@@ -14,6 +14,9 @@ from . import execute, plots, report, suite, sysinfo, workloads as wlmod
 BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
 
+# The variant --full adds: sable with its background thread.
+FULL_VARIANT = ("sable-bg", "background_thread:true")
+
 QUICK_TIMEOUT_S = 60.0
 SMOKE_TIMEOUT_S = 30.0
 DEFAULT_TIMEOUT_S = 120.0
@@ -241,12 +244,18 @@ def select(args, build, mode):
     sel = Selection()
     extra_libs = parse_pairs(args.lib, "--lib")
     confs = parse_pairs(args.conf, "--conf")
+    # --full compares sable with and without its background thread.
+    if args.full and not any(n == FULL_VARIANT[0] for n, _ in confs) and \
+            (args.allocators is None or
+             "sable" in split_list(args.allocators)):
+        confs.append(FULL_VARIANT)
     selected = split_list(args.allocators)
     if selected is not None:
         selected += [name for name, _ in confs if name not in selected]
     sel.allocs, missing = allocmod.resolve(
         build, selected, extra_libs, REPO_ROOT, confs)
-    all_workloads = wlmod.discover(build, split_list(args.workloads))
+    all_workloads = wlmod.discover(build, split_list(args.workloads),
+                                   args.full)
     if args.list:
         list_things(all_workloads, sel.allocs, missing)
         return None
@@ -381,6 +390,7 @@ def write_outputs(outdir, runs, workloads, allocs, meta, args):
     report.write_rss_csv(os.path.join(outdir, "rss.csv"), runs)
     summary = report.Summary(runs, [w.name for w in workloads],
                              [a.name for a in allocs], meta["threads"])
+    report.write_latency_csv(os.path.join(outdir, "latency.csv"), summary)
     made = []
     if not args.no_plots:
         if plots.available():

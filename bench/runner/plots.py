@@ -2,6 +2,8 @@
 imported, available() is False and the runner skips the plots."""
 import os
 
+from . import report
+
 RSS_OVER_TIME = ["fragmentation", "free-all"]
 
 
@@ -132,10 +134,43 @@ def _scaling(plt, summary, w, path):
                    "%s: throughput against threads" % w, path)
 
 
+def _latency(plt, row, w, path):
+    """The latency distribution: for each allocator, the fraction of calls
+    slower than x (log-log), malloc and free side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, kind in zip(axes, ("malloc", "free")):
+        for a, v in row.items():
+            if v == "FAILED":
+                continue
+            xs = sorted(v["samples"][kind])
+            n = len(xs)
+            # Thin the curve to ~400 points, always keeping the tail.
+            step = max(1, n // 400)
+            idx = list(range(0, n, step)) + list(range(max(0, n - 50), n))
+            idx = sorted(set(idx))
+            ax.plot([max(xs[i], 1) for i in idx],
+                    [(n - i) / n for i in idx], label=a)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("%s latency (ns)" % kind)
+        ax.set_title("%s: %s" % (w, kind))
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel("fraction of calls slower")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def make_all(summary, outdir):
     """Draw every plot into outdir; returns [(title, filename)]."""
     plt = _pyplot()
     made = []
+    for w, row in report.latency_cells(summary).items():
+        fname = "latency-%s.png" % w
+        if _latency(plt, row, w, os.path.join(outdir, fname)):
+            made.append(("%s: latency distribution" % w, fname))
     for w in summary.scaling:
         fname = "scaling-%s.png" % w
         if _scaling(plt, summary, w, os.path.join(outdir, fname)):

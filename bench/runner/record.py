@@ -40,6 +40,7 @@ class Run:
         self.output = None      # what is compared with glibc's (not in CSV)
         self.extra = {}
         self.samples = []
+        self.latency = None     # {"malloc": [ns], "free": [ns]} (latency)
 
     @property
     def ok(self):
@@ -76,7 +77,7 @@ class Run:
             self.checksum = str(obj["checksum"])
         for k, v in obj.items():
             if k.startswith("rss_") and k.endswith("_kib") and k != \
-                    "final_rss_kib":
+                    "final_rss_kib" or k == "timer_ns":
                 self.extra[k] = v
 
     def row(self):

@@ -180,6 +180,90 @@ def scaling_section(summary):
     return out
 
 
+LATENCY_PERCENTILES = [50, 99, 99.9, 100]
+
+
+def latency_cells(summary):
+    """{workload: {allocator: {"malloc": {p: ns}, "free": {p: ns}, "n":
+    (malloc samples, free samples)} or "FAILED"}} for workloads whose runs
+    carry latency samples; the samples of all an allocator's runs are
+    pooled."""
+    out = {}
+    for w in summary.workloads:
+        row = {}
+        for a in summary.allocators:
+            c = summary.cells[w].get(a)
+            if c is None:
+                continue
+            if c.failed:
+                row[a] = "FAILED"
+                continue
+            pooled = {"malloc": [], "free": []}
+            for r in c.runs:
+                for kind in pooled:
+                    pooled[kind] += (r.latency or {}).get(kind, [])
+            if not pooled["malloc"] or not pooled["free"]:
+                continue
+            row[a] = {kind: {p: stats.percentile(v, p)
+                             for p in LATENCY_PERCENTILES}
+                      for kind, v in pooled.items()}
+            row[a]["n"] = (len(pooled["malloc"]), len(pooled["free"]))
+            row[a]["samples"] = pooled
+        if row and any(v != "FAILED" for v in row.values()):
+            out[w] = row
+    return out
+
+
+def latency_table(row):
+    pct = ["p50", "p99", "p99.9", "max"]
+    rows = []
+    for a, v in row.items():
+        if v == "FAILED":
+            rows.append([a] + ["FAILED"] * 9)
+            continue
+        rows.append([a] + [fmt_num(v[k][p]) for k in ("malloc", "free")
+                           for p in LATENCY_PERCENTILES] +
+                    ["%d + %d" % v["n"]])
+    return table(["allocator"] + ["malloc " + p for p in pct] +
+                 ["free " + p for p in pct] + ["samples"],
+                 ["l"] + ["r"] * 9, rows)
+
+
+def latency_section(summary):
+    cells = latency_cells(summary)
+    out = []
+    for w, row in cells.items():
+        out += ["## Latency of single calls (%s)" % w, "",
+                "Nanoseconds per call, from calls timed one at a time "
+                "(one in N at random, see the workload's arguments) "
+                "through steady, burst, drain, idle and refill phases; "
+                "percentiles by nearest rank over the samples of all "
+                "repetitions. Each sample includes the timer's own cost "
+                "(about %s ns here)." % timer_note(summary, w), ""]
+        out += latency_table(row) + [""]
+    return out
+
+
+def timer_note(summary, w):
+    vals = [r.extra.get("timer_ns") for c in summary.cells[w].values()
+            for r in c.runs if r.ok and r.extra.get("timer_ns") is not None]
+    return fmt_num(stats.median(vals)) if vals else "an unknown number of"
+
+
+def write_latency_csv(path, summary):
+    """latency.csv: workload,allocator,call,percentile,ns."""
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["workload", "allocator", "call", "percentile", "ns"])
+        for wl, row in latency_cells(summary).items():
+            for a, v in row.items():
+                if v == "FAILED":
+                    continue
+                for kind in ("malloc", "free"):
+                    for p in LATENCY_PERCENTILES:
+                        w.writerow([wl, a, kind, "%g" % p, v[kind][p]])
+
+
 def fmt(v, spec):
     return "—" if v is None else spec % v
 
@@ -355,6 +439,7 @@ def markdown(summary, meta, plots=(), img_prefix="", header=None):
     for title, fname in plots:
         out += ["![%s](%s%s)" % (title, img_prefix, fname), ""]
     out += scaling_section(summary)
+    out += latency_section(summary)
     out += ["## Workloads", ""]
     for w in summary.workloads:
         out += ["### %s" % w, ""]

@@ -5,6 +5,7 @@ Every workload turns one (allocator, repetition) into a record.Run. A run
 that crashed, failed, timed out or produced a wrong result is marked so and
 carries no numbers. Real programs are checked against their output under
 glibc (a reference run made once per invocation of the runner)."""
+import array
 import copy
 import csv
 import hashlib
@@ -14,6 +15,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import time
 
@@ -25,7 +27,10 @@ from .record import Run
 SYNTHETIC = ["larson", "prodcons", "cache-scratch", "cache-thrash",
              "thread-churn", "realloc-growth", "fragmentation", "free-all",
              "rcu", "large", "espresso", "tlb", "big-buffers-calloc",
-             "big-buffers-memset", "trim-churn"]
+             "big-buffers-memset", "trim-churn", "latency"]
+# Run only with --full (or when named in --workloads): they add minutes to a
+# default suite that must stay under 10 minutes on 2 cores.
+FULL_ONLY = {"latency"}
 # Assumed to take --threads N when their --help cannot be read.
 THREADED = {"larson", "prodcons", "cache-scratch", "cache-thrash",
             "thread-churn", "rcu"}
@@ -47,6 +52,7 @@ SYNTHETIC_ARGS = {
         "rcu": ["--lookups", "4000000", "--updates", "1000000"],
         "large": ["--steps", "500"],
         "tlb": ["--bytes", "256m", "--steps", "5000000"],
+        "latency": ["--requests", "100000"],
     },
     "quick": {},
     # Smoke runs only check that everything works: keep the idle tail short.
@@ -99,6 +105,8 @@ class Context:
         unthreaded one)."""
         if not getattr(workload, "threaded", False):
             return [None]
+        if not workload.sweeps:
+            return [self.threads]
         return self.sweep or [self.threads]
 
 
@@ -226,6 +234,7 @@ class Synthetic(Workload):
     stdout line. It checks itself; a checksum it reports is compared across
     allocators afterwards (see runner.check_checksums)."""
     kind = "synthetic"
+    sweeps = True           # part of the scaling sweep when threaded
 
     def __init__(self, name, binary):
         super().__init__(name)
@@ -285,6 +294,52 @@ class Synthetic(Workload):
             return rec
         rec.output = rec.checksum
         return rec
+
+
+class Latency(Synthetic):
+    """wl-latency: the C workload, which also writes the latencies of the
+    malloc and free calls it timed into a file; the run keeps them as
+    rec.latency = {"malloc": [ns...], "free": [ns...]}. A file that is
+    missing or shorter than its header says makes the run wrong. It runs at
+    the main thread count only: its throughput includes the timer's."""
+    sweeps = False
+
+    def run(self, alloc, ctx, run_no):
+        self.samples_path = os.path.join(
+            ctx.workdir, "latency-%s-%d.bin" % (alloc.name, run_no))
+        try:
+            rec = super().run(alloc, ctx, run_no)
+            if rec.ok:
+                try:
+                    rec.latency = read_latency_samples(self.samples_path)
+                except (OSError, ValueError) as e:
+                    rec.fail("wrong", "latency samples: %s" % e)
+            return rec
+        finally:
+            if os.path.exists(self.samples_path):
+                os.unlink(self.samples_path)
+
+    def args(self, ctx):
+        path = getattr(self, "samples_path", None)
+        return super().args(ctx) + (["--samples", path] if path else [])
+
+    def describe_args(self, ctx):
+        return super().describe_args(ctx) + " --samples FILE"
+
+
+def read_latency_samples(path):
+    """{"malloc": [...], "free": [...]} from wl-latency's samples file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 16:
+        raise ValueError("file too short (%d bytes)" % len(data))
+    nm, nf = struct.unpack("=QQ", data[:16])
+    want = 16 + 4 * (nm + nf)
+    if len(data) != want:
+        raise ValueError("%d bytes, the header says %d" % (len(data), want))
+    values = array.array("I")
+    values.frombytes(data[16:])
+    return {"malloc": values[:nm].tolist(), "free": values[nm:].tolist()}
 
 
 class Python(Workload):
@@ -577,10 +632,11 @@ def parse_benchmark_csv(stdout):
     return out
 
 
-def discover(build_dir, selected=None):
+def discover(build_dir, selected=None, full=False):
     """All workloads in report order: the agreed C workloads, any other
-    wl-* in <build>/bench, then the real programs. selected restricts to
-    those names (in the order given); an unknown name raises ValueError."""
+    wl-* in <build>/bench, then the real programs; those of FULL_ONLY only
+    when full is true. selected restricts to those names (in the order
+    given, full or not); an unknown name raises ValueError."""
     bench_dir = os.path.join(build_dir, "bench")
     names = list(SYNTHETIC)
     try:
@@ -593,15 +649,15 @@ def discover(build_dir, selected=None):
     except OSError:
         found = []
     names += [n for n in found if n not in names]
-    table = {n: Synthetic(n, os.path.join(bench_dir, "wl-" + n))
-             for n in names}
+    table = {n: (Latency if n == "latency" else Synthetic)(
+        n, os.path.join(bench_dir, "wl-" + n)) for n in names}
     table["python3"] = Python("python3")
     table["sqlite3"] = Sqlite("sqlite3")
     table["gcc"] = Gcc("gcc")
     table["redis"] = Redis("redis")
     order = names + PROGRAMS
     if selected is None:
-        return [table[n] for n in order]
+        return [table[n] for n in order if full or n not in FULL_ONLY]
     unknown = [n for n in selected if n not in table]
     if unknown:
         raise ValueError("unknown workload(s): %s (known: %s)"

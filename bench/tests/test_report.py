@@ -208,3 +208,45 @@ class ReadmeSectionTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             report.replace_between("no markers", report.README_BEGIN,
                                    report.README_END, "x")
+
+
+class LatencyTest(unittest.TestCase):
+    def runs(self):
+        out = []
+        for n in (1, 2):
+            a = run("latency", "glibc", n, wall=1.0, rss=1024)
+            # 1..1000 ns split over the two runs: pooled, p99 is 990.
+            a.latency = {"malloc": list(range(n, 1001, 2)),
+                         "free": [10] * 999 + [10 ** 6]}
+            b = run("latency", "sable", n, wall=1.0, rss=1024)
+            b.latency = {"malloc": [20] * 500, "free": [30] * 500}
+            out += [a, b]
+        out.append(run("latency", "jemalloc", 1, status="crashed"))
+        return out
+
+    def test_percentiles_are_pooled_over_runs(self):
+        s = report.Summary(self.runs(), ["latency"],
+                           ["glibc", "jemalloc", "sable"])
+        cells = report.latency_cells(s)["latency"]
+        self.assertEqual(cells["glibc"]["malloc"],
+                         {50: 500, 99: 990, 99.9: 999, 100: 1000})
+        self.assertEqual(cells["glibc"]["free"][99.9], 10)
+        self.assertEqual(cells["glibc"]["free"][100], 10 ** 6)
+        self.assertEqual(cells["jemalloc"], "FAILED")
+        md = "\n".join(report.latency_section(s))
+        self.assertIn("| glibc | 500 | 990 | 999 | 1,000 | 10 | 10 | 10 | "
+                      "1,000,000 | 1000 + 2000 |", md)
+        self.assertIn("| jemalloc | FAILED |", md)
+
+    def test_latency_csv(self):
+        s = report.Summary(self.runs(), ["latency"],
+                           ["glibc", "jemalloc", "sable"])
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "latency.csv")
+            report.write_latency_csv(path, s)
+            with open(path) as f:
+                rows = list(csv.DictReader(f))
+        self.assertEqual(len(rows), 2 * 2 * 4)
+        self.assertIn({"workload": "latency", "allocator": "sable",
+                       "call": "free", "percentile": "99.9", "ns": "30"},
+                      rows)
