@@ -9,7 +9,8 @@ import tempfile
 import time
 
 from . import allocators as allocmod
-from . import execute, plots, report, suite, sysinfo, workloads as wlmod
+from . import execute, perf as perfmod, plots, report, suite, sysinfo, \
+    workloads as wlmod
 
 BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
@@ -334,8 +335,15 @@ def main(argv=None):
     start = datetime.datetime.now()
     t0 = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="sable-bench-")
+    counters = perfmod.probe() if args.full else None
+    if counters is not None and not counters.available:
+        log("bench/run: no perf counters: %s" % counters.why)
+    if counters is not None and why:
+        counters = perfmod.Counters(None, False, "runs are forked without "
+                                    "the spawn helper")
     ctx = wlmod.Context(mode=mode, threads=threads, timeout=timeout,
-                        workdir=workdir, extra_args=extra_args, sweep=sweep)
+                        workdir=workdir, extra_args=extra_args, sweep=sweep,
+                        perf=counters)
     try:
         runs, interrupted = measure(sel, ctx, reps)
     finally:
@@ -362,6 +370,9 @@ def main(argv=None):
             "command": command_line(argv),
             "mode": mode, "reps": reps, "threads": threads,
             "sweep": sweep,
+            # None: not asked for (no --full); else (available, why not).
+            "perf": None if counters is None else (counters.available,
+                                                   counters.why),
             "timeout": timeout,
             "machine": sysinfo.describe(),
             "allocators": [(a.name, rel(a.path), a.version)

@@ -6,9 +6,12 @@ CSV_FIELDS = [
     "workload", "allocator", "run", "status", "wall_s", "cpu_s",
     "ops_per_s", "peak_rss_kib", "minflt", "live_bytes", "peak_live_bytes",
     "fragmentation", "final_rss_kib", "ops", "seconds", "threads",
-    "threads_asked", "majflt", "checksum", "detail", "extra",
+    "threads_asked", "majflt", "dTLB-load-misses", "iTLB-load-misses",
+    "cycles", "instructions", "checksum", "detail", "extra",
 ]
 
+PERF_EVENTS = ["dTLB-load-misses", "iTLB-load-misses", "cycles",
+               "instructions"]
 OK = "ok"
 FAILED_STATUSES = ("crashed", "failed", "timeout", "wrong")
 
@@ -41,6 +44,7 @@ class Run:
         self.extra = {}
         self.samples = []
         self.latency = None     # {"malloc": [ns], "free": [ns]} (latency)
+        self.perf = None        # {event: count} from perf stat, if counted
 
     @property
     def ok(self):
@@ -109,6 +113,8 @@ class Run:
             "threads": f(self.threads),
             "threads_asked": f(self.threads_asked),
             "majflt": f(self.majflt if ok else None),
+            **{e: f((self.perf or {}).get(e) if ok else None)
+               for e in PERF_EVENTS},
             "checksum": f(self.checksum),
             "detail": self.detail,
             "extra": json.dumps(self.extra, sort_keys=True)

@@ -7,7 +7,7 @@ best is chosen."""
 import csv
 
 from . import stats
-from .record import CSV_FIELDS
+from .record import CSV_FIELDS, PERF_EVENTS
 
 # (key, label, higher is better) of the medians that get a ratio to the best.
 RATIO_METRICS = [
@@ -16,7 +16,7 @@ RATIO_METRICS = [
     ("peak_rss_kib", "peak RSS", False),
 ]
 MEDIAN_METRICS = ["wall_s", "cpu_s", "ops_per_s", "peak_rss_kib", "minflt",
-                  "fragmentation", "final_rss_kib"]
+                  "majflt", "fragmentation", "final_rss_kib"]
 
 
 def write_results_csv(path, runs):
@@ -51,6 +51,9 @@ class Cell:
                     getattr(r, key) for r in runs)
             self.medians["wall_spread"] = stats.relative_spread(
                 r.wall_s for r in runs)
+            for e in PERF_EVENTS:
+                self.medians[e] = stats.median_or_none(
+                    (r.perf or {}).get(e) for r in runs)
 
     def get(self, key):
         return None if self.failed else self.medians.get(key)
@@ -264,6 +267,51 @@ def write_latency_csv(path, summary):
                         w.writerow([wl, a, kind, "%g" % p, v[kind][p]])
 
 
+def costs_section(summary, meta):
+    """Page faults per run and, where perf could count them, TLB misses,
+    cycles and instructions (medians), one table per workload."""
+    perf = meta.get("perf")
+    out = ["## Page faults and TLB misses", ""]
+    if perf is None:
+        note = ("Hardware counters were not asked for (`--full` counts "
+                "them with `perf stat` where the PMU can be read).")
+    elif not perf[0]:
+        note = ("Hardware counters (dTLB-load-misses, iTLB-load-misses, "
+                "cycles, instructions): not available on this machine: "
+                "%s." % perf[1])
+    else:
+        note = ("Hardware counters from `perf stat` around each run "
+                "(the workload and the small helper that forks it; "
+                "medians over the repetitions). IPC is instructions ÷ "
+                "cycles.")
+    out += ["Minor and major page faults are the process's own "
+            "(`wait4`'s rusage), medians over the repetitions. " + note, ""]
+    events = PERF_EVENTS if perf and perf[0] else []
+    for w in summary.workloads:
+        rows = []
+        for a in summary.allocators:
+            c = summary.cells[w].get(a)
+            if c is None:
+                continue
+            if c.failed:
+                rows.append([a] + ["FAILED"] * (2 + len(events) +
+                                                (1 if events else 0)))
+                continue
+            row = [a, fmt_num(c.get("minflt")), fmt_num(c.get("majflt"))]
+            row += [fmt_num(c.get(e)) for e in events]
+            if events:
+                ipc = None
+                if c.get("cycles") and c.get("instructions") is not None:
+                    ipc = c.get("instructions") / c.get("cycles")
+                row.append(fmt(ipc, "%.2f"))
+            rows.append(row)
+        head = ["allocator", "minflt", "majflt"] + events + \
+            (["IPC"] if events else [])
+        out += ["### %s" % w, ""] + table(head, ["l"] + ["r"] *
+                                          (len(head) - 1), rows) + [""]
+    return out
+
+
 def fmt(v, spec):
     return "—" if v is None else spec % v
 
@@ -440,6 +488,8 @@ def markdown(summary, meta, plots=(), img_prefix="", header=None):
         out += ["![%s](%s%s)" % (title, img_prefix, fname), ""]
     out += scaling_section(summary)
     out += latency_section(summary)
+    if meta.get("perf") is not None:
+        out += costs_section(summary, meta)
     out += ["## Workloads", ""]
     for w in summary.workloads:
         out += ["### %s" % w, ""]

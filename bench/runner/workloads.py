@@ -159,6 +159,8 @@ def fill_measurements(rec, res):
     rec.cpu_s = res.cpu_s
     rec.peak_rss_kib = res.peak_rss_kib
     rec.minflt = res.minflt
+    rec.majflt = res.majflt
+    rec.perf = res.perf
     rec.samples = res.samples
 
 
@@ -280,7 +282,8 @@ class Synthetic(Workload):
             rec.threads_asked = ctx.threads
         res = execute.run([self.binary] + self.args(ctx),
                           env=self.env_for(alloc),
-                          cwd=ctx.workdir, timeout=ctx.timeout)
+                          cwd=ctx.workdir, timeout=ctx.timeout,
+                          perf=ctx.perf)
         fill_measurements(rec, res)
         if not check_exit(rec, res):
             return rec
@@ -365,7 +368,7 @@ class Python(Workload):
                             "PYTHONDONTWRITEBYTECODE": "1"})
         res = execute.run([self.exe, "-c", programs.PYTHON_SCRIPT,
                            str(self.size(ctx))], env=env, cwd=ctx.workdir,
-                          timeout=ctx.timeout)
+                          timeout=ctx.timeout, perf=ctx.perf)
         fill_measurements(rec, res)
         if not check_exit(rec, res):
             return rec
@@ -405,7 +408,7 @@ class Sqlite(Workload):
         res = execute.run([self.exe, "-bail", ":memory:"],
                           env=self.env_for(alloc),
                           cwd=ctx.workdir, timeout=ctx.timeout,
-                          stdin_path=self.script)
+                          stdin_path=self.script, perf=ctx.perf)
         fill_measurements(rec, res)
         if not check_exit(rec, res):
             return rec
@@ -451,7 +454,7 @@ class Gcc(Workload):
                            self.source, "-o", obj],
                           env=self.env_for(alloc),
                           cwd=ctx.workdir, timeout=ctx.timeout,
-                          tree=self.sample_tree)
+                          tree=self.sample_tree, perf=ctx.perf)
         fill_measurements(rec, res)
         if not check_exit(rec, res):
             return rec

@@ -250,3 +250,31 @@ class LatencyTest(unittest.TestCase):
         self.assertIn({"workload": "latency", "allocator": "sable",
                        "call": "free", "percentile": "99.9", "ns": "30"},
                       rows)
+
+
+class CostsTest(unittest.TestCase):
+    def summary(self):
+        runs = fake_runs()
+        for r in runs:
+            r.majflt = 2
+            if r.ok:
+                r.perf = {"dTLB-load-misses": 10, "iTLB-load-misses": 1,
+                          "cycles": 1000, "instructions": 2500}
+        return report.Summary(runs, ["larson", "gcc"],
+                              ["glibc", "jemalloc", "sable"])
+
+    def test_not_available_says_so_and_keeps_the_faults(self):
+        md = "\n".join(report.costs_section(self.summary(), {
+            "perf": (False, "perf stat counts no cycles")}))
+        self.assertIn("not available on this machine: perf stat counts no "
+                      "cycles.", md)
+        self.assertIn("| allocator | minflt | majflt |", md)
+        self.assertNotIn("dTLB", md.split("###")[1])
+        self.assertIn("| glibc | 100 | 2 |", md)
+
+    def test_counters_and_ipc(self):
+        md = "\n".join(report.costs_section(self.summary(),
+                                            {"perf": (True, None)}))
+        self.assertIn("| glibc | 100 | 2 | 10 | 1 | 1,000 | 2,500 | 2.50 |",
+                      md)
+        self.assertIn("| sable | FAILED |", md)
