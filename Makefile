@@ -1,10 +1,12 @@
 # The thin door to the meson build. Two commands matter:
 #   make check   install what is missing, build, run every test
 #   make bench   install what is missing, build, run the allocator comparison
+#                (FULL=1: also thread sweeps, latency, perf counters, ...)
 BUILD   ?= build
 MESON   ?= meson
 PYTHON  ?= /usr/bin/python3
 QUICK   ?=
+FULL    ?=
 BENCH_ARGS ?=
 
 # Sanitizer builds of the prefixed API (no preload: a sanitizer owns malloc).
@@ -69,7 +71,7 @@ fuzz: deps
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: build
-	$(PYTHON) bench/run $(if $(QUICK),--quick,) $(BENCH_ARGS)
+	$(PYTHON) bench/run $(if $(QUICK),--quick,) $(if $(FULL),--full,) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(BUILD)-aarch64 $(AARCH64_SYSROOT)
