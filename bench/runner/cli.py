@@ -137,6 +137,12 @@ def thread_plan(asked, full, cpus):
     return main, sweep
 
 
+def ab_pair(args):
+    """(old, new): the first two allocators given with --lib, or None."""
+    names = [name for name, _ in parse_pairs(args.lib, "--lib")]
+    return (names[0], names[1]) if len(names) >= 2 else None
+
+
 def split_list(s):
     return [x.strip() for x in s.split(",") if x.strip()] if s else None
 
@@ -370,6 +376,8 @@ def main(argv=None):
             "command": command_line(argv),
             "mode": mode, "reps": reps, "threads": threads,
             "sweep": sweep,
+            # Two builds compared: the first two --lib names (old, new).
+            "ab": ab_pair(args),
             # None: not asked for (no --full); else (available, why not).
             "perf": None if counters is None else (counters.available,
                                                    counters.why),

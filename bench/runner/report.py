@@ -312,6 +312,62 @@ def costs_section(summary, meta):
     return out
 
 
+AB_METRICS = [("wall_s", "time"), ("peak_rss_kib", "peak RSS")]
+
+
+def ab_rows(summary, old, new):
+    """[(workload, label, ci or None, verdict)] comparing allocator new
+    with old: the ratio of medians new ÷ old with its 95 % bootstrap
+    interval over the repetitions. verdict: "not significant" when the
+    interval covers 1, "new is slower/larger" or "new is faster/smaller"
+    when it does not, "FAILED" or "too few runs"."""
+    out = []
+    for w in summary.workloads:
+        co, cn = summary.cells[w].get(old), summary.cells[w].get(new)
+        if co is None or cn is None:
+            continue
+        for key, label in AB_METRICS:
+            if co.failed or cn.failed:
+                out.append((w, label, None, "FAILED"))
+                continue
+            ci = stats.bootstrap_ratio_ci([getattr(r, key) for r in co.runs],
+                                          [getattr(r, key) for r in cn.runs])
+            sig = stats.significant(ci)
+            if sig is None:
+                verdict = "too few runs"
+            elif not sig:
+                verdict = "not significant"
+            elif ci[0] > 1:
+                verdict = "%s is %s" % (new, "slower" if key == "wall_s"
+                                        else "larger")
+            else:
+                verdict = "%s is %s" % (new, "faster" if key == "wall_s"
+                                        else "smaller")
+            out.append((w, label, ci, verdict))
+    return out
+
+
+def ab_section(summary, meta):
+    ab = meta.get("ab")
+    if not ab or ab[0] not in summary.allocators or \
+            ab[1] not in summary.allocators:
+        return []
+    old, new = ab
+    rows = [[w, label, fmt(ci and ci[0], "%.3f"),
+             "—" if ci is None else "%.3f – %.3f" % (ci[1], ci[2]), v]
+            for w, label, ci, v in ab_rows(summary, old, new)]
+    out = ["## A/B: %s against %s" % (new, old), "",
+           "The ratio of medians %s ÷ %s per workload, with a 95 %% "
+           "percentile-bootstrap confidence interval over the repetitions "
+           "(2,000 resamples of each side's runs). A difference whose "
+           "interval covers 1 is not significant: it is within the noise "
+           "of this machine. With few repetitions the interval is wide; "
+           "use `-r 10` or more for a decision." % (new, old), ""]
+    out += table(["workload", "metric", "ratio", "95 % interval",
+                  "verdict"], ["l", "l", "r", "r", "l"], rows)
+    return out + [""]
+
+
 def fmt(v, spec):
     return "—" if v is None else spec % v
 
@@ -486,6 +542,7 @@ def markdown(summary, meta, plots=(), img_prefix="", header=None):
     out.append("")
     for title, fname in plots:
         out += ["![%s](%s%s)" % (title, img_prefix, fname), ""]
+    out += ab_section(summary, meta)
     out += scaling_section(summary)
     out += latency_section(summary)
     if meta.get("perf") is not None:

@@ -278,3 +278,33 @@ class CostsTest(unittest.TestCase):
         self.assertIn("| glibc | 100 | 2 | 10 | 1 | 1,000 | 2,500 | 2.50 |",
                       md)
         self.assertIn("| sable | FAILED |", md)
+
+
+class ABTest(unittest.TestCase):
+    def summary(self, new_walls):
+        runs = []
+        for n, (o, w) in enumerate(zip([1.0, 1.02, 0.98, 1.01, 0.99, 1.0],
+                                       new_walls), 1):
+            runs += [run("larson", "old", n, wall=o, rss=1000),
+                     run("larson", "new", n, wall=w, rss=1000)]
+        return report.Summary(runs, ["larson"], ["old", "new"])
+
+    def test_slower_build_is_significant(self):
+        s = self.summary([1.5, 1.52, 1.48, 1.51, 1.49, 1.5])
+        rows = report.ab_rows(s, "old", "new")
+        (w, label, ci, verdict), rss = rows
+        self.assertEqual((w, label, verdict), ("larson", "time",
+                                               "new is slower"))
+        self.assertAlmostEqual(ci[0], 1.5)
+        self.assertGreater(ci[1], 1.0)
+        # Equal RSS everywhere: the ratio is exactly 1.
+        self.assertEqual(rss[3], "not significant")
+
+    def test_noise_is_not_significant(self):
+        s = self.summary([1.01, 0.99, 1.0, 1.02, 0.98, 1.0])
+        self.assertEqual(report.ab_rows(s, "old", "new")[0][3],
+                         "not significant")
+        md = "\n".join(report.ab_section(s, {"ab": ("old", "new")}))
+        self.assertIn("## A/B: new against old", md)
+        self.assertIn("| larson | time | 1.000 |", md)
+        self.assertEqual(report.ab_section(s, {"ab": None}), [])
