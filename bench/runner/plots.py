@@ -4,7 +4,7 @@ import os
 
 from . import report
 
-RSS_OVER_TIME = ["fragmentation", "free-all"]
+RSS_OVER_TIME = ["fragmentation", "free-all", "balloon"]
 
 
 def _pyplot():

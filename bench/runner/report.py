@@ -288,25 +288,19 @@ def costs_section(summary, meta):
             "(`wait4`'s rusage), medians over the repetitions. " + note, ""]
     events = PERF_EVENTS if perf and perf[0] else []
     for w in summary.workloads:
-        rows = []
-        for a in summary.allocators:
-            c = summary.cells[w].get(a)
-            if c is None:
-                continue
-            if c.failed:
-                rows.append([a] + ["FAILED"] * (2 + len(events) +
-                                                (1 if events else 0)))
-                continue
-            row = [a, fmt_num(c.get("minflt")), fmt_num(c.get("majflt"))]
+        def values(c):
+            row = [fmt_num(c.get("minflt")), fmt_num(c.get("majflt"))]
             row += [fmt_num(c.get(e)) for e in events]
             if events:
                 ipc = None
                 if c.get("cycles") and c.get("instructions") is not None:
                     ipc = c.get("instructions") / c.get("cycles")
                 row.append(fmt(ipc, "%.2f"))
-            rows.append(row)
+            return row
         head = ["allocator", "minflt", "majflt"] + events + \
             (["IPC"] if events else [])
+        rows = allocator_rows(summary, summary.cells[w], len(head) - 1,
+                              values)
         out += ["### %s" % w, ""] + table(head, ["l"] + ["r"] *
                                           (len(head) - 1), rows) + [""]
     return out
@@ -368,6 +362,51 @@ def ab_section(summary, meta):
     return out + [""]
 
 
+# Workloads that report memory at the end of each phase: (title, note,
+# [(column, extra key, value of a run or None)]).
+def _mib_of(key):
+    return lambda r: mib(r.extra.get(key))
+
+
+PHASES = {
+    "balloon": ("RSS at the end of each phase (MiB)",
+                "Grow to the peak, free 90 % in random order, stay idle "
+                "(no call at all), grow again with larger sizes.",
+                [(p, k, _mib_of(k)) for p, k in (
+                    ("grow", "rss_grow_kib"), ("shrink", "rss_shrink_kib"),
+                    ("idle", "rss_idle_kib"), ("regrow", "rss_regrow_kib"))]),
+}
+
+
+def phase_section(summary):
+    out = []
+    for w, (title, note, cols) in PHASES.items():
+        row = summary.cells.get(w)
+        if not row:
+            continue
+        rows = allocator_rows(summary, row, len(cols), lambda c: [
+            fmt(stats.median_or_none(f(r) for r in c.runs), "%.1f")
+            for _, _, f in cols])
+        out += ["## %s: %s" % (w, title), "", note + " Medians over the "
+                "repetitions.", ""]
+        out += table(["allocator"] + [c for c, _, _ in cols],
+                     ["l"] + ["r"] * len(cols), rows) + [""]
+    return out
+
+
+def allocator_rows(summary, row, width, values):
+    """Table rows in report order for the allocators of row ({allocator:
+    Cell}): a FAILED row of width cells for a failed cell, else the
+    allocator and values(cell)."""
+    out = []
+    for a in summary.allocators:
+        c = row.get(a)
+        if c is None:
+            continue
+        out.append([a] + (["FAILED"] * width if c.failed else values(c)))
+    return out
+
+
 def fmt(v, spec):
     return "—" if v is None else spec % v
 
@@ -418,15 +457,8 @@ def workload_table(summary, w):
     if any_value("final_rss_kib"):
         cols.append(("final RSS (MiB)",
                      lambda c: fmt(mib(c.get("final_rss_kib")), "%.1f")))
-    rows = []
-    for a in summary.allocators:
-        c = row.get(a)
-        if c is None:
-            continue
-        if c.failed:
-            rows.append([a] + ["FAILED"] * len(cols))
-        else:
-            rows.append([a] + [f(c) for _, f in cols])
+    rows = allocator_rows(summary, row, len(cols),
+                          lambda c: [f(c) for _, f in cols])
     return table(["allocator"] + [h for h, _ in cols],
                  ["l"] + ["r"] * len(cols), rows)
 
@@ -545,6 +577,7 @@ def markdown(summary, meta, plots=(), img_prefix="", header=None):
     out += ab_section(summary, meta)
     out += scaling_section(summary)
     out += latency_section(summary)
+    out += phase_section(summary)
     if meta.get("perf") is not None:
         out += costs_section(summary, meta)
     out += ["## Workloads", ""]

@@ -27,10 +27,10 @@ from .record import Run
 SYNTHETIC = ["larson", "prodcons", "cache-scratch", "cache-thrash",
              "thread-churn", "realloc-growth", "fragmentation", "free-all",
              "rcu", "large", "espresso", "tlb", "big-buffers-calloc",
-             "big-buffers-memset", "trim-churn", "latency"]
+             "big-buffers-memset", "trim-churn", "latency", "balloon"]
 # Run only with --full (or when named in --workloads): they add minutes to a
 # default suite that must stay under 10 minutes on 2 cores.
-FULL_ONLY = {"latency"}
+FULL_ONLY = {"latency", "balloon"}
 # Assumed to take --threads N when their --help cannot be read.
 THREADED = {"larson", "prodcons", "cache-scratch", "cache-thrash",
             "thread-churn", "rcu"}

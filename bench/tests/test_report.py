@@ -308,3 +308,19 @@ class ABTest(unittest.TestCase):
         self.assertIn("## A/B: new against old", md)
         self.assertIn("| larson | time | 1.000 |", md)
         self.assertEqual(report.ab_section(s, {"ab": None}), [])
+
+
+class PhaseTest(unittest.TestCase):
+    def test_balloon_phases_are_medians_in_mib(self):
+        runs = []
+        for n, kib in enumerate((1024, 3072, 2048), 1):
+            r = run("balloon", "sable", n, wall=1.0, rss=4096)
+            r.extra = {"rss_grow_kib": kib, "rss_shrink_kib": kib,
+                       "rss_idle_kib": 512, "rss_regrow_kib": 4096}
+            runs.append(r)
+        runs.append(run("balloon", "glibc", 1, status="timeout"))
+        s = report.Summary(runs, ["balloon"], ["glibc", "sable"])
+        md = "\n".join(report.phase_section(s))
+        self.assertIn("| allocator | grow | shrink | idle | regrow |", md)
+        self.assertIn("| sable | 2.0 | 2.0 | 0.5 | 4.0 |", md)
+        self.assertIn("| glibc | FAILED |", md)
