@@ -4,7 +4,7 @@ import os
 
 from . import report
 
-RSS_OVER_TIME = ["fragmentation", "free-all", "balloon"]
+RSS_OVER_TIME = ["fragmentation", "free-all", "balloon", "redis-frag"]
 
 
 def _pyplot():

@@ -371,25 +371,32 @@ def _mib_of(key):
 PHASES = {
     "balloon": ("RSS at the end of each phase (MiB)",
                 "Grow to the peak, free 90 % in random order, stay idle "
-                "(no call at all), grow again with larger sizes.",
-                [(p, k, _mib_of(k)) for p, k in (
+                "(no call at all), grow again with larger sizes.", "%.1f",
+                [(p, _mib_of(k)) for p, k in (
                     ("grow", "rss_grow_kib"), ("shrink", "rss_shrink_kib"),
                     ("idle", "rss_idle_kib"), ("regrow", "rss_regrow_kib"))]),
+    "redis-frag": ("RSS ÷ used_memory at the end of each stage",
+                   "redis-server's VmRSS divided by its own used_memory "
+                   "(`INFO memory`): fill keys of mixed sizes, delete 85 % "
+                   "in random order, stay idle, refill with larger values. "
+                   "1.0 would be no fragmentation and no overhead.", "%.2f",
+                   [(p, (lambda k: lambda r: r.extra.get(k))("frag_" + p))
+                    for p in ("fill", "delete", "idle", "refill")]),
 }
 
 
 def phase_section(summary):
     out = []
-    for w, (title, note, cols) in PHASES.items():
+    for w, (title, note, spec, cols) in PHASES.items():
         row = summary.cells.get(w)
         if not row:
             continue
         rows = allocator_rows(summary, row, len(cols), lambda c: [
-            fmt(stats.median_or_none(f(r) for r in c.runs), "%.1f")
-            for _, _, f in cols])
+            fmt(stats.median_or_none(f(r) for r in c.runs), spec)
+            for _, f in cols])
         out += ["## %s: %s" % (w, title), "", note + " Medians over the "
                 "repetitions.", ""]
-        out += table(["allocator"] + [c for c, _, _ in cols],
+        out += table(["allocator"] + [c for c, _ in cols],
                      ["l"] + ["r"] * len(cols), rows) + [""]
     return out
 

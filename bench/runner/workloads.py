@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -30,11 +31,11 @@ SYNTHETIC = ["larson", "prodcons", "cache-scratch", "cache-thrash",
              "big-buffers-memset", "trim-churn", "latency", "balloon"]
 # Run only with --full (or when named in --workloads): they add minutes to a
 # default suite that must stay under 10 minutes on 2 cores.
-FULL_ONLY = {"latency", "balloon"}
+FULL_ONLY = {"latency", "balloon", "redis-frag"}
 # Assumed to take --threads N when their --help cannot be read.
 THREADED = {"larson", "prodcons", "cache-scratch", "cache-thrash",
             "thread-churn", "rcu"}
-PROGRAMS = ["python3", "sqlite3", "gcc", "redis"]
+PROGRAMS = ["python3", "sqlite3", "gcc", "redis", "redis-frag"]
 
 # Extra arguments of the suite's C workloads per mode, on top of --quick
 # (quick and smoke) and --threads N (threaded ones).
@@ -71,6 +72,9 @@ PROGRAM_SIZES = {
     "gcc": {"default": 1000, "quick": 150, "smoke": 60},
     # requests per redis-benchmark test (four tests)
     "redis": {"default": 100000, "quick": 20000, "smoke": 5000},
+    # keys filled, seconds idle
+    "redis-frag": {"default": (100000, 3.0), "quick": (20000, 1.0),
+                   "smoke": (5000, 0.3)},
 }
 
 ALLOCATOR_LIBS = ("libjemalloc", "libtcmalloc", "libmimalloc")
@@ -501,41 +505,11 @@ class Redis(Workload):
 
     def run(self, alloc, ctx, run_no):
         rec = Run(self.name, alloc.name, run_no)
-        n = PROGRAM_SIZES["redis"][ctx.mode]
-        port = free_port()
-        cmd = [self.server, "--port", str(port), "--bind", "127.0.0.1",
-               "--save", "", "--appendonly", "no", "--daemonize", "no",
-               "--dir", ctx.workdir]
-        child = execute.start(cmd, env=self.env_for(alloc),
-                              cwd=ctx.workdir)
-        sampler = None
-        pid = child.pid()
-        if pid is not None:
-            sampler = execute.RssSampler(pid, t0=child.t0)
-            sampler.start()
-        bench = problem = None
+        server = RedisServer(self.server, alloc, ctx, self.env_for(alloc))
         try:
-            problem = wait_ready(child, port, min(30.0, ctx.timeout))
-            if problem is None and child.alive():
-                bench = execute.run(
-                    [self.bench, "-h", "127.0.0.1", "-p", str(port), "-q",
-                     "-n", str(n), "-t", self.TESTS, "-P", "16", "--csv"],
-                    env=child_env(None), cwd=ctx.workdir,
-                    timeout=ctx.timeout, sample=False)
-                if bench.timed_out or bench.signal or bench.exit_code:
-                    problem = ("failed", "redis-benchmark: %s"
-                               % execute.failure_of(bench)[1])
-                else:
-                    rec.output = server_state(port)
-        except (OSError, ValueError) as e:
-            problem = ("failed", "talking to redis-server: %s" % e)
+            problem = server.drive(lambda: self.drive(rec, ctx, server))
         finally:
-            if child.alive() and pid is not None:
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                except OSError:
-                    pass
-            res = execute.wait(child, 30.0, sampler)
+            res = server.stop()
         fill_measurements(rec, res)
         failure = execute.failure_of(res)
         if failure:
@@ -544,21 +518,222 @@ class Redis(Workload):
         if problem:
             rec.fail(*problem)
             return rec
-        if bench is None:
+        if rec.wall_s is None:
             rec.fail("failed", "redis-server exited before the benchmark")
             return rec
+        self.compare(rec)
+        return rec
+
+    def drive(self, rec, ctx, server):
+        """Run redis-benchmark against the server; fills rec; returns
+        (status, detail) of a problem or None."""
+        n = PROGRAM_SIZES["redis"][ctx.mode]
+        port = server.port
+        bench = execute.run(
+            [self.bench, "-h", "127.0.0.1", "-p", str(port), "-q",
+             "-n", str(n), "-t", self.TESTS, "-P", "16", "--csv"],
+            env=child_env(None), cwd=ctx.workdir,
+            timeout=ctx.timeout, sample=False)
+        if bench.timed_out or bench.signal or bench.exit_code:
+            return ("failed", "redis-benchmark: %s"
+                    % execute.failure_of(bench)[1])
+        rec.output = server_state(port)
         rps = parse_benchmark_csv(bench.stdout)
         if sorted(rps) != sorted(self.TESTS.upper().split(",")):
-            rec.fail("wrong", "redis-benchmark reported %s" %
-                     (",".join(rps) or "nothing"))
-            return rec
+            return ("wrong", "redis-benchmark reported %s" %
+                    (",".join(rps) or "nothing"))
         rec.wall_s = bench.wall_s
         rec.ops = n * len(rps)
         rec.seconds = sum(n / v for v in rps.values())
         rec.ops_per_s = rec.ops / rec.seconds
         rec.extra = {"rps_" + k.lower(): v for k, v in rps.items()}
-        self.compare(rec)
-        return rec
+        return None
+
+
+class RedisServer:
+    """redis-server on 127.0.0.1 at a free port, in the scratch directory,
+    with no persistence, under an allocator; its RSS is sampled. drive()
+    waits until it answers and calls a function; stop()
+    ends it with SIGTERM and returns its ProcResult."""
+
+    def __init__(self, exe, alloc, ctx, env):
+        self.port = free_port()
+        self.ctx = ctx
+        cmd = [exe, "--port", str(self.port), "--bind", "127.0.0.1",
+               "--save", "", "--appendonly", "no", "--daemonize", "no",
+               "--dir", ctx.workdir]
+        self.child = execute.start(cmd, env=env, cwd=ctx.workdir)
+        self.sampler = None
+        self.pid = self.child.pid()
+        if self.pid is not None:
+            self.sampler = execute.RssSampler(self.pid, t0=self.child.t0)
+            self.sampler.start()
+
+    def drive(self, fn):
+        """(status, detail) of a problem, or None (also when the server
+        exited: its exit status tells what happened)."""
+        try:
+            problem = wait_ready(self.child, self.port,
+                                 min(30.0, self.ctx.timeout))
+            if problem is None and self.child.alive():
+                return fn()
+            return problem
+        except (OSError, ValueError) as e:
+            return ("failed", "talking to redis-server: %s" % e)
+
+    def stop(self):
+        if self.child.alive() and self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except OSError:
+                pass
+        return execute.wait(self.child, 30.0, self.sampler)
+
+
+class RedisFrag(Redis):
+    """Fragmentation in a real key-value store: fill keys of mixed sizes
+    (strings of 16 B-4 KiB, some hashes and lists), delete 85 % of them in
+    random order, stay idle, refill with larger values (1-4 KiB). At the end
+    of each stage the server's RSS (VmRSS) is divided by redis's own
+    used_memory (INFO memory). Commands go over one pipelined connection
+    from the runner. Checked: the key count after each stage and a hash
+    of sampled values."""
+    STAGES = ["fill", "delete", "idle", "refill"]
+
+    def unavailable(self):
+        return None if self.server else "redis-server not installed"
+
+    def describe_args(self, ctx):
+        n, idle = PROGRAM_SIZES["redis-frag"][ctx.mode]
+        return "%d keys, delete 85 %%, idle %.1f s, refill" % (n, idle)
+
+    def drive(self, rec, ctx, server):
+        n, idle = PROGRAM_SIZES["redis-frag"][ctx.mode]
+        self.pid = server.pid
+        port = server.port
+        rng = random.Random(1234)
+        t0 = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+            conn = s.makefile("rwb")
+            cmds = [fill_command(rng, i) for i in range(n)]
+            sent = pipeline(conn, cmds)
+            counts, stage = [], {}
+            stage["fill"] = self.measure(conn, counts)
+            order = list(range(n))
+            rng.shuffle(order)
+            gone = order[:n * 85 // 100]
+            sent += pipeline(conn, [["DEL", "k:%d" % i] for i in gone])
+            stage["delete"] = self.measure(conn, counts)
+            busy = time.monotonic() - t0
+            time.sleep(idle)
+            stage["idle"] = self.measure(conn, counts)
+            t1 = time.monotonic()
+            sent += pipeline(conn, [
+                ["SET", "r:%d" % i, value(i, int(2 ** rng.uniform(10, 12)))]
+                for i in range(len(gone) // 2)])
+            stage["refill"] = self.measure(conn, counts)
+            busy += time.monotonic() - t1
+            sample = [read_key(conn, "k:%d" % i) for i in order[-20:]]
+            sample += [read_key(conn, "r:%d" % i) for i in range(5)]
+        rec.wall_s = time.monotonic() - t0
+        rec.ops, rec.seconds = sent, busy
+        rec.ops_per_s = sent / busy if busy > 0 else None
+        for name, (rss, used) in stage.items():
+            rec.extra["rss_%s_kib" % name] = rss
+            rec.extra["used_%s_kib" % name] = used // 1024
+            rec.extra["frag_" + name] = rss * 1024.0 / used if used else None
+        rec.output = "keys=%s sample=%s" % (
+            ",".join(map(str, counts)), hashlib.sha256(
+                repr(sample).encode()).hexdigest()[:12])
+        return None
+
+    def measure(self, conn, counts):
+        """(VmRSS KiB, used_memory bytes) now; appends DBSIZE to counts."""
+        counts.append(redis_call(conn, ["DBSIZE"]))
+        info = redis_call(conn, ["INFO", "memory"])
+        used = None
+        for line in info.splitlines():
+            if line.startswith("used_memory:"):
+                used = int(line.split(":", 1)[1])
+        if used is None:
+            raise ValueError("INFO memory has no used_memory")
+        rss = execute.read_vmrss_kib(self.pid) if self.pid else None
+        if rss is None:
+            raise ValueError("cannot read the server's RSS")
+        return rss, used
+
+
+def read_key(conn, key):
+    """A key's whole value, whatever its type (a hash's fields sorted: a
+    large hash is a hash table, iterated in a random order)."""
+    kind = redis_call(conn, ["TYPE", key])
+    if kind == "hash":
+        flat = redis_call(conn, ["HGETALL", key])
+        return (kind, sorted(zip(flat[::2], flat[1::2])))
+    cmd = {"string": ["GET", key], "list": ["LRANGE", key, "0", "-1"]}.get(
+        kind)
+    return (kind, redis_call(conn, cmd) if cmd else None)
+
+
+def value(i, size):
+    return chr(65 + i % 26) * size
+
+
+def fill_command(rng, i):
+    """Key k:<i>: 80 % strings of 16 B-4 KiB (log-uniform), 10 % hashes
+    and 10 % lists of 4-16 members of 16-256 B."""
+    kind = rng.random()
+    key = "k:%d" % i
+    if kind < 0.8:
+        return ["SET", key, value(i, int(2 ** rng.uniform(4, 12)))]
+    members = []
+    for j in range(rng.randint(4, 16)):
+        v = value(i + j, int(2 ** rng.uniform(4, 8)))
+        members += (["f%d" % j, v] if kind < 0.9 else [v])
+    return (["HSET", key] if kind < 0.9 else ["RPUSH", key]) + members
+
+
+def encode(args):
+    return ("*%d\r\n" % len(args) + "".join(
+        "$%d\r\n%s\r\n" % (len(a.encode()), a) for a in args)).encode()
+
+
+def read_reply(f):
+    """One RESP reply from a binary file object: str, int, None or list."""
+    line = f.readline().rstrip(b"\r\n").decode("utf-8", "replace")
+    if not line:
+        raise ValueError("no reply")
+    kind, rest = line[0], line[1:]
+    if kind == "+":
+        return rest
+    if kind == ":":
+        return int(rest)
+    if kind == "$":
+        size = int(rest)
+        if size < 0:
+            return None
+        return f.read(size + 2)[:size].decode("utf-8", "replace")
+    if kind == "*":
+        return [read_reply(f) for _ in range(int(rest))]
+    raise ValueError("redis replied %r" % line)
+
+
+def redis_call(conn, args):
+    conn.write(encode(args))
+    conn.flush()
+    return read_reply(conn)
+
+
+def pipeline(conn, cmds, batch=1000):
+    """Send the commands in batches, reading every reply; returns how
+    many were sent. An error reply raises ValueError."""
+    for i in range(0, len(cmds), batch):
+        part = cmds[i:i + batch]
+        conn.write(b"".join(encode(c) for c in part))
+        conn.flush()
+        for _ in part:
+            read_reply(conn)
+    return len(cmds)
 
 
 def libc_preload_if_needed(binary):
@@ -592,26 +767,9 @@ def wait_ready(child, port, limit):
 
 
 def redis_command(port, *args):
-    """Send one command, return the reply (str, int or None)."""
-    payload = "*%d\r\n" % len(args) + "".join(
-        "$%d\r\n%s\r\n" % (len(a.encode()), a) for a in args)
+    """Send one command on a new connection, return the reply."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(payload.encode())
-        f = s.makefile("rb")
-        line = f.readline().rstrip(b"\r\n").decode("utf-8", "replace")
-        if not line:
-            raise ValueError("no reply")
-        kind, rest = line[0], line[1:]
-        if kind == "+":
-            return rest
-        if kind == ":":
-            return int(rest)
-        if kind == "$":
-            size = int(rest)
-            if size < 0:
-                return None
-            return f.read(size + 2)[:size].decode("utf-8", "replace")
-        raise ValueError("redis replied %r" % line)
+        return redis_call(s.makefile("rwb"), list(args))
 
 
 def server_state(port):
@@ -658,6 +816,7 @@ def discover(build_dir, selected=None, full=False):
     table["sqlite3"] = Sqlite("sqlite3")
     table["gcc"] = Gcc("gcc")
     table["redis"] = Redis("redis")
+    table["redis-frag"] = RedisFrag("redis-frag")
     order = names + PROGRAMS
     if selected is None:
         return [table[n] for n in order if full or n not in FULL_ONLY]
