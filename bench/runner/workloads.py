@@ -31,11 +31,12 @@ SYNTHETIC = ["larson", "prodcons", "cache-scratch", "cache-thrash",
              "big-buffers-memset", "trim-churn", "latency", "balloon"]
 # Run only with --full (or when named in --workloads): they add minutes to a
 # default suite that must stay under 10 minutes on 2 cores.
-FULL_ONLY = {"latency", "balloon", "redis-frag"}
+FULL_ONLY = {"latency", "balloon", "redis-frag", "perl", "git", "lua"}
 # Assumed to take --threads N when their --help cannot be read.
 THREADED = {"larson", "prodcons", "cache-scratch", "cache-thrash",
             "thread-churn", "rcu"}
-PROGRAMS = ["python3", "sqlite3", "gcc", "redis", "redis-frag"]
+PROGRAMS = ["python3", "sqlite3", "gcc", "perl", "git", "lua", "redis",
+            "redis-frag"]
 
 # Extra arguments of the suite's C workloads per mode, on top of --quick
 # (quick and smoke) and --threads N (threaded ones).
@@ -70,6 +71,11 @@ PROGRAM_SIZES = {
     "sqlite3": {"default": 200000, "quick": 20000, "smoke": 10000},
     # functions in the generated C file
     "gcc": {"default": 1000, "quick": 150, "smoke": 60},
+    # records per round (three rounds)
+    "perl": {"default": 20000, "quick": 5000, "smoke": 2000},
+    "lua": {"default": 20000, "quick": 5000, "smoke": 2000},
+    # generated files
+    "git": {"default": 500, "quick": 150, "smoke": 50},
     # requests per redis-benchmark test (four tests)
     "redis": {"default": 100000, "quick": 20000, "smoke": 5000},
     # keys filled, seconds idle
@@ -423,6 +429,107 @@ class Sqlite(Workload):
         rec.output = hashlib.sha256(res.stdout).hexdigest()[:16]
         self.compare(rec)
         return rec
+
+
+class Interpreter(Workload):
+    """A script interpreter from Debian (perl, lua) running one of
+    programs.py's scripts with a size argument; its stdout must equal its
+    stdout under glibc (compared as a SHA-256)."""
+    needs_reference = True
+
+    def __init__(self, name, candidates, script, env=None, script_file=None):
+        super().__init__(name)
+        self.exe = next((p for p in map(shutil.which, candidates) if p),
+                        None)
+        self.candidates = candidates
+        self.script = script
+        self.extra_env = env or {}
+        self.script_file = script_file  # run from a file, not -e
+        self.argv = None
+
+    def unavailable(self):
+        return None if self.exe else "%s not installed" % \
+            " or ".join(self.candidates)
+
+    def size(self, ctx):
+        return PROGRAM_SIZES[self.name][ctx.mode]
+
+    def describe_args(self, ctx):
+        return "%d records x 3 rounds" % self.size(ctx)
+
+    def prepare(self, ctx):
+        self.libc_preload = libc_preload_if_needed(self.exe)
+        if self.script_file:
+            path = os.path.join(ctx.workdir, self.script_file)
+            with open(path, "w") as f:
+                f.write(self.script)
+            self.argv = [self.exe, path]
+        else:
+            self.argv = [self.exe, "-e", self.script]
+
+    def run(self, alloc, ctx, run_no):
+        rec = Run(self.name, alloc.name, run_no)
+        res = execute.run(self.argv + [str(self.size(ctx))],
+                          env=self.env_for(alloc, self.extra_env),
+                          cwd=ctx.workdir, timeout=ctx.timeout,
+                          perf=ctx.perf)
+        return self.finish(rec, res)
+
+    def finish(self, rec, res):
+        """Fill rec from res; its output is the SHA-256 of stdout."""
+        fill_measurements(rec, res)
+        if not check_exit(rec, res):
+            return rec
+        if not res.stdout.strip():
+            rec.fail("wrong", "%s printed nothing%s"
+                     % (self.name, execute.tail(res.stderr, 1)))
+            return rec
+        rec.output = hashlib.sha256(res.stdout).hexdigest()[:16]
+        self.compare(rec)
+        return rec
+
+
+class Git(Interpreter):
+    """git on generated files: init, add and commit them all, change a
+    tenth and commit again, repack, print the history with --stat, count
+    objects and fsck (GIT_SCRIPT), every git process under the allocator.
+    Fixed identities and dates: the output, hashes included, must equal
+    glibc's. RSS is sampled over the process tree; peak RSS is the largest
+    single process."""
+    sample_tree = True
+
+    def __init__(self, name):
+        super().__init__(name, ["git"], programs.GIT_SCRIPT,
+                         env=programs.GIT_ENV)
+        self.sh = shutil.which("sh")
+        self.files = None
+
+    def describe_args(self, ctx):
+        return "%d files: init, add, commit x 2, repack, log --stat, fsck" \
+            % self.size(ctx)
+
+    def prepare(self, ctx):
+        self.libc_preload = libc_preload_if_needed(self.exe)
+        self.files = os.path.join(ctx.workdir, "git-files")
+        for rel_path, text in programs.git_files(self.size(ctx)).items():
+            path = os.path.join(self.files, rel_path)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
+
+    def run(self, alloc, ctx, run_no):
+        rec = Run(self.name, alloc.name, run_no)
+        repo = os.path.join(ctx.workdir, "git-repo")
+        shutil.rmtree(repo, ignore_errors=True)
+        try:
+            res = execute.run([self.sh, "-c", self.script, "sh", repo,
+                               self.files],
+                              env=self.env_for(alloc, self.extra_env),
+                              cwd=ctx.workdir, timeout=ctx.timeout,
+                              tree=self.sample_tree, perf=ctx.perf)
+        finally:
+            shutil.rmtree(repo, ignore_errors=True)
+        return self.finish(rec, res)
 
 
 class Gcc(Workload):
@@ -815,6 +922,11 @@ def discover(build_dir, selected=None, full=False):
     table["python3"] = Python("python3")
     table["sqlite3"] = Sqlite("sqlite3")
     table["gcc"] = Gcc("gcc")
+    table["perl"] = Interpreter("perl", ["perl"], programs.PERL_SCRIPT,
+                                env={"PERL_HASH_SEED": "0"})
+    table["git"] = Git("git")
+    table["lua"] = Interpreter("lua", ["lua5.4", "lua"], programs.LUA_SCRIPT,
+                               script_file="bench.lua")
     table["redis"] = Redis("redis")
     table["redis-frag"] = RedisFrag("redis-frag")
     order = names + PROGRAMS

@@ -54,6 +54,29 @@ class ProgramTest(unittest.TestCase):
         self.assertEqual(sorted(r.extra), ["rps_get", "rps_lpop",
                                            "rps_lpush", "rps_set"])
 
+    def program(self, name):
+        return next(w for w in workloads.discover("/nonexistent", [name]))
+
+    def test_perl(self):
+        self.check(self.program("perl"))
+
+    def test_lua(self):
+        self.check(self.program("lua"))
+
+    def test_git(self):
+        w = self.program("git")
+        r = self.check(w)
+        self.assertGreater(r.peak_rss_kib, 0)
+
+    def test_broken_interpreter_script_fails(self):
+        w = workloads.Interpreter("perl", ["perl"], "die 'broken'")
+        if w.unavailable():
+            self.skipTest(w.unavailable())
+        w.prepare(self.ctx)
+        r = w.run(GLIBC, self.ctx, 1)
+        self.assertEqual(r.status, "failed")
+        self.assertIn("broken", r.detail)
+
     def test_redis_frag(self):
         w = workloads.RedisFrag("redis-frag")
         r = self.check(w)
