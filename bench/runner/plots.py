@@ -163,10 +163,45 @@ def _latency(plt, row, w, path):
     return True
 
 
+def _suite(plt, summary, suite, path):
+    """One suite's summary: per allocator, the geometric means of its time
+    and peak-RSS ratios over the suite's workloads (FAILED ones left out,
+    and the count of them written on the bar)."""
+    name, desc, ws, scores = suite
+    allocs = [a for a in summary.allocators if a in scores]
+    if not allocs:
+        return False
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(allocs) + 2), 3.8))
+    for i, (key, label) in enumerate((("wall_s", "time"),
+                                      ("peak_rss_kib", "peak RSS"))):
+        xs = [j - 0.2 + 0.4 * i for j in range(len(allocs))]
+        ys = [scores[a][key] or 0 for a in allocs]
+        ax.bar(xs, ys, 0.4, label=label)
+        for x, a in zip(xs, allocs):
+            if scores[a]["failed"]:
+                ax.text(x, 1.0, "%d FAILED" % scores[a]["failed"],
+                        rotation=90, ha="center", va="bottom", fontsize=6)
+    ax.axhline(1.0, color="black", linewidth=0.6)
+    ax.set_xticks(range(len(allocs)))
+    ax.set_xticklabels(allocs)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("geometric mean of × best")
+    ax.set_title("%s (%d workloads): lower is better" % (name, len(ws)))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def make_all(summary, outdir):
     """Draw every plot into outdir; returns [(title, filename)]."""
     plt = _pyplot()
     made = []
+    for suite in report.suite_scores(summary):
+        fname = "summary-%s.png" % suite[0].replace(" ", "-")
+        if _suite(plt, summary, suite, os.path.join(outdir, fname)):
+            made.append(("summary: %s" % suite[0], fname))
     for w, row in report.latency_cells(summary).items():
         fname = "latency-%s.png" % w
         if _latency(plt, row, w, os.path.join(outdir, fname)):

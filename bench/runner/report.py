@@ -414,6 +414,109 @@ def allocator_rows(summary, row, width, values):
     return out
 
 
+# The kinds of workload the first screen answers for, in order. A workload
+# not listed (another wl-* found in the build) counts in no suite.
+SUITES = [
+    ("multi-threaded", "threaded C workloads", [
+        "larson", "prodcons", "cache-scratch", "cache-thrash",
+        "thread-churn", "rcu"]),
+    ("single-threaded", "single-threaded C workloads", [
+        "realloc-growth", "large", "espresso", "tlb", "big-buffers-calloc",
+        "big-buffers-memset", "latency"]),
+    ("memory phases", "workloads that free most of their memory and go on",
+     ["fragmentation", "free-all", "trim-churn", "balloon", "redis-frag"]),
+    ("real programs", "programs from Debian", [
+        "python3", "sqlite3", "gcc", "perl", "git", "lua", "redis"]),
+]
+
+
+def suite_scores(summary):
+    """[(suite, description, workloads run, {allocator: {"wall_s": gm,
+    "peak_rss_kib": gm, "failed": n}})] for the suites with a workload
+    in the summary: geometric means of the ratios to the best over the
+    suite's workloads that did not fail."""
+    out = []
+    for name, desc, members in SUITES:
+        ws = [w for w in members if w in summary.cells]
+        if not ws:
+            continue
+        scores = {}
+        for a in summary.allocators:
+            cells = [summary.cells[w][a] for w in ws if a in summary.cells[w]]
+            if not cells:
+                continue
+            scores[a] = {key: stats.geometric_mean(
+                c.ratios.get(key) for c in cells if not c.failed)
+                for key in ("wall_s", "peak_rss_kib")}
+            scores[a]["failed"] = sum(1 for c in cells if c.failed)
+        out.append((name, desc, ws, scores))
+    return out
+
+
+def best_of(scores, key):
+    """(allocator, value) with the lowest score among the allocators that
+    failed nowhere in the suite; None if there is none."""
+    ok = [(v[key], a) for a, v in scores.items()
+          if not v["failed"] and v[key] is not None]
+    if not ok:
+        return None
+    v, a = min(ok)
+    return a, v
+
+
+def runner_up(scores, key, best):
+    ok = sorted((v[key], a) for a, v in scores.items()
+                if not v["failed"] and v[key] is not None and a != best)
+    return ("%s %.2f" % (ok[0][1], ok[0][0])) if ok else "—"
+
+
+def pick_section(summary):
+    """The first screen: for each kind of workload, the allocator with the
+    best geometric mean of time and of peak RSS (ratios to the best per
+    workload), the next one, and where the tails and the scaling point."""
+    rows = []
+    for name, desc, ws, scores in suite_scores(summary):
+        for key, what in (("wall_s", "time"), ("peak_rss_kib", "peak RSS")):
+            b = best_of(scores, key)
+            if b is None:
+                continue
+            rows.append(["%s (%d)" % (name, len(ws)), what,
+                         "**%s** %.2f" % b, runner_up(scores, key, b[0])])
+    lat = latency_cells(summary)
+    for w, row in lat.items():
+        ok = [(v["malloc"][99.9] + v["free"][99.9], a)
+              for a, v in row.items() if v != "FAILED"]
+        if ok:
+            ok.sort()
+            rows.append(["tail latency", "p99.9 malloc + free (ns)",
+                         "**%s** %s" % (ok[0][1], fmt_num(ok[0][0])),
+                         "%s %s" % (ok[1][1], fmt_num(ok[1][0]))
+                         if len(ok) > 1 else "—"])
+    for w in summary.scaling:
+        top = scaling_counts(summary, w)[-1]
+        ok = sorted(((c.get("ops_per_s"), a)
+                     for a, r in summary.scaling[w].items()
+                     for t, c in r.items() if t == top and not c.failed and
+                     c.get("ops_per_s")), reverse=True)
+        if ok:
+            rows.append(["scaling: %s" % w, "ops/s at %d threads" % top,
+                         "**%s** %s" % (ok[0][1], fmt_num(ok[0][0])),
+                         "%s %s" % (ok[1][1], fmt_num(ok[1][0]))
+                         if len(ok) > 1 else "—"])
+    if not rows:
+        return []
+    out = ["## Which allocator for which workload", "",
+           "From this run's numbers: per kind of workload, the allocator "
+           "with the lowest geometric mean of its ratios to the best (1.00 "
+           "= best on every workload of the kind), and the next one. An "
+           "allocator that FAILED any workload of a kind is not picked for "
+           "it. Differences smaller than the spread of the repetitions "
+           "(in each workload's table) are noise.", ""]
+    out += table(["kind (workloads)", "metric", "pick", "next"],
+                 ["l", "l", "l", "l"], rows)
+    return out + [""]
+
+
 def fmt(v, spec):
     return "—" if v is None else spec % v
 
@@ -543,6 +646,7 @@ def markdown(summary, meta, plots=(), img_prefix="", header=None):
                 % meta["mode"].capitalize(), ""]
     for warning in meta.get("warnings", ()):
         out += ["**Warning: %s**" % warning, ""]
+    out += pick_section(summary)
     out += ["## Machine", ""]
     m = meta["machine"]
     out += table(["", ""], ["l", "l"], [

@@ -77,6 +77,16 @@ class EndToEndTest(unittest.TestCase):
             with open(path, "rb") as fh:
                 self.assertEqual(fh.read(8), b"\x89PNG\r\n\x1a\n")
 
+    @unittest.skipUnless(plots.available(), "matplotlib not installed")
+    def test_scaling_plot_is_written(self):
+        rc = main(["--build", self.build, "--allocators", "glibc",
+                   "--workloads", "threads", "--threads", "1,2",
+                   "--out", self.out.name, "-r", "1"])
+        self.assertEqual(rc, 0)
+        with open(os.path.join(self.out.name, "scaling-threads.png"),
+                  "rb") as fh:
+            self.assertEqual(fh.read(8), b"\x89PNG\r\n\x1a\n")
+
     def test_missing_matplotlib_only_warns(self):
         with mock.patch.object(plots, "available", return_value=False):
             rc = main(["--build", self.build, "--allocators", "glibc",

@@ -324,3 +324,33 @@ class PhaseTest(unittest.TestCase):
         self.assertIn("| allocator | grow | shrink | idle | regrow |", md)
         self.assertIn("| sable | 2.0 | 2.0 | 0.5 | 4.0 |", md)
         self.assertIn("| glibc | FAILED |", md)
+
+
+class PickTest(unittest.TestCase):
+    def test_picks_follow_the_numbers_and_skip_failures(self):
+        s = report.Summary(fake_runs(), ["larson", "gcc"],
+                           ["glibc", "jemalloc", "sable"])
+        suites = {name: scores for name, _, _, scores in
+                  report.suite_scores(s)}
+        self.assertEqual(sorted(suites), ["multi-threaded", "real programs"])
+        self.assertAlmostEqual(suites["multi-threaded"]["glibc"]["wall_s"],
+                               2.2 / 0.5)
+        self.assertEqual(suites["real programs"]["sable"]["failed"], 1)
+        md = "\n".join(report.pick_section(s))
+        # larson: sable is fastest and smallest.
+        self.assertIn("| multi-threaded (1) | time | **sable** 1.00 | "
+                      "jemalloc 2.00 |", md)
+        self.assertIn("| multi-threaded (1) | peak RSS | **sable** 1.00 | "
+                      "glibc 2.00 |", md)
+        # gcc: sable FAILED, so jemalloc is picked although sable's ok runs
+        # were faster.
+        self.assertIn("| real programs (1) | time | **jemalloc** 1.00 | "
+                      "glibc 2.00 |", md)
+        self.assertIn("| real programs (1) | peak RSS | **glibc** 1.00 | "
+                      "jemalloc 2.00 |", md)
+
+    def test_first_screen_comes_before_the_machine(self):
+        s = report.Summary(fake_runs(), ["larson", "gcc"],
+                           ["glibc", "jemalloc", "sable"])
+        md = report.markdown(s, META)
+        self.assertLess(md.index("## Which allocator"), md.index("## Machine"))
