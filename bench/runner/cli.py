@@ -261,8 +261,9 @@ def select(args, build, mode):
         selected += [name for name, _ in confs if name not in selected]
     sel.allocs, missing = allocmod.resolve(
         build, selected, extra_libs, REPO_ROOT, confs)
+    # A smoke run checks every workload, those of --full too.
     all_workloads = wlmod.discover(build, split_list(args.workloads),
-                                   args.full)
+                                   args.full or mode == "smoke")
     if args.list:
         list_things(all_workloads, sel.allocs, missing)
         return None

@@ -60,6 +60,8 @@ SYNTHETIC_ARGS = {
     # Smoke runs only check that everything works: keep the idle tail short.
     "smoke": {
         "free-all": ["--linger", "0.2"],
+        "latency": ["--requests", "5000", "--idle", "0.05"],
+        "balloon": ["--peak", "8m", "--idle", "0.1"],
     },
 }
 
