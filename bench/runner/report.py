@@ -665,8 +665,11 @@ def markdown(summary, meta, plots=(), img_prefix="", header=None):
     out += ["", "Each run starts the workload with `LD_PRELOAD` set to the "
             "library. Repetitions: %d; allocators take turns in a rotating "
             "order within each repetition. Threaded workloads get "
-            "`--threads %d`. Per-run time limit: %.0f s." % (
-                meta["reps"], meta["threads"], meta["timeout"]), ""]
+            "`--threads %d`%s. Per-run time limit: %.0f s." % (
+                meta["reps"], meta["threads"],
+                " in every table but Scaling, which has each of %s" %
+                ", ".join(map(str, meta["sweep"])) if meta.get("sweep")
+                else "", meta["timeout"]), ""]
     out += ["Cells are medians over the repetitions. `× best` is the ratio "
             "to the best allocator for that workload (1.00 is the best; for "
             "ops/s it is best ÷ value, so larger is worse everywhere). "

@@ -354,3 +354,25 @@ class PickTest(unittest.TestCase):
                            ["glibc", "jemalloc", "sable"])
         md = report.markdown(s, META)
         self.assertLess(md.index("## Which allocator"), md.index("## Machine"))
+
+
+class ScalingTest(unittest.TestCase):
+    def test_failed_point_and_main_count(self):
+        runs = []
+        for t, ops in ((1, 100), (2, 180), (4, 200)):
+            for a in ("glibc", "sable"):
+                r = run("larson", a, 1, wall=1.0, rss=1024, ops=ops)
+                if a == "sable" and t == 4:
+                    r = run("larson", a, 1, status="timeout")
+                r.threads_asked = t
+                runs.append(r)
+        s = report.Summary(runs, ["larson"], ["glibc", "sable"], 2)
+        md = "\n".join(report.scaling_table(s, "larson"))
+        self.assertIn("| glibc | 100 | 180 | 200 | 2.00 |", md)
+        self.assertIn("| sable | 100 | 180 | FAILED | — |", md)
+        # The main tables hold the runs at 2 threads only.
+        self.assertEqual([len(c.runs) for c in s.cells["larson"].values()],
+                         [1, 1])
+        self.assertEqual(s.cells["larson"]["glibc"].get("ops_per_s"), 180)
+        meta = dict(META, sweep=[1, 2, 4])
+        self.assertIn("which has each of 1, 2, 4", report.markdown(s, meta))
