@@ -1,11 +1,13 @@
 # The thin door to the meson build. Two commands matter:
 #   make check   install what is missing, build, run every test
 #   make bench   install what is missing, build, run the allocator comparison
+#                (FULL=1: also thread sweeps, latency, perf counters, ...)
 # and make deb builds the Debian packages.
 BUILD   ?= build
 MESON   ?= meson
 PYTHON  ?= /usr/bin/python3
 QUICK   ?=
+FULL    ?=
 BENCH_ARGS ?=
 
 # Sanitizer builds of the prefixed API (no preload: a sanitizer owns malloc).
@@ -75,7 +77,7 @@ deb: deps
 	scripts/build-deb $(BUILD)-deb
 
 bench: build
-	$(PYTHON) bench/run $(if $(QUICK),--quick,) $(BENCH_ARGS)
+	$(PYTHON) bench/run $(if $(QUICK),--quick,) $(if $(FULL),--full,) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(BUILD)-aarch64 $(AARCH64_SYSROOT) $(BUILD)-deb

@@ -9,10 +9,14 @@ import tempfile
 import time
 
 from . import allocators as allocmod
-from . import execute, plots, report, suite, sysinfo, workloads as wlmod
+from . import execute, perf as perfmod, plots, report, suite, sysinfo, \
+    workloads as wlmod
 
 BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
+
+# The variant --full adds: sable with its background thread.
+FULL_VARIANT = ("sable-bg", "background_thread:true")
 
 QUICK_TIMEOUT_S = 60.0
 SMOKE_TIMEOUT_S = 30.0
@@ -52,9 +56,16 @@ def parse_args(argv):
                    help="every workload once at the smallest sizes; exit "
                    "non-zero if any run failed; writes no results unless "
                    "--out is given")
-    p.add_argument("--threads", type=int, default=None, metavar="N",
+    p.add_argument("--threads", type=thread_list, default=None,
+                   metavar="N[,M...]",
                    help="threads for threaded workloads (default: the "
-                   "number of usable CPUs, at least 2)")
+                   "number of usable CPUs, at least 2); a list sweeps them: "
+                   "every threaded workload runs at each count (default "
+                   "with --full: powers of two from 1 to twice the CPUs)")
+    p.add_argument("--full", action="store_true",
+                   help="also the scaling sweep, the latency workload, "
+                   "perf counters where the PMU can be read, and sable with "
+                   "background_thread:true as the variant sable-bg")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="per-run time limit in seconds (default %d, quick "
                    "%d, smoke %d)" % (DEFAULT_TIMEOUT_S, QUICK_TIMEOUT_S,
@@ -81,6 +92,55 @@ def parse_args(argv):
     if a.reps is not None and a.reps < 1:
         p.error("-r must be at least 1")
     return a
+
+
+def thread_list(text):
+    """--threads: one positive count or a comma-separated list of them
+    (sorted, without repeats)."""
+    try:
+        counts = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        counts = []
+    if not counts or counts[0] < 1:
+        raise argparse.ArgumentTypeError(
+            "--threads takes positive counts, e.g. 4 or 1,2,4,8; got %r"
+            % text)
+    return counts
+
+
+def powers_of_two(limit):
+    """1, 2, 4, ... up to limit, and limit itself."""
+    out, n = [], 1
+    while n < limit:
+        out.append(n)
+        n *= 2
+    return out + [limit]
+
+
+def thread_plan(asked, full, cpus):
+    """(main count, sweep or None). The main count is what every table but
+    the scaling one uses: the usable CPUs (at least 2), or the asked count
+    nearest to it. A sweep runs with several counts: the asked ones, or
+    with --full the powers of two up to twice the CPUs, and the main
+    count."""
+    default = max(2, cpus)
+    if asked is None:
+        sweep = sorted(set(powers_of_two(2 * cpus)) | {default}) \
+            if full else None
+    elif len(asked) == 1:
+        return asked[0], None
+    else:
+        sweep = asked
+    if not sweep:
+        return default, None
+    main = min(sweep, key=lambda n: (abs(n - default), -n))
+    return main, sweep
+
+
+def ab_pair(args):
+    """(old, new): the first two allocators given with --lib, or None."""
+    names = [name for name, _ in parse_pairs(args.lib, "--lib")]
+    return (names[0], names[1]) if len(names) >= 2 else None
 
 
 def split_list(s):
@@ -191,12 +251,19 @@ def select(args, build, mode):
     sel = Selection()
     extra_libs = parse_pairs(args.lib, "--lib")
     confs = parse_pairs(args.conf, "--conf")
+    # --full compares sable with and without its background thread.
+    if args.full and not any(n == FULL_VARIANT[0] for n, _ in confs) and \
+            (args.allocators is None or
+             "sable" in split_list(args.allocators)):
+        confs.append(FULL_VARIANT)
     selected = split_list(args.allocators)
     if selected is not None:
         selected += [name for name, _ in confs if name not in selected]
     sel.allocs, missing = allocmod.resolve(
         build, selected, extra_libs, REPO_ROOT, confs)
-    all_workloads = wlmod.discover(build, split_list(args.workloads))
+    # A smoke run checks every workload, those of --full too.
+    all_workloads = wlmod.discover(build, split_list(args.workloads),
+                                   args.full or mode == "smoke")
     if args.list:
         list_things(all_workloads, sel.allocs, missing)
         return None
@@ -244,7 +311,8 @@ def main(argv=None):
     timeout = args.timeout or {"default": DEFAULT_TIMEOUT_S,
                                "quick": QUICK_TIMEOUT_S,
                                "smoke": SMOKE_TIMEOUT_S}[mode]
-    threads = args.threads or max(2, sysinfo.cpu_count())
+    threads, sweep = thread_plan(args.threads, args.full,
+                                 sysinfo.cpu_count())
     build = build_dir(args.build)
     try:
         sel = select(args, build, mode)
@@ -274,8 +342,15 @@ def main(argv=None):
     start = datetime.datetime.now()
     t0 = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="sable-bench-")
+    counters = perfmod.probe() if args.full else None
+    if counters is not None and not counters.available:
+        log("bench/run: no perf counters: %s" % counters.why)
+    if counters is not None and why:
+        counters = perfmod.Counters(None, False, "runs are forked without "
+                                    "the spawn helper")
     ctx = wlmod.Context(mode=mode, threads=threads, timeout=timeout,
-                        workdir=workdir, extra_args=extra_args)
+                        workdir=workdir, extra_args=extra_args, sweep=sweep,
+                        perf=counters)
     try:
         runs, interrupted = measure(sel, ctx, reps)
     finally:
@@ -301,6 +376,12 @@ def main(argv=None):
             "date": start.strftime("%Y-%m-%d %H:%M"),
             "command": command_line(argv),
             "mode": mode, "reps": reps, "threads": threads,
+            "sweep": sweep,
+            # Two builds compared: the first two --lib names (old, new).
+            "ab": ab_pair(args),
+            # None: not asked for (no --full); else (available, why not).
+            "perf": None if counters is None else (counters.available,
+                                                   counters.why),
             "timeout": timeout,
             "machine": sysinfo.describe(),
             "allocators": [(a.name, rel(a.path), a.version)
@@ -328,7 +409,8 @@ def write_outputs(outdir, runs, workloads, allocs, meta, args):
     report.write_results_csv(os.path.join(outdir, "results.csv"), runs)
     report.write_rss_csv(os.path.join(outdir, "rss.csv"), runs)
     summary = report.Summary(runs, [w.name for w in workloads],
-                             [a.name for a in allocs])
+                             [a.name for a in allocs], meta["threads"])
+    report.write_latency_csv(os.path.join(outdir, "latency.csv"), summary)
     made = []
     if not args.no_plots:
         if plots.available():

@@ -114,6 +114,8 @@ class ProcResult:
         self.cpu_s = None
         self.peak_rss_kib = None   # ru_maxrss (Linux reports KiB)
         self.minflt = None
+        self.majflt = None
+        self.perf = None           # {event: count} when counted with perf
         self.stdout = b""
         self.stderr = b""
         self.samples = []
@@ -234,20 +236,30 @@ def read_report(path):
     return out
 
 
-def start(cmd, env=None, cwd=None, stdin_path=None, use_helper=True):
+def start(cmd, env=None, cwd=None, stdin_path=None, use_helper=True,
+          perf=None):
     """Start cmd in a new session with output to temporary files. An
-    LD_PRELOAD in env applies to cmd only, not to the helper. Returns a
+    LD_PRELOAD in env applies to cmd only, not to the helper. With perf (a
+    perf.Counters that is available) and the helper, `perf stat` runs the
+    helper, which runs cmd: the counters cover cmd (and the tiny helper),
+    while the rusage, peak RSS included, is still cmd's own. Returns a
     Child; see wait()."""
     env = dict(os.environ if env is None else env)
     out = tempfile.TemporaryFile()
     err = tempfile.TemporaryFile()
     helper = helper_path() if use_helper else None
-    result_path = None
+    result_path = perf_path = None
     if helper:
         fd, result_path = tempfile.mkstemp(prefix="sable-bench-run-")
         os.close(fd)
         preload = env.pop("LD_PRELOAD", None) or "-"
         cmd = [helper, result_path, preload] + list(cmd)
+        if perf is not None and perf.available:
+            fd, perf_path = tempfile.mkstemp(prefix="sable-bench-perf-")
+            os.close(fd)
+            cmd = perf.wrap(cmd, perf_path)
+    else:
+        perf = None
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     t0 = time.monotonic()
     try:
@@ -256,7 +268,11 @@ def start(cmd, env=None, cwd=None, stdin_path=None, use_helper=True):
     finally:
         if stdin_path:
             stdin.close()
-    return Child(p, out, err, t0, result_path)
+    child = Child(p, out, err, t0, result_path)
+    child.perf_path = perf_path if perf is not None and perf.available \
+        else None
+    child.perf = perf
+    return child
 
 
 def wait(child, timeout, sampler=None):
@@ -292,6 +308,7 @@ def wait(child, timeout, sampler=None):
             res.cpu_s = ru.ru_utime + ru.ru_stime
             res.peak_rss_kib = ru.ru_maxrss
             res.minflt = ru.ru_minflt
+            res.majflt = ru.ru_majflt
         else:
             report = read_report(child.result_path)
             if "status" in report:
@@ -300,6 +317,7 @@ def wait(child, timeout, sampler=None):
                 res.cpu_s = float(report["utime"]) + float(report["stime"])
                 res.peak_rss_kib = int(report["maxrss_kib"])
                 res.minflt = int(report["minflt"])
+                res.majflt = int(report.get("majflt", 0))
             else:
                 # The helper itself was killed (timeout) or failed.
                 set_status(res, status)
@@ -314,20 +332,28 @@ def wait(child, timeout, sampler=None):
             f.seek(0)
             setattr(res, attr, f.read())
             f.close()
-        if child.result_path:
+        if getattr(child, "perf_path", None):
             try:
-                os.unlink(child.result_path)
+                with open(child.perf_path) as f:
+                    res.perf = child.perf.parse(f.read())
             except OSError:
-                pass
+                res.perf = None
+        for path in (child.result_path, getattr(child, "perf_path", None)):
+            if path:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
     return res
 
 
 def run(cmd, env=None, cwd=None, timeout=None, stdin_path=None,
         sample=True, tree=False, interval=SAMPLE_INTERVAL_S,
-        use_helper=True):
-    """Run cmd to completion, measuring it; returns a ProcResult."""
+        use_helper=True, perf=None):
+    """Run cmd to completion, measuring it (with perf's counters when perf
+    is given and available); returns a ProcResult."""
     child = start(cmd, env=env, cwd=cwd, stdin_path=stdin_path,
-                  use_helper=use_helper)
+                  use_helper=use_helper, perf=perf)
     sampler = None
     if sample:
         pid = child.pid()

@@ -2,7 +2,9 @@
 imported, available() is False and the runner skips the plots."""
 import os
 
-RSS_OVER_TIME = ["fragmentation", "free-all"]
+from . import report
+
+RSS_OVER_TIME = ["fragmentation", "free-all", "balloon", "redis-frag"]
 
 
 def _pyplot():
@@ -90,9 +92,101 @@ def _rss_over_time(plt, summary, w, path):
     if not drawn:
         plt.close(fig)
         return False
-    ax.set_xlabel("seconds")
-    ax.set_ylabel("RSS (MiB)")
-    ax.set_title("%s: RSS over time (median run)" % w)
+    return _finish(plt, fig, ax, "seconds", "RSS (MiB)",
+                   "%s: RSS over time (median run)" % w, path)
+
+
+def _finish(plt, fig, ax, xlabel, ylabel, title, path):
+    """Label a one-axes figure, save it and close it; returns True."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _scaling(plt, summary, w, path):
+    """ops/s against threads, one line per allocator (FAILED points left
+    out), log2 thread axis."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    drawn = False
+    for a in summary.allocators:
+        row = summary.scaling[w].get(a, {})
+        pts = [(t, c.get("ops_per_s")) for t, c in sorted(row.items())
+               if not c.failed and c.get("ops_per_s")]
+        if not pts:
+            continue
+        ax.plot([t for t, _ in pts], [v for _, v in pts], marker="o",
+                label=a)
+        drawn = True
+    if not drawn:
+        plt.close(fig)
+        return False
+    ax.set_xscale("log", base=2)
+    counts = sorted({t for row in summary.scaling[w].values() for t in row})
+    ax.set_xticks(counts)
+    ax.set_xticklabels([str(t) for t in counts])
+    ax.set_ylim(bottom=0)
+    return _finish(plt, fig, ax, "threads", "ops/s (higher is better)",
+                   "%s: throughput against threads" % w, path)
+
+
+def _latency(plt, row, w, path):
+    """The latency distribution: for each allocator, the fraction of calls
+    slower than x (log-log), malloc and free side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, kind in zip(axes, ("malloc", "free")):
+        for a, v in row.items():
+            if v == "FAILED":
+                continue
+            xs = sorted(v["samples"][kind])
+            n = len(xs)
+            # Thin the curve to ~400 points, always keeping the tail.
+            step = max(1, n // 400)
+            idx = list(range(0, n, step)) + list(range(max(0, n - 50), n))
+            idx = sorted(set(idx))
+            ax.plot([max(xs[i], 1) for i in idx],
+                    [(n - i) / n for i in idx], label=a)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("%s latency (ns)" % kind)
+        ax.set_title("%s: %s" % (w, kind))
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel("fraction of calls slower")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _suite(plt, summary, suite, path):
+    """One suite's summary: per allocator, the geometric means of its time
+    and peak-RSS ratios over the suite's workloads (FAILED ones left out,
+    and the count of them written on the bar)."""
+    name, desc, ws, scores = suite
+    allocs = [a for a in summary.allocators if a in scores]
+    if not allocs:
+        return False
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(allocs) + 2), 3.8))
+    for i, (key, label) in enumerate((("wall_s", "time"),
+                                      ("peak_rss_kib", "peak RSS"))):
+        xs = [j - 0.2 + 0.4 * i for j in range(len(allocs))]
+        ys = [scores[a][key] or 0 for a in allocs]
+        ax.bar(xs, ys, 0.4, label=label)
+        for x, a in zip(xs, allocs):
+            if scores[a]["failed"]:
+                ax.text(x, 1.0, "%d FAILED" % scores[a]["failed"],
+                        rotation=90, ha="center", va="bottom", fontsize=6)
+    ax.axhline(1.0, color="black", linewidth=0.6)
+    ax.set_xticks(range(len(allocs)))
+    ax.set_xticklabels(allocs)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("geometric mean of × best")
+    ax.set_title("%s (%d workloads): lower is better" % (name, len(ws)))
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -104,6 +198,18 @@ def make_all(summary, outdir):
     """Draw every plot into outdir; returns [(title, filename)]."""
     plt = _pyplot()
     made = []
+    for suite in report.suite_scores(summary):
+        fname = "summary-%s.png" % suite[0].replace(" ", "-")
+        if _suite(plt, summary, suite, os.path.join(outdir, fname)):
+            made.append(("summary: %s" % suite[0], fname))
+    for w, row in report.latency_cells(summary).items():
+        fname = "latency-%s.png" % w
+        if _latency(plt, row, w, os.path.join(outdir, fname)):
+            made.append(("%s: latency distribution" % w, fname))
+    for w in summary.scaling:
+        fname = "scaling-%s.png" % w
+        if _scaling(plt, summary, w, os.path.join(outdir, fname)):
+            made.append(("%s: throughput against threads" % w, fname))
     if _ratio_bars(plt, summary, "wall_s", "Time, ratio to the best "
                    "(lower is better)", "time ÷ best",
                    os.path.join(outdir, "time-ratio.png")):

@@ -90,3 +90,105 @@ int f%(i)d(int x, const int *v, int n)
 }
 """ % {"i": i, "m31": i % 31, "m5": i % 5 + 1, "prev": prev})
     return "".join(out)
+
+
+# Run as perl -e PERL_SCRIPT N (PERL_HASH_SEED=0): builds a hash of N
+# records, sorts, matches and rewrites them, drops most and grows the rest,
+# three rounds; prints one summary line per round.
+PERL_SCRIPT = r'''
+use strict; use warnings;
+my $n = shift;
+for my $round (1 .. 3) {
+    my %h;
+    for my $i (1 .. $n) {
+        my $k = sprintf("k%07d", ($i * 2654435761 + $round) % 1000003);
+        $h{$k} = { id => $i, text => ("w$i " x (1 + $i % 9)),
+                   tags => [ map { "t$_" } 0 .. $i % 6 ] };
+    }
+    my @keys = sort keys %h;
+    my ($matched, $len) = (0, 0);
+    for my $k (@keys) {
+        my $r = $h{$k};
+        $matched++ if $r->{text} =~ /w\d*7\b/;
+        (my $t = $r->{text}) =~ s/w(\d+)/<$1>/g;
+        $len += length($t) + @{ $r->{tags} };
+        delete $h{$k} if $r->{id} % 5;
+    }
+    $_->{text} x= 4 for values %h;
+    my $left = 0;
+    $left += length($h{$_}{text}) for sort keys %h;
+    print join(" ", $round, scalar(@keys), $matched, $len, scalar(keys %h),
+               $left), "\n";
+}
+'''
+
+# Run as lua LUA_SCRIPT_FILE N: the same shape in Lua (tables, string
+# building, sort, gsub), three rounds, one summary line per round.
+LUA_SCRIPT = r'''
+local n = tonumber(arg[1])
+for round = 1, 3 do
+  local t, keys = {}, {}
+  for i = 1, n do
+    local k = string.format("k%07d", (i * 2654435761 + round) % 1000003)
+    local parts = {}
+    for j = 0, i % 9 do parts[#parts + 1] = "w" .. (i + j) end
+    t[k] = { id = i, text = table.concat(parts, " ") }
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  local matched, len, left = 0, 0, 0
+  for _, k in ipairs(keys) do
+    local r = t[k]
+    if r.text:find("w%d*7%f[%D]") then matched = matched + 1 end
+    len = len + #(r.text:gsub("w(%d+)", "<%1>"))
+    if r.id % 5 ~= 0 then t[k] = nil end
+  end
+  local kept = 0
+  for _, k in ipairs(keys) do
+    local r = t[k]
+    if r then r.text = r.text:rep(4); left = left + #r.text; kept = kept + 1 end
+  end
+  print(round, #keys, matched, len, kept, left)
+end
+'''
+
+
+def git_files(n):
+    """{relative path: text} of n generated source-like files in 20
+    directories, for the git workload."""
+    out = {}
+    for i in range(n):
+        lines = ["/* file %d */" % i]
+        lines += ["int f%d_%d(int x) { return x * %d + %d; }" % (i, j, j, i)
+                  for j in range(20 + i % 30)]
+        out["d%02d/f%05d.c" % (i % 20, i)] = "\n".join(lines) + "\n"
+    return out
+
+
+# Run with sh -c under the allocator (so every git process gets it), in an
+# empty directory beside the generated files: a repository is made, every
+# file committed, a tenth of them changed and committed again, then the
+# objects packed and the history printed. Fixed identities and dates make
+# every hash the same on every run.
+GIT_SCRIPT = r'''
+set -e
+git init -q --initial-branch=main "$1"
+cd "$1"
+cp -r "$2"/. .
+git add -A
+git commit -q -m first
+for f in d0*/f*0.c; do echo "int changed;" >> "$f"; done
+git commit -q -a -m second
+git repack -adq
+git log --format='%H %s' --stat
+git count-objects -v | grep -v size
+git fsck --full 2>&1
+'''
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.org",
+    "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.org",
+    "GIT_AUTHOR_DATE": "2030-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2030-01-01T00:00:00Z",
+    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
+}

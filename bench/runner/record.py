@@ -6,9 +6,12 @@ CSV_FIELDS = [
     "workload", "allocator", "run", "status", "wall_s", "cpu_s",
     "ops_per_s", "peak_rss_kib", "minflt", "live_bytes", "peak_live_bytes",
     "fragmentation", "final_rss_kib", "ops", "seconds", "threads",
-    "checksum", "detail", "extra",
+    "threads_asked", "majflt", "dTLB-load-misses", "iTLB-load-misses",
+    "cycles", "instructions", "checksum", "detail", "extra",
 ]
 
+PERF_EVENTS = ["dTLB-load-misses", "iTLB-load-misses", "cycles",
+               "instructions"]
 OK = "ok"
 FAILED_STATUSES = ("crashed", "failed", "timeout", "wrong")
 
@@ -34,10 +37,14 @@ class Run:
         self.peak_live_bytes = None
         self.final_rss_kib = None
         self.threads = None
+        self.threads_asked = None   # --threads given to a threaded workload
+        self.majflt = None
         self.checksum = None
         self.output = None      # what is compared with glibc's (not in CSV)
         self.extra = {}
         self.samples = []
+        self.latency = None     # {"malloc": [ns], "free": [ns]} (latency)
+        self.perf = None        # {event: count} from perf stat, if counted
 
     @property
     def ok(self):
@@ -74,7 +81,7 @@ class Run:
             self.checksum = str(obj["checksum"])
         for k, v in obj.items():
             if k.startswith("rss_") and k.endswith("_kib") and k != \
-                    "final_rss_kib":
+                    "final_rss_kib" or k == "timer_ns":
                 self.extra[k] = v
 
     def row(self):
@@ -104,6 +111,10 @@ class Run:
             "ops": f(self.ops if ok else None),
             "seconds": f(self.seconds if ok else None, "%.4f"),
             "threads": f(self.threads),
+            "threads_asked": f(self.threads_asked),
+            "majflt": f(self.majflt if ok else None),
+            **{e: f((self.perf or {}).get(e) if ok else None)
+               for e in PERF_EVENTS},
             "checksum": f(self.checksum),
             "detail": self.detail,
             "extra": json.dumps(self.extra, sort_keys=True)

@@ -10,7 +10,8 @@
  * child only, so the preloaded allocator never runs in this process.
  *
  * RESULT_FILE gets "pid N" as soon as the child exists, then one line
- * "status S wall W utime U stime T maxrss_kib M minflt F" after wait4().
+ * "status S wall W utime U stime T maxrss_kib M minflt F majflt J" after
+ * wait4().
  * Exit status: 0 when the report was written, 127 on a setup error.
  */
 #define _GNU_SOURCE

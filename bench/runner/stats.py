@@ -1,9 +1,12 @@
-"""Statistics used by the report: median, ratio to the best, geometric mean.
+"""Statistics used by the report: median, ratio to the best, geometric mean,
+percentiles of latency samples and a bootstrap confidence interval of the
+ratio of two builds' medians.
 
 Everything here is pure and takes plain numbers; a missing or failed value is
 None and is never treated as a number.
 """
 import math
+import random
 
 
 def median(values):
@@ -73,3 +76,58 @@ def relative_spread(values):
     if m == 0:
         return None
     return (max(xs) - min(xs)) / m
+
+
+def percentile(values, p):
+    """The p-th percentile (0 < p <= 100) by the nearest-rank definition: the
+    smallest value such that at least p % of the values are <= it. It is
+    always one of the values (no interpolation: a latency percentile is a
+    latency that was measured). values must be non-empty."""
+    xs = sorted(values)
+    if not xs:
+        raise ValueError("percentile of an empty sequence")
+    if not 0 < p <= 100:
+        raise ValueError("percentile needs 0 < p <= 100, got %r" % p)
+    # Rounded first: 99.9 / 100 * 1000 is 999.0000000000001 in floating
+    # point, which must not become rank 1000.
+    rank = math.ceil(round(p / 100.0 * len(xs), 9))
+    return xs[max(rank, 1) - 1]
+
+
+def bootstrap_ratio_ci(old, new, level=0.95, resamples=2000, seed=1):
+    """Percentile-bootstrap confidence interval of median(new) / median(old).
+
+    Each resample draws len(old) values from old and len(new) from new, with
+    replacement, and takes the ratio of their medians; the interval is the
+    (1 - level) / 2 and (1 + level) / 2 quantiles of those ratios. Returns
+    (ratio, low, high), or None when either side has fewer than two values
+    or a median of old that is not positive. The generator is seeded: the
+    same runs give the same interval."""
+    old = [v for v in old if v is not None]
+    new = [v for v in new if v is not None]
+    if len(old) < 2 or len(new) < 2:
+        return None
+    base = median(old)
+    if base <= 0:
+        return None
+    rng = random.Random(seed)
+    ratios = []
+    for _ in range(resamples):
+        mo = median(rng.choices(old, k=len(old)))
+        if mo <= 0:
+            continue
+        ratios.append(median(rng.choices(new, k=len(new))) / mo)
+    if not ratios:
+        return None
+    ratios.sort()
+    lo = ratios[int(math.floor((1 - level) / 2 * (len(ratios) - 1)))]
+    hi = ratios[int(math.ceil((1 + level) / 2 * (len(ratios) - 1)))]
+    return median(new) / base, lo, hi
+
+
+def significant(ci):
+    """False when the interval (ratio, low, high) covers 1 (no real
+    difference shown), True when it does not, None without an interval."""
+    if ci is None:
+        return None
+    return not (ci[1] <= 1.0 <= ci[2])

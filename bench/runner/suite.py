@@ -13,13 +13,18 @@ def rotated(items, k):
     return items[k:] + items[:k]
 
 
-def plan(workloads, allocators, reps):
-    """[(rep, workload, allocator)] in execution order."""
+def plan(workloads, allocators, reps, counts=None):
+    """[(rep, workload, allocator, threads)] in execution order. counts(w)
+    gives the thread counts of workload w (a sweep runs each count as a
+    point of its own, every allocator at each); [None] when not given."""
     out = []
     for rep in range(reps):
-        for wi, w in enumerate(workloads):
-            for a in rotated(list(allocators), rep + wi):
-                out.append((rep + 1, w, a))
+        k = rep
+        for w in workloads:
+            for t in (counts(w) if counts else [None]):
+                for a in rotated(list(allocators), k):
+                    out.append((rep + 1, w, a, t))
+                k += 1
     return out
 
 
@@ -28,8 +33,10 @@ def fmt_progress(i, total, rec, reps):
         tail = "%.2f s" % rec.wall_s
     else:
         tail = "FAILED (%s: %s)" % (rec.status, rec.detail)
-    return "[%d/%d] %s × %s run %d/%d … %s" % (
-        i, total, rec.workload, rec.allocator, rec.run, reps, tail)
+    point = "" if rec.threads_asked is None else \
+        " (%d threads)" % rec.threads_asked
+    return "[%d/%d] %s%s × %s run %d/%d … %s" % (
+        i, total, rec.workload, point, rec.allocator, rec.run, reps, tail)
 
 
 def make_references(workloads, ctx, log=None):
@@ -89,23 +96,24 @@ def run_all(workloads, allocators, reps, ctx, log=None):
     KeyboardInterrupt the runs so far are attached to the exception as
     .runs and it is re-raised."""
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
-    steps = plan(workloads, allocators, reps)
+    steps = plan(workloads, allocators, reps, ctx.thread_counts)
     runs = []
     # A workload that timed out under an allocator is not run under it
     # again: its cell is FAILED already, and more timeouts would only blow
     # the time budget.
     timed_out = {}
     try:
-        for i, (rep, w, a) in enumerate(steps, 1):
-            if (w.name, a.name) in timed_out:
+        for i, (rep, w, a, t) in enumerate(steps, 1):
+            key = (w.name, a.name, t)
+            if key in timed_out:
                 log("[%d/%d] %s × %s run %d/%d … skipped (run %d timed out)"
                     % (i, len(steps), w.name, a.name, rep, reps,
-                       timed_out[(w.name, a.name)]))
+                       timed_out[key]))
                 continue
-            rec = w.run(a, ctx, rep)
+            rec = w.run(a, ctx if t is None else ctx.with_threads(t), rep)
             runs.append(rec)
             if rec.status == "timeout":
-                timed_out[(w.name, a.name)] = rep
+                timed_out[key] = rep
             log(fmt_progress(i, len(steps), rec, reps))
     except KeyboardInterrupt as e:
         e.runs = runs

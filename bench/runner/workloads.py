@@ -5,14 +5,18 @@ Every workload turns one (allocator, repetition) into a record.Run. A run
 that crashed, failed, timed out or produced a wrong result is marked so and
 carries no numbers. Real programs are checked against their output under
 glibc (a reference run made once per invocation of the runner)."""
+import array
+import copy
 import csv
 import hashlib
 import io
 import json
 import os
+import random
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import time
 
@@ -24,11 +28,15 @@ from .record import Run
 SYNTHETIC = ["larson", "prodcons", "cache-scratch", "cache-thrash",
              "thread-churn", "realloc-growth", "fragmentation", "free-all",
              "rcu", "large", "espresso", "tlb", "big-buffers-calloc",
-             "big-buffers-memset", "trim-churn"]
+             "big-buffers-memset", "trim-churn", "latency", "balloon"]
+# Run only with --full (or when named in --workloads): they add minutes to a
+# default suite that must stay under 10 minutes on 2 cores.
+FULL_ONLY = {"latency", "balloon", "redis-frag", "perl", "git", "lua"}
 # Assumed to take --threads N when their --help cannot be read.
 THREADED = {"larson", "prodcons", "cache-scratch", "cache-thrash",
             "thread-churn", "rcu"}
-PROGRAMS = ["python3", "sqlite3", "gcc", "redis"]
+PROGRAMS = ["python3", "sqlite3", "gcc", "perl", "git", "lua", "redis",
+            "redis-frag"]
 
 # Extra arguments of the suite's C workloads per mode, on top of --quick
 # (quick and smoke) and --threads N (threaded ones).
@@ -46,11 +54,14 @@ SYNTHETIC_ARGS = {
         "rcu": ["--lookups", "4000000", "--updates", "1000000"],
         "large": ["--steps", "500"],
         "tlb": ["--bytes", "256m", "--steps", "5000000"],
+        "latency": ["--requests", "100000"],
     },
     "quick": {},
     # Smoke runs only check that everything works: keep the idle tail short.
     "smoke": {
         "free-all": ["--linger", "0.2"],
+        "latency": ["--requests", "5000", "--idle", "0.05"],
+        "balloon": ["--peak", "8m", "--idle", "0.1"],
     },
 }
 
@@ -62,8 +73,16 @@ PROGRAM_SIZES = {
     "sqlite3": {"default": 200000, "quick": 20000, "smoke": 10000},
     # functions in the generated C file
     "gcc": {"default": 1000, "quick": 150, "smoke": 60},
+    # records per round (three rounds)
+    "perl": {"default": 20000, "quick": 5000, "smoke": 2000},
+    "lua": {"default": 20000, "quick": 5000, "smoke": 2000},
+    # generated files
+    "git": {"default": 500, "quick": 150, "smoke": 50},
     # requests per redis-benchmark test (four tests)
     "redis": {"default": 100000, "quick": 20000, "smoke": 5000},
+    # keys filled, seconds idle
+    "redis-frag": {"default": (100000, 3.0), "quick": (20000, 1.0),
+                   "smoke": (5000, 0.3)},
 }
 
 ALLOCATOR_LIBS = ("libjemalloc", "libtcmalloc", "libmimalloc")
@@ -71,16 +90,36 @@ ALLOCATOR_LIBS = ("libjemalloc", "libtcmalloc", "libmimalloc")
 
 class Context:
     """What every run needs to know: mode (default, quick or smoke), thread
-    count for threaded workloads, per-run time limit, a scratch directory and
-    per-workload extra arguments from the command line."""
+    count for threaded workloads, the thread counts of the scaling sweep
+    (None: no sweep), per-run time limit, a scratch directory, per-workload
+    extra arguments from the command line, and whether to count with perf
+    (a perf.Counters, or None)."""
 
     def __init__(self, mode="default", threads=2, timeout=300.0,
-                 workdir=None, extra_args=None):
+                 workdir=None, extra_args=None, sweep=None, perf=None):
         self.mode = mode
         self.threads = threads
         self.timeout = timeout
         self.workdir = workdir
         self.extra_args = extra_args or {}
+        self.sweep = list(sweep) if sweep else None
+        self.perf = perf
+
+    def with_threads(self, n):
+        """The same context with threaded workloads at n threads."""
+        c = copy.copy(self)
+        c.threads = n
+        return c
+
+    def thread_counts(self, workload):
+        """The thread counts a workload runs at: every count of the sweep
+        for a threaded workload, else only the main count (None for an
+        unthreaded one)."""
+        if not getattr(workload, "threaded", False):
+            return [None]
+        if not workload.sweeps:
+            return [self.threads]
+        return self.sweep or [self.threads]
 
 
 # glibc debugging aids that change its speed; meson test sets
@@ -132,6 +171,8 @@ def fill_measurements(rec, res):
     rec.cpu_s = res.cpu_s
     rec.peak_rss_kib = res.peak_rss_kib
     rec.minflt = res.minflt
+    rec.majflt = res.majflt
+    rec.perf = res.perf
     rec.samples = res.samples
 
 
@@ -207,6 +248,7 @@ class Synthetic(Workload):
     stdout line. It checks itself; a checksum it reports is compared across
     allocators afterwards (see runner.check_checksums)."""
     kind = "synthetic"
+    sweeps = True           # part of the scaling sweep when threaded
 
     def __init__(self, name, binary):
         super().__init__(name)
@@ -248,9 +290,12 @@ class Synthetic(Workload):
 
     def run(self, alloc, ctx, run_no):
         rec = Run(self.name, alloc.name, run_no)
+        if self.threaded:
+            rec.threads_asked = ctx.threads
         res = execute.run([self.binary] + self.args(ctx),
                           env=self.env_for(alloc),
-                          cwd=ctx.workdir, timeout=ctx.timeout)
+                          cwd=ctx.workdir, timeout=ctx.timeout,
+                          perf=ctx.perf)
         fill_measurements(rec, res)
         if not check_exit(rec, res):
             return rec
@@ -264,6 +309,52 @@ class Synthetic(Workload):
             return rec
         rec.output = rec.checksum
         return rec
+
+
+class Latency(Synthetic):
+    """wl-latency: the C workload, which also writes the latencies of the
+    malloc and free calls it timed into a file; the run keeps them as
+    rec.latency = {"malloc": [ns...], "free": [ns...]}. A file that is
+    missing or shorter than its header says makes the run wrong. It runs at
+    the main thread count only: its throughput includes the timer's."""
+    sweeps = False
+
+    def run(self, alloc, ctx, run_no):
+        self.samples_path = os.path.join(
+            ctx.workdir, "latency-%s-%d.bin" % (alloc.name, run_no))
+        try:
+            rec = super().run(alloc, ctx, run_no)
+            if rec.ok:
+                try:
+                    rec.latency = read_latency_samples(self.samples_path)
+                except (OSError, ValueError) as e:
+                    rec.fail("wrong", "latency samples: %s" % e)
+            return rec
+        finally:
+            if os.path.exists(self.samples_path):
+                os.unlink(self.samples_path)
+
+    def args(self, ctx):
+        path = getattr(self, "samples_path", None)
+        return super().args(ctx) + (["--samples", path] if path else [])
+
+    def describe_args(self, ctx):
+        return super().describe_args(ctx) + " --samples FILE"
+
+
+def read_latency_samples(path):
+    """{"malloc": [...], "free": [...]} from wl-latency's samples file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 16:
+        raise ValueError("file too short (%d bytes)" % len(data))
+    nm, nf = struct.unpack("=QQ", data[:16])
+    want = 16 + 4 * (nm + nf)
+    if len(data) != want:
+        raise ValueError("%d bytes, the header says %d" % (len(data), want))
+    values = array.array("I")
+    values.frombytes(data[16:])
+    return {"malloc": values[:nm].tolist(), "free": values[nm:].tolist()}
 
 
 class Python(Workload):
@@ -289,7 +380,7 @@ class Python(Workload):
                             "PYTHONDONTWRITEBYTECODE": "1"})
         res = execute.run([self.exe, "-c", programs.PYTHON_SCRIPT,
                            str(self.size(ctx))], env=env, cwd=ctx.workdir,
-                          timeout=ctx.timeout)
+                          timeout=ctx.timeout, perf=ctx.perf)
         fill_measurements(rec, res)
         if not check_exit(rec, res):
             return rec
@@ -329,7 +420,7 @@ class Sqlite(Workload):
         res = execute.run([self.exe, "-bail", ":memory:"],
                           env=self.env_for(alloc),
                           cwd=ctx.workdir, timeout=ctx.timeout,
-                          stdin_path=self.script)
+                          stdin_path=self.script, perf=ctx.perf)
         fill_measurements(rec, res)
         if not check_exit(rec, res):
             return rec
@@ -340,6 +431,107 @@ class Sqlite(Workload):
         rec.output = hashlib.sha256(res.stdout).hexdigest()[:16]
         self.compare(rec)
         return rec
+
+
+class Interpreter(Workload):
+    """A script interpreter from Debian (perl, lua) running one of
+    programs.py's scripts with a size argument; its stdout must equal its
+    stdout under glibc (compared as a SHA-256)."""
+    needs_reference = True
+
+    def __init__(self, name, candidates, script, env=None, script_file=None):
+        super().__init__(name)
+        self.exe = next((p for p in map(shutil.which, candidates) if p),
+                        None)
+        self.candidates = candidates
+        self.script = script
+        self.extra_env = env or {}
+        self.script_file = script_file  # run from a file, not -e
+        self.argv = None
+
+    def unavailable(self):
+        return None if self.exe else "%s not installed" % \
+            " or ".join(self.candidates)
+
+    def size(self, ctx):
+        return PROGRAM_SIZES[self.name][ctx.mode]
+
+    def describe_args(self, ctx):
+        return "%d records x 3 rounds" % self.size(ctx)
+
+    def prepare(self, ctx):
+        self.libc_preload = libc_preload_if_needed(self.exe)
+        if self.script_file:
+            path = os.path.join(ctx.workdir, self.script_file)
+            with open(path, "w") as f:
+                f.write(self.script)
+            self.argv = [self.exe, path]
+        else:
+            self.argv = [self.exe, "-e", self.script]
+
+    def run(self, alloc, ctx, run_no):
+        rec = Run(self.name, alloc.name, run_no)
+        res = execute.run(self.argv + [str(self.size(ctx))],
+                          env=self.env_for(alloc, self.extra_env),
+                          cwd=ctx.workdir, timeout=ctx.timeout,
+                          perf=ctx.perf)
+        return self.finish(rec, res)
+
+    def finish(self, rec, res):
+        """Fill rec from res; its output is the SHA-256 of stdout."""
+        fill_measurements(rec, res)
+        if not check_exit(rec, res):
+            return rec
+        if not res.stdout.strip():
+            rec.fail("wrong", "%s printed nothing%s"
+                     % (self.name, execute.tail(res.stderr, 1)))
+            return rec
+        rec.output = hashlib.sha256(res.stdout).hexdigest()[:16]
+        self.compare(rec)
+        return rec
+
+
+class Git(Interpreter):
+    """git on generated files: init, add and commit them all, change a
+    tenth and commit again, repack, print the history with --stat, count
+    objects and fsck (GIT_SCRIPT), every git process under the allocator.
+    Fixed identities and dates: the output, hashes included, must equal
+    glibc's. RSS is sampled over the process tree; peak RSS is the largest
+    single process."""
+    sample_tree = True
+
+    def __init__(self, name):
+        super().__init__(name, ["git"], programs.GIT_SCRIPT,
+                         env=programs.GIT_ENV)
+        self.sh = shutil.which("sh")
+        self.files = None
+
+    def describe_args(self, ctx):
+        return "%d files: init, add, commit x 2, repack, log --stat, fsck" \
+            % self.size(ctx)
+
+    def prepare(self, ctx):
+        self.libc_preload = libc_preload_if_needed(self.exe)
+        self.files = os.path.join(ctx.workdir, "git-files")
+        for rel_path, text in programs.git_files(self.size(ctx)).items():
+            path = os.path.join(self.files, rel_path)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
+
+    def run(self, alloc, ctx, run_no):
+        rec = Run(self.name, alloc.name, run_no)
+        repo = os.path.join(ctx.workdir, "git-repo")
+        shutil.rmtree(repo, ignore_errors=True)
+        try:
+            res = execute.run([self.sh, "-c", self.script, "sh", repo,
+                               self.files],
+                              env=self.env_for(alloc, self.extra_env),
+                              cwd=ctx.workdir, timeout=ctx.timeout,
+                              tree=self.sample_tree, perf=ctx.perf)
+        finally:
+            shutil.rmtree(repo, ignore_errors=True)
+        return self.finish(rec, res)
 
 
 class Gcc(Workload):
@@ -375,7 +567,7 @@ class Gcc(Workload):
                            self.source, "-o", obj],
                           env=self.env_for(alloc),
                           cwd=ctx.workdir, timeout=ctx.timeout,
-                          tree=self.sample_tree)
+                          tree=self.sample_tree, perf=ctx.perf)
         fill_measurements(rec, res)
         if not check_exit(rec, res):
             return rec
@@ -422,41 +614,11 @@ class Redis(Workload):
 
     def run(self, alloc, ctx, run_no):
         rec = Run(self.name, alloc.name, run_no)
-        n = PROGRAM_SIZES["redis"][ctx.mode]
-        port = free_port()
-        cmd = [self.server, "--port", str(port), "--bind", "127.0.0.1",
-               "--save", "", "--appendonly", "no", "--daemonize", "no",
-               "--dir", ctx.workdir]
-        child = execute.start(cmd, env=self.env_for(alloc),
-                              cwd=ctx.workdir)
-        sampler = None
-        pid = child.pid()
-        if pid is not None:
-            sampler = execute.RssSampler(pid, t0=child.t0)
-            sampler.start()
-        bench = problem = None
+        server = RedisServer(self.server, alloc, ctx, self.env_for(alloc))
         try:
-            problem = wait_ready(child, port, min(30.0, ctx.timeout))
-            if problem is None and child.alive():
-                bench = execute.run(
-                    [self.bench, "-h", "127.0.0.1", "-p", str(port), "-q",
-                     "-n", str(n), "-t", self.TESTS, "-P", "16", "--csv"],
-                    env=child_env(None), cwd=ctx.workdir,
-                    timeout=ctx.timeout, sample=False)
-                if bench.timed_out or bench.signal or bench.exit_code:
-                    problem = ("failed", "redis-benchmark: %s"
-                               % execute.failure_of(bench)[1])
-                else:
-                    rec.output = server_state(port)
-        except (OSError, ValueError) as e:
-            problem = ("failed", "talking to redis-server: %s" % e)
+            problem = server.drive(lambda: self.drive(rec, ctx, server))
         finally:
-            if child.alive() and pid is not None:
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                except OSError:
-                    pass
-            res = execute.wait(child, 30.0, sampler)
+            res = server.stop()
         fill_measurements(rec, res)
         failure = execute.failure_of(res)
         if failure:
@@ -465,21 +627,222 @@ class Redis(Workload):
         if problem:
             rec.fail(*problem)
             return rec
-        if bench is None:
+        if rec.wall_s is None:
             rec.fail("failed", "redis-server exited before the benchmark")
             return rec
+        self.compare(rec)
+        return rec
+
+    def drive(self, rec, ctx, server):
+        """Run redis-benchmark against the server; fills rec; returns
+        (status, detail) of a problem or None."""
+        n = PROGRAM_SIZES["redis"][ctx.mode]
+        port = server.port
+        bench = execute.run(
+            [self.bench, "-h", "127.0.0.1", "-p", str(port), "-q",
+             "-n", str(n), "-t", self.TESTS, "-P", "16", "--csv"],
+            env=child_env(None), cwd=ctx.workdir,
+            timeout=ctx.timeout, sample=False)
+        if bench.timed_out or bench.signal or bench.exit_code:
+            return ("failed", "redis-benchmark: %s"
+                    % execute.failure_of(bench)[1])
+        rec.output = server_state(port)
         rps = parse_benchmark_csv(bench.stdout)
         if sorted(rps) != sorted(self.TESTS.upper().split(",")):
-            rec.fail("wrong", "redis-benchmark reported %s" %
-                     (",".join(rps) or "nothing"))
-            return rec
+            return ("wrong", "redis-benchmark reported %s" %
+                    (",".join(rps) or "nothing"))
         rec.wall_s = bench.wall_s
         rec.ops = n * len(rps)
         rec.seconds = sum(n / v for v in rps.values())
         rec.ops_per_s = rec.ops / rec.seconds
         rec.extra = {"rps_" + k.lower(): v for k, v in rps.items()}
-        self.compare(rec)
-        return rec
+        return None
+
+
+class RedisServer:
+    """redis-server on 127.0.0.1 at a free port, in the scratch directory,
+    with no persistence, under an allocator; its RSS is sampled. drive()
+    waits until it answers and calls a function; stop()
+    ends it with SIGTERM and returns its ProcResult."""
+
+    def __init__(self, exe, alloc, ctx, env):
+        self.port = free_port()
+        self.ctx = ctx
+        cmd = [exe, "--port", str(self.port), "--bind", "127.0.0.1",
+               "--save", "", "--appendonly", "no", "--daemonize", "no",
+               "--dir", ctx.workdir]
+        self.child = execute.start(cmd, env=env, cwd=ctx.workdir)
+        self.sampler = None
+        self.pid = self.child.pid()
+        if self.pid is not None:
+            self.sampler = execute.RssSampler(self.pid, t0=self.child.t0)
+            self.sampler.start()
+
+    def drive(self, fn):
+        """(status, detail) of a problem, or None (also when the server
+        exited: its exit status tells what happened)."""
+        try:
+            problem = wait_ready(self.child, self.port,
+                                 min(30.0, self.ctx.timeout))
+            if problem is None and self.child.alive():
+                return fn()
+            return problem
+        except (OSError, ValueError) as e:
+            return ("failed", "talking to redis-server: %s" % e)
+
+    def stop(self):
+        if self.child.alive() and self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except OSError:
+                pass
+        return execute.wait(self.child, 30.0, self.sampler)
+
+
+class RedisFrag(Redis):
+    """Fragmentation in a real key-value store: fill keys of mixed sizes
+    (strings of 16 B-4 KiB, some hashes and lists), delete 85 % of them in
+    random order, stay idle, refill with larger values (1-4 KiB). At the end
+    of each stage the server's RSS (VmRSS) is divided by redis's own
+    used_memory (INFO memory). Commands go over one pipelined connection
+    from the runner. Checked: the key count after each stage and a hash
+    of sampled values."""
+    STAGES = ["fill", "delete", "idle", "refill"]
+
+    def unavailable(self):
+        return None if self.server else "redis-server not installed"
+
+    def describe_args(self, ctx):
+        n, idle = PROGRAM_SIZES["redis-frag"][ctx.mode]
+        return "%d keys, delete 85 %%, idle %.1f s, refill" % (n, idle)
+
+    def drive(self, rec, ctx, server):
+        n, idle = PROGRAM_SIZES["redis-frag"][ctx.mode]
+        self.pid = server.pid
+        port = server.port
+        rng = random.Random(1234)
+        t0 = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+            conn = s.makefile("rwb")
+            cmds = [fill_command(rng, i) for i in range(n)]
+            sent = pipeline(conn, cmds)
+            counts, stage = [], {}
+            stage["fill"] = self.measure(conn, counts)
+            order = list(range(n))
+            rng.shuffle(order)
+            gone = order[:n * 85 // 100]
+            sent += pipeline(conn, [["DEL", "k:%d" % i] for i in gone])
+            stage["delete"] = self.measure(conn, counts)
+            busy = time.monotonic() - t0
+            time.sleep(idle)
+            stage["idle"] = self.measure(conn, counts)
+            t1 = time.monotonic()
+            sent += pipeline(conn, [
+                ["SET", "r:%d" % i, value(i, int(2 ** rng.uniform(10, 12)))]
+                for i in range(len(gone) // 2)])
+            stage["refill"] = self.measure(conn, counts)
+            busy += time.monotonic() - t1
+            sample = [read_key(conn, "k:%d" % i) for i in order[-20:]]
+            sample += [read_key(conn, "r:%d" % i) for i in range(5)]
+        rec.wall_s = time.monotonic() - t0
+        rec.ops, rec.seconds = sent, busy
+        rec.ops_per_s = sent / busy if busy > 0 else None
+        for name, (rss, used) in stage.items():
+            rec.extra["rss_%s_kib" % name] = rss
+            rec.extra["used_%s_kib" % name] = used // 1024
+            rec.extra["frag_" + name] = rss * 1024.0 / used if used else None
+        rec.output = "keys=%s sample=%s" % (
+            ",".join(map(str, counts)), hashlib.sha256(
+                repr(sample).encode()).hexdigest()[:12])
+        return None
+
+    def measure(self, conn, counts):
+        """(VmRSS KiB, used_memory bytes) now; appends DBSIZE to counts."""
+        counts.append(redis_call(conn, ["DBSIZE"]))
+        info = redis_call(conn, ["INFO", "memory"])
+        used = None
+        for line in info.splitlines():
+            if line.startswith("used_memory:"):
+                used = int(line.split(":", 1)[1])
+        if used is None:
+            raise ValueError("INFO memory has no used_memory")
+        rss = execute.read_vmrss_kib(self.pid) if self.pid else None
+        if rss is None:
+            raise ValueError("cannot read the server's RSS")
+        return rss, used
+
+
+def read_key(conn, key):
+    """A key's whole value, whatever its type (a hash's fields sorted: a
+    large hash is a hash table, iterated in a random order)."""
+    kind = redis_call(conn, ["TYPE", key])
+    if kind == "hash":
+        flat = redis_call(conn, ["HGETALL", key])
+        return (kind, sorted(zip(flat[::2], flat[1::2])))
+    cmd = {"string": ["GET", key], "list": ["LRANGE", key, "0", "-1"]}.get(
+        kind)
+    return (kind, redis_call(conn, cmd) if cmd else None)
+
+
+def value(i, size):
+    return chr(65 + i % 26) * size
+
+
+def fill_command(rng, i):
+    """Key k:<i>: 80 % strings of 16 B-4 KiB (log-uniform), 10 % hashes
+    and 10 % lists of 4-16 members of 16-256 B."""
+    kind = rng.random()
+    key = "k:%d" % i
+    if kind < 0.8:
+        return ["SET", key, value(i, int(2 ** rng.uniform(4, 12)))]
+    members = []
+    for j in range(rng.randint(4, 16)):
+        v = value(i + j, int(2 ** rng.uniform(4, 8)))
+        members += (["f%d" % j, v] if kind < 0.9 else [v])
+    return (["HSET", key] if kind < 0.9 else ["RPUSH", key]) + members
+
+
+def encode(args):
+    return ("*%d\r\n" % len(args) + "".join(
+        "$%d\r\n%s\r\n" % (len(a.encode()), a) for a in args)).encode()
+
+
+def read_reply(f):
+    """One RESP reply from a binary file object: str, int, None or list."""
+    line = f.readline().rstrip(b"\r\n").decode("utf-8", "replace")
+    if not line:
+        raise ValueError("no reply")
+    kind, rest = line[0], line[1:]
+    if kind == "+":
+        return rest
+    if kind == ":":
+        return int(rest)
+    if kind == "$":
+        size = int(rest)
+        if size < 0:
+            return None
+        return f.read(size + 2)[:size].decode("utf-8", "replace")
+    if kind == "*":
+        return [read_reply(f) for _ in range(int(rest))]
+    raise ValueError("redis replied %r" % line)
+
+
+def redis_call(conn, args):
+    conn.write(encode(args))
+    conn.flush()
+    return read_reply(conn)
+
+
+def pipeline(conn, cmds, batch=1000):
+    """Send the commands in batches, reading every reply; returns how
+    many were sent. An error reply raises ValueError."""
+    for i in range(0, len(cmds), batch):
+        part = cmds[i:i + batch]
+        conn.write(b"".join(encode(c) for c in part))
+        conn.flush()
+        for _ in part:
+            read_reply(conn)
+    return len(cmds)
 
 
 def libc_preload_if_needed(binary):
@@ -513,26 +876,9 @@ def wait_ready(child, port, limit):
 
 
 def redis_command(port, *args):
-    """Send one command, return the reply (str, int or None)."""
-    payload = "*%d\r\n" % len(args) + "".join(
-        "$%d\r\n%s\r\n" % (len(a.encode()), a) for a in args)
+    """Send one command on a new connection, return the reply."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(payload.encode())
-        f = s.makefile("rb")
-        line = f.readline().rstrip(b"\r\n").decode("utf-8", "replace")
-        if not line:
-            raise ValueError("no reply")
-        kind, rest = line[0], line[1:]
-        if kind == "+":
-            return rest
-        if kind == ":":
-            return int(rest)
-        if kind == "$":
-            size = int(rest)
-            if size < 0:
-                return None
-            return f.read(size + 2)[:size].decode("utf-8", "replace")
-        raise ValueError("redis replied %r" % line)
+        return redis_call(s.makefile("rwb"), list(args))
 
 
 def server_state(port):
@@ -556,10 +902,11 @@ def parse_benchmark_csv(stdout):
     return out
 
 
-def discover(build_dir, selected=None):
+def discover(build_dir, selected=None, full=False):
     """All workloads in report order: the agreed C workloads, any other
-    wl-* in <build>/bench, then the real programs. selected restricts to
-    those names (in the order given); an unknown name raises ValueError."""
+    wl-* in <build>/bench, then the real programs; those of FULL_ONLY only
+    when full is true. selected restricts to those names (in the order
+    given, full or not); an unknown name raises ValueError."""
     bench_dir = os.path.join(build_dir, "bench")
     names = list(SYNTHETIC)
     try:
@@ -572,15 +919,21 @@ def discover(build_dir, selected=None):
     except OSError:
         found = []
     names += [n for n in found if n not in names]
-    table = {n: Synthetic(n, os.path.join(bench_dir, "wl-" + n))
-             for n in names}
+    table = {n: (Latency if n == "latency" else Synthetic)(
+        n, os.path.join(bench_dir, "wl-" + n)) for n in names}
     table["python3"] = Python("python3")
     table["sqlite3"] = Sqlite("sqlite3")
     table["gcc"] = Gcc("gcc")
+    table["perl"] = Interpreter("perl", ["perl"], programs.PERL_SCRIPT,
+                                env={"PERL_HASH_SEED": "0"})
+    table["git"] = Git("git")
+    table["lua"] = Interpreter("lua", ["lua5.4", "lua"], programs.LUA_SCRIPT,
+                               script_file="bench.lua")
     table["redis"] = Redis("redis")
+    table["redis-frag"] = RedisFrag("redis-frag")
     order = names + PROGRAMS
     if selected is None:
-        return [table[n] for n in order]
+        return [table[n] for n in order if full or n not in FULL_ONLY]
     unknown = [n for n in selected if n not in table]
     if unknown:
         raise ValueError("unknown workload(s): %s (known: %s)"

@@ -60,9 +60,9 @@ class EndToEndTest(unittest.TestCase):
     def test_rotation_and_alternation(self):
         steps = suite.plan(["w1", "w2"], ["a", "b", "c"], 2)
         self.assertEqual(len(steps), 12)
-        self.assertEqual([a for _, w, a in steps[:3]], ["a", "b", "c"])
-        self.assertEqual([a for _, w, a in steps[3:6]], ["b", "c", "a"])
-        self.assertEqual([r for r, _, _ in steps], [1] * 6 + [2] * 6)
+        self.assertEqual([a for _, w, a, _ in steps[:3]], ["a", "b", "c"])
+        self.assertEqual([a for _, w, a, _ in steps[3:6]], ["b", "c", "a"])
+        self.assertEqual([r for r, _, _, _ in steps], [1] * 6 + [2] * 6)
         firsts = {steps[i][2] for i in (0, 3, 6, 9)}
         self.assertEqual(firsts, {"a", "b", "c"})
 
@@ -76,6 +76,16 @@ class EndToEndTest(unittest.TestCase):
             path = os.path.join(self.out.name, f)
             with open(path, "rb") as fh:
                 self.assertEqual(fh.read(8), b"\x89PNG\r\n\x1a\n")
+
+    @unittest.skipUnless(plots.available(), "matplotlib not installed")
+    def test_scaling_plot_is_written(self):
+        rc = main(["--build", self.build, "--allocators", "glibc",
+                   "--workloads", "threads", "--threads", "1,2",
+                   "--out", self.out.name, "-r", "1"])
+        self.assertEqual(rc, 0)
+        with open(os.path.join(self.out.name, "scaling-threads.png"),
+                  "rb") as fh:
+            self.assertEqual(fh.read(8), b"\x89PNG\r\n\x1a\n")
 
     def test_missing_matplotlib_only_warns(self):
         with mock.patch.object(plots, "available", return_value=False):
@@ -130,6 +140,46 @@ class EndToEndTest(unittest.TestCase):
         self.assertEqual(main(["--build", self.build, "--workloads", "ok",
                                "--args", "nosuch=--x", "--out",
                                self.out.name]), 2)
+
+    def test_thread_sweep_runs_every_count(self):
+        rc = main(["--build", self.build, "--allocators", "glibc,fake",
+                   "--lib", "fake=" + self.fake_lib(), "--workloads",
+                   "threads,ok", "--threads", "4,1,2", "-r", "1", "--out",
+                   self.out.name, "--no-plots"])
+        self.assertEqual(rc, 0)
+        rows = self.read_results()
+        sweep = sorted((r["allocator"], r["threads"]) for r in rows
+                       if r["workload"] == "threads")
+        self.assertEqual(sweep, [(a, t) for a in ("fake", "glibc")
+                                 for t in ("1", "2", "4")])
+        # The unthreaded workload runs once per allocator, not per count.
+        self.assertEqual(len([r for r in rows if r["workload"] == "ok"]), 2)
+        with open(os.path.join(self.out.name, "report.md")) as f:
+            md = f.read()
+        self.assertIn("## Scaling", md)
+        self.assertIn("| allocator | 1 thr | 2 thr | 4 thr | 4 ÷ 1 |", md)
+        # The fake reports 10 ops in 1 s at every count: no speed-up.
+        self.assertIn("| glibc | 10 | 10 | 10 | 1.00 |", md)
+
+    def fake_lib(self):
+        lib = os.path.join(self.build, "libfake.so")
+        open(lib, "w").close()
+        return lib
+
+    def test_thread_plan(self):
+        self.assertEqual(cli.thread_plan(None, False, 2), (2, None))
+        self.assertEqual(cli.thread_plan(None, False, 1), (2, None))
+        self.assertEqual(cli.thread_plan(None, True, 2), (2, [1, 2, 4]))
+        self.assertEqual(cli.thread_plan(None, True, 3), (3, [1, 2, 3, 4, 6]))
+        self.assertEqual(cli.thread_plan(None, True, 1), (2, [1, 2]))
+        self.assertEqual(cli.thread_plan([7], True, 2), (7, None))
+        self.assertEqual(cli.thread_plan([1, 8], False, 4), (1, [1, 8]))
+        self.assertEqual(cli.thread_plan([1, 2, 4], False, 4), (4,
+                                                               [1, 2, 4]))
+        self.assertEqual(cli.thread_list("4,1,2,2"), [1, 2, 4])
+        for bad in ("0", "x", "", "2,-1"):
+            with self.assertRaises(Exception):
+                cli.thread_list(bad)
 
     def test_report_names_no_repository_paths(self):
         with mock.patch.object(cli, "REPO_ROOT", os.path.dirname(

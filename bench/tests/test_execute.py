@@ -1,6 +1,7 @@
 """Running children: exit statuses, signals, timeouts, RSS sampling."""
 import os
 import sys
+import tempfile
 import time
 import unittest
 from unittest import mock
@@ -186,3 +187,39 @@ class WorkloadFailureTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LatencySamplesTest(unittest.TestCase):
+    def write(self, data):
+        fd, path = tempfile.mkstemp()
+        os.write(fd, data)
+        os.close(fd)
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def test_reads_malloc_then_free(self):
+        import struct
+        from runner import workloads
+        path = self.write(struct.pack("=QQ3I2I", 3, 2, 5, 6, 7, 80, 90))
+        self.assertEqual(workloads.read_latency_samples(path),
+                         {"malloc": [5, 6, 7], "free": [80, 90]})
+
+    def test_truncated_file_is_an_error(self):
+        import struct
+        from runner import workloads
+        for data in (b"", struct.pack("=QQ2I", 3, 0, 1, 2)):
+            with self.assertRaises(ValueError):
+                workloads.read_latency_samples(self.write(data))
+
+    def test_latency_is_not_swept(self):
+        from runner import workloads
+        ctx = workloads.Context(threads=2, sweep=[1, 2, 4])
+        lat = workloads.Latency("latency", "/nonexistent")
+        lat.threaded = True
+        syn = workloads.Synthetic("larson", "/nonexistent")
+        syn.threaded = True
+        plain = workloads.Synthetic("large", "/nonexistent")
+        plain.threaded = False
+        self.assertEqual(ctx.thread_counts(lat), [2])
+        self.assertEqual(ctx.thread_counts(syn), [1, 2, 4])
+        self.assertEqual(ctx.thread_counts(plain), [None])

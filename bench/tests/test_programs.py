@@ -54,6 +54,44 @@ class ProgramTest(unittest.TestCase):
         self.assertEqual(sorted(r.extra), ["rps_get", "rps_lpop",
                                            "rps_lpush", "rps_set"])
 
+    def program(self, name):
+        return next(w for w in workloads.discover("/nonexistent", [name]))
+
+    def test_perl(self):
+        self.check(self.program("perl"))
+
+    def test_lua(self):
+        self.check(self.program("lua"))
+
+    def test_git(self):
+        w = self.program("git")
+        r = self.check(w)
+        self.assertGreater(r.peak_rss_kib, 0)
+
+    def test_broken_interpreter_script_fails(self):
+        w = workloads.Interpreter("perl", ["perl"], "die 'broken'")
+        if w.unavailable():
+            self.skipTest(w.unavailable())
+        w.prepare(self.ctx)
+        r = w.run(GLIBC, self.ctx, 1)
+        self.assertEqual(r.status, "failed")
+        self.assertIn("broken", r.detail)
+
+    def test_redis_frag(self):
+        w = workloads.RedisFrag("redis-frag")
+        r = self.check(w)
+        n = workloads.PROGRAM_SIZES["redis-frag"]["smoke"][0]
+        left = n - n * 85 // 100
+        self.assertTrue(r.output.startswith("keys=%d,%d,%d,%d " % (
+            n, left, left, left + n * 85 // 100 // 2)), r.output)
+        for stage in workloads.RedisFrag.STAGES:
+            # RSS includes the server's code and buffers: above used_memory.
+            self.assertGreater(r.extra["frag_" + stage], 1.0)
+            self.assertGreater(r.extra["used_%s_kib" % stage], 0)
+        # Deleting 85 % of the keys lowers used_memory.
+        self.assertLess(r.extra["used_delete_kib"],
+                        r.extra["used_fill_kib"] / 2)
+
 
 class ParserTest(unittest.TestCase):
     def test_redis_benchmark_csv(self):

@@ -208,3 +208,171 @@ class ReadmeSectionTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             report.replace_between("no markers", report.README_BEGIN,
                                    report.README_END, "x")
+
+
+class LatencyTest(unittest.TestCase):
+    def runs(self):
+        out = []
+        for n in (1, 2):
+            a = run("latency", "glibc", n, wall=1.0, rss=1024)
+            # 1..1000 ns split over the two runs: pooled, p99 is 990.
+            a.latency = {"malloc": list(range(n, 1001, 2)),
+                         "free": [10] * 999 + [10 ** 6]}
+            b = run("latency", "sable", n, wall=1.0, rss=1024)
+            b.latency = {"malloc": [20] * 500, "free": [30] * 500}
+            out += [a, b]
+        out.append(run("latency", "jemalloc", 1, status="crashed"))
+        return out
+
+    def test_percentiles_are_pooled_over_runs(self):
+        s = report.Summary(self.runs(), ["latency"],
+                           ["glibc", "jemalloc", "sable"])
+        cells = report.latency_cells(s)["latency"]
+        self.assertEqual(cells["glibc"]["malloc"],
+                         {50: 500, 99: 990, 99.9: 999, 100: 1000})
+        self.assertEqual(cells["glibc"]["free"][99.9], 10)
+        self.assertEqual(cells["glibc"]["free"][100], 10 ** 6)
+        self.assertEqual(cells["jemalloc"], "FAILED")
+        md = "\n".join(report.latency_section(s))
+        self.assertIn("| glibc | 500 | 990 | 999 | 1,000 | 10 | 10 | 10 | "
+                      "1,000,000 | 1000 + 2000 |", md)
+        self.assertIn("| jemalloc | FAILED |", md)
+
+    def test_latency_csv(self):
+        s = report.Summary(self.runs(), ["latency"],
+                           ["glibc", "jemalloc", "sable"])
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "latency.csv")
+            report.write_latency_csv(path, s)
+            with open(path) as f:
+                rows = list(csv.DictReader(f))
+        self.assertEqual(len(rows), 2 * 2 * 4)
+        self.assertIn({"workload": "latency", "allocator": "sable",
+                       "call": "free", "percentile": "99.9", "ns": "30"},
+                      rows)
+
+
+class CostsTest(unittest.TestCase):
+    def summary(self):
+        runs = fake_runs()
+        for r in runs:
+            r.majflt = 2
+            if r.ok:
+                r.perf = {"dTLB-load-misses": 10, "iTLB-load-misses": 1,
+                          "cycles": 1000, "instructions": 2500}
+        return report.Summary(runs, ["larson", "gcc"],
+                              ["glibc", "jemalloc", "sable"])
+
+    def test_not_available_says_so_and_keeps_the_faults(self):
+        md = "\n".join(report.costs_section(self.summary(), {
+            "perf": (False, "perf stat counts no cycles")}))
+        self.assertIn("not available on this machine: perf stat counts no "
+                      "cycles.", md)
+        self.assertIn("| allocator | minflt | majflt |", md)
+        self.assertNotIn("dTLB", md.split("###")[1])
+        self.assertIn("| glibc | 100 | 2 |", md)
+
+    def test_counters_and_ipc(self):
+        md = "\n".join(report.costs_section(self.summary(),
+                                            {"perf": (True, None)}))
+        self.assertIn("| glibc | 100 | 2 | 10 | 1 | 1,000 | 2,500 | 2.50 |",
+                      md)
+        self.assertIn("| sable | FAILED |", md)
+
+
+class ABTest(unittest.TestCase):
+    def summary(self, new_walls):
+        runs = []
+        for n, (o, w) in enumerate(zip([1.0, 1.02, 0.98, 1.01, 0.99, 1.0],
+                                       new_walls), 1):
+            runs += [run("larson", "old", n, wall=o, rss=1000),
+                     run("larson", "new", n, wall=w, rss=1000)]
+        return report.Summary(runs, ["larson"], ["old", "new"])
+
+    def test_slower_build_is_significant(self):
+        s = self.summary([1.5, 1.52, 1.48, 1.51, 1.49, 1.5])
+        rows = report.ab_rows(s, "old", "new")
+        (w, label, ci, verdict), rss = rows
+        self.assertEqual((w, label, verdict), ("larson", "time",
+                                               "new is slower"))
+        self.assertAlmostEqual(ci[0], 1.5)
+        self.assertGreater(ci[1], 1.0)
+        # Equal RSS everywhere: the ratio is exactly 1.
+        self.assertEqual(rss[3], "not significant")
+
+    def test_noise_is_not_significant(self):
+        s = self.summary([1.01, 0.99, 1.0, 1.02, 0.98, 1.0])
+        self.assertEqual(report.ab_rows(s, "old", "new")[0][3],
+                         "not significant")
+        md = "\n".join(report.ab_section(s, {"ab": ("old", "new")}))
+        self.assertIn("## A/B: new against old", md)
+        self.assertIn("| larson | time | 1.000 |", md)
+        self.assertEqual(report.ab_section(s, {"ab": None}), [])
+
+
+class PhaseTest(unittest.TestCase):
+    def test_balloon_phases_are_medians_in_mib(self):
+        runs = []
+        for n, kib in enumerate((1024, 3072, 2048), 1):
+            r = run("balloon", "sable", n, wall=1.0, rss=4096)
+            r.extra = {"rss_grow_kib": kib, "rss_shrink_kib": kib,
+                       "rss_idle_kib": 512, "rss_regrow_kib": 4096}
+            runs.append(r)
+        runs.append(run("balloon", "glibc", 1, status="timeout"))
+        s = report.Summary(runs, ["balloon"], ["glibc", "sable"])
+        md = "\n".join(report.phase_section(s))
+        self.assertIn("| allocator | grow | shrink | idle | regrow |", md)
+        self.assertIn("| sable | 2.0 | 2.0 | 0.5 | 4.0 |", md)
+        self.assertIn("| glibc | FAILED |", md)
+
+
+class PickTest(unittest.TestCase):
+    def test_picks_follow_the_numbers_and_skip_failures(self):
+        s = report.Summary(fake_runs(), ["larson", "gcc"],
+                           ["glibc", "jemalloc", "sable"])
+        suites = {name: scores for name, _, _, scores in
+                  report.suite_scores(s)}
+        self.assertEqual(sorted(suites), ["multi-threaded", "real programs"])
+        self.assertAlmostEqual(suites["multi-threaded"]["glibc"]["wall_s"],
+                               2.2 / 0.5)
+        self.assertEqual(suites["real programs"]["sable"]["failed"], 1)
+        md = "\n".join(report.pick_section(s))
+        # larson: sable is fastest and smallest.
+        self.assertIn("| multi-threaded (1) | time | **sable** 1.00 | "
+                      "jemalloc 2.00 |", md)
+        self.assertIn("| multi-threaded (1) | peak RSS | **sable** 1.00 | "
+                      "glibc 2.00 |", md)
+        # gcc: sable FAILED, so jemalloc is picked although sable's ok runs
+        # were faster.
+        self.assertIn("| real programs (1) | time | **jemalloc** 1.00 | "
+                      "glibc 2.00 |", md)
+        self.assertIn("| real programs (1) | peak RSS | **glibc** 1.00 | "
+                      "jemalloc 2.00 |", md)
+
+    def test_first_screen_comes_before_the_machine(self):
+        s = report.Summary(fake_runs(), ["larson", "gcc"],
+                           ["glibc", "jemalloc", "sable"])
+        md = report.markdown(s, META)
+        self.assertLess(md.index("## Which allocator"), md.index("## Machine"))
+
+
+class ScalingTest(unittest.TestCase):
+    def test_failed_point_and_main_count(self):
+        runs = []
+        for t, ops in ((1, 100), (2, 180), (4, 200)):
+            for a in ("glibc", "sable"):
+                r = run("larson", a, 1, wall=1.0, rss=1024, ops=ops)
+                if a == "sable" and t == 4:
+                    r = run("larson", a, 1, status="timeout")
+                r.threads_asked = t
+                runs.append(r)
+        s = report.Summary(runs, ["larson"], ["glibc", "sable"], 2)
+        md = "\n".join(report.scaling_table(s, "larson"))
+        self.assertIn("| glibc | 100 | 180 | 200 | 2.00 |", md)
+        self.assertIn("| sable | 100 | 180 | FAILED | — |", md)
+        # The main tables hold the runs at 2 threads only.
+        self.assertEqual([len(c.runs) for c in s.cells["larson"].values()],
+                         [1, 1])
+        self.assertEqual(s.cells["larson"]["glibc"].get("ops_per_s"), 180)
+        meta = dict(META, sweep=[1, 2, 4])
+        self.assertIn("which has each of 1, 2, 4", report.markdown(s, meta))

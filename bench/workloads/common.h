@@ -176,12 +176,12 @@ static inline long wl_rss_kib(void)
 /* Argument parsing: "--name VALUE", "--name=VALUE", flags "--name".     */
 /* Integer values accept k/K, m/M, g/G suffixes (powers of 1024).        */
 
-enum wl_opt_kind { WL_OPT_LONG, WL_OPT_DOUBLE, WL_OPT_FLAG };
+enum wl_opt_kind { WL_OPT_LONG, WL_OPT_DOUBLE, WL_OPT_FLAG, WL_OPT_STRING };
 
 typedef struct {
 	const char *name; /* without the leading "--" */
 	enum wl_opt_kind kind;
-	void *val;        /* long *, double * or bool * */
+	void *val;        /* long *, double *, bool * or const char ** */
 	const char *help;
 } wl_opt;
 
@@ -266,7 +266,10 @@ static inline bool wl_parse_args(const char *workload, int argc, char **argv,
 		const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
 		if (v == NULL)
 			goto bad;
-		if (o->kind == WL_OPT_LONG) {
+		if (o->kind == WL_OPT_STRING) {
+			if (!quick_only)
+				*(const char **)o->val = v;
+		} else if (o->kind == WL_OPT_LONG) {
 			long x;
 			if (!wl_parse_long(v, &x))
 				goto bad;
