@@ -25,10 +25,16 @@ bool opt_junk = false;
 bool opt_zero_on_free = false;
 unsigned opt_perturb = 0;
 unsigned opt_hugepages = HUGEPAGES_OFF;
+unsigned opt_percpu_arena = PERCPU_OFF;
+unsigned opt_numa = NUMA_AUTO;
+size_t opt_memory_limit = 0;
+unsigned opt_memory_soft_limit = 90;
 bool opt_stats_print = false;
 char opt_stats_print_opts[OPT_STR_MAX + 1] = "";
 
 static const char *const hugepages_names[] = {"off", "thp", "hugetlb", NULL};
+static const char *const percpu_names[] = {"off", "percpu", "phycpu", NULL};
+static const char *const numa_names[] = {"auto", "off", NULL};
 
 static const opt_desc_t options[] = {
     {"narenas", OPT_UINT, &opt_narenas, 0, 256, "number of arenas (0: one per CPU)", NULL},
@@ -51,6 +57,21 @@ static const opt_desc_t options[] = {
     {"perturb", OPT_UINT, &opt_perturb, 0, 255,
      "glibc's perturb byte b (MALLOC_PERTURB_): new blocks filled with b ^ 0xff, freed ones "
      "with b, not checked (0: off)",
+     NULL},
+    {"percpu_arena", OPT_ENUM, &opt_percpu_arena, 0, 2,
+     "off (threads take arenas in turn), percpu (the arena of the CPU a thread runs on) or "
+     "phycpu (of its physical core, as jemalloc counts them)",
+     percpu_names},
+    {"numa", OPT_ENUM, &opt_numa, 0, 1,
+     "auto (arenas grouped by NUMA node, their memory bound to it, threads on their node's "
+     "arenas) or off",
+     numa_names},
+    {"memory_limit", OPT_SIZE, &opt_memory_limit, 0, SIZE_MAX,
+     "bytes of memory sable may commit; an allocation beyond it fails with ENOMEM (0: none)",
+     NULL},
+    {"memory_soft_limit", OPT_UINT, &opt_memory_soft_limit, 0, 100,
+     "percent of the memory limit (the cgroup's or memory_limit) above which decay drops to 0 "
+     "and thread caches are flushed (0: off)",
      NULL},
     {"stats_print", OPT_BOOL, &opt_stats_print, 0, 1, "print statistics to stderr at exit", NULL},
     {"stats_print_opts", OPT_STR, opt_stats_print_opts, 0, OPT_STR_MAX,
@@ -142,7 +163,8 @@ static bool apply(const char *key, size_t klen, const char *val, size_t vlen)
         } else {
             uint64_t v;
             ok = parse_uint(val, vlen, &v) && v >= o->min && v <= o->max;
-            if (ok) *(unsigned *)o->var = (unsigned)v;
+            if (ok && o->type == OPT_SIZE) *(size_t *)o->var = (size_t)v;
+            else if (ok) *(unsigned *)o->var = (unsigned)v;
         }
         if (!ok)
             os_warn("SABLE_CONF: invalid value '%s' for option '%s' ignored",
@@ -286,7 +308,8 @@ static void confirm(void)
                            (const char *)o->var);
         else
             n += os_format(line + n, sizeof line - n, "%s%s:%zu", i ? "," : " ", o->name,
-                           (size_t) * (unsigned *)o->var);
+                           o->type == OPT_SIZE ? *(size_t *)o->var
+                                               : (size_t) * (unsigned *)o->var);
     }
     os_warn("%s", line);
 }

@@ -32,14 +32,22 @@ extern unsigned opt_perturb;  /* glibc's perturb byte (MALLOC_PERTURB_): 0 off *
 
 typedef enum { HUGEPAGES_OFF, HUGEPAGES_THP, HUGEPAGES_HUGETLB } hugepages_mode_t;
 extern unsigned opt_hugepages; /* a hugepages_mode_t */
+
+typedef enum { PERCPU_OFF, PERCPU_PERCPU, PERCPU_PHYCPU } percpu_mode_t;
+extern unsigned opt_percpu_arena; /* a percpu_mode_t (jemalloc's names and meanings) */
+typedef enum { NUMA_AUTO, NUMA_OFF } numa_mode_t;
+extern unsigned opt_numa;         /* a numa_mode_t */
+extern size_t opt_memory_limit;   /* bytes of committed memory at most (0: none) */
+extern unsigned opt_memory_soft_limit; /* percent of the memory limit: decay 0, caches flushed */
 extern bool opt_stats_print;   /* print stats to stderr at exit */
 #define OPT_STR_MAX 31         /* longest value of a string option */
 extern char opt_stats_print_opts[OPT_STR_MAX + 1]; /* stats_print's opts letters */
 
 /* The option table (src/options/options.c), also read by mallctl's opt.* names
- * and stats printing. OPT_UINT and OPT_ENUM variables are unsigned, OPT_BOOL
- * bool, OPT_STR a char array of max + 1 bytes. */
-typedef enum { OPT_BOOL, OPT_UINT, OPT_ENUM, OPT_STR } opt_type_t;
+ * and stats printing. OPT_UINT and OPT_ENUM variables are unsigned, OPT_SIZE
+ * size_t (a number of bytes, k/m/g suffixes), OPT_BOOL bool, OPT_STR a char
+ * array of max + 1 bytes. */
+typedef enum { OPT_BOOL, OPT_UINT, OPT_ENUM, OPT_STR, OPT_SIZE } opt_type_t;
 
 typedef struct {
     const char *name;

@@ -95,6 +95,9 @@ static void opt_cells(FILE *f, size_t row)
         fprintf(f, "%u | %llu – %llu", *(const unsigned *)o->var, (unsigned long long)o->min,
                 (unsigned long long)o->max);
         break;
+    case OPT_SIZE:
+        fprintf(f, "%zu | bytes, with `k`, `m`, `g` suffixes", *(const size_t *)o->var);
+        break;
     case OPT_ENUM:
         fprintf(f, "`\"%s\"` | ", o->names[*(const unsigned *)o->var]);
         for (unsigned k = 0; o->names[k]; k++) fprintf(f, "%s`%s`", k ? ", " : "", o->names[k]);
