@@ -61,7 +61,8 @@ bool limit_pressed(void)
 {
     uint32_t p = atomic_load_explicit(&pressed_ms, memory_order_relaxed);
     if (p == 0) return false;
-    if (os_now_ms() - p < LIMIT_PRESSURE_MS) return true;
+    /* Signed: p may be 1 ms ahead of the clock (the | 1 that marks it set). */
+    if ((int32_t)(os_now_ms() - p) < (int32_t)LIMIT_PRESSURE_MS) return true;
     /* Once expired, the clock is not read again until the next crossing. */
     atomic_compare_exchange_strong(&pressed_ms, &p, 0);
     return false;

@@ -273,11 +273,31 @@ struct os_rseq_head {
     int32_t cpu_id; /* -1: not registered; -2: registration failed */
 };
 
+/* The thread pointer glibc's __rseq_offset is relative to. */
+static inline char *thread_pointer(void)
+{
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_thread_pointer)
+#define OS_HAVE_TP 1
+    return (char *)__builtin_thread_pointer();
+#endif
+#endif
+#ifndef OS_HAVE_TP
+#if defined(__x86_64__)
+    char *tp;
+    __asm__("mov %%fs:0, %0" : "=r"(tp));
+    return tp;
+#else
+    return NULL;
+#endif
+#endif
+}
+
 static const volatile struct os_rseq_head *rseq_area(void)
 {
     if (&__rseq_size == NULL || &__rseq_offset == NULL || __rseq_size < 8) return NULL;
-    return (const volatile struct os_rseq_head *)((char *)__builtin_thread_pointer() +
-                                                  __rseq_offset);
+    char *tp = thread_pointer();
+    return tp ? (const volatile struct os_rseq_head *)(tp + __rseq_offset) : NULL;
 }
 
 bool os_current_cpu_is_cheap(void)

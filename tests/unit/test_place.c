@@ -185,6 +185,16 @@ Test(topo, the_real_files_where_they_exist)
     if (v1 && want == 0) cr_assert_eq(topo.cgroup_memory, 0, "unlimited v1 group, no v2 limit");
 }
 
+/* glibc publishes its rseq registration: __rseq_size is 0 when the kernel
+ * refused it (or emulators do not offer it), else the CPU is one load. */
+extern const unsigned int __rseq_size __attribute__((weak));
+
+Test(topo, the_current_cpu_is_read_from_rseq_where_glibc_registered_it)
+{
+    bool registered = &__rseq_size != NULL && __rseq_size > 0;
+    cr_assert_eq(os_current_cpu_is_cheap(), registered);
+}
+
 Test(topo, the_current_cpu_follows_sched_setaffinity)
 {
     cpu_set_t old, one;
