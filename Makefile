@@ -1,6 +1,7 @@
 # The thin door to the meson build. Two commands matter:
 #   make check   install what is missing, build, run every test
 #   make bench   install what is missing, build, run the allocator comparison
+# and make deb builds the Debian packages.
 BUILD   ?= build
 MESON   ?= meson
 PYTHON  ?= /usr/bin/python3
@@ -18,7 +19,7 @@ FUZZ_SECONDS ?= 60
 AARCH64_CROSS   = scripts/cross/aarch64-linux-gnu.ini
 AARCH64_SYSROOT = $(BUILD)-aarch64-sysroot
 
-.PHONY: all deps build check check-asan check-tsan check-aarch64 bench fuzz test clean
+.PHONY: all deps build check check-asan check-tsan check-aarch64 bench fuzz test deb clean
 
 all: build
 
@@ -68,8 +69,13 @@ check-aarch64: deps
 fuzz: deps
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# Debian packages (libsable0, libsable-dev, sable-tools) built from a clean
+# copy of the tree, into $(BUILD)-deb/, and checked with lintian.
+deb: deps
+	scripts/build-deb $(BUILD)-deb
+
 bench: build
 	$(PYTHON) bench/run $(if $(QUICK),--quick,) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(BUILD)-aarch64 $(AARCH64_SYSROOT)
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(BUILD)-aarch64 $(AARCH64_SYSROOT) $(BUILD)-deb

@@ -28,6 +28,12 @@
  * malloc_info write a report (src/ctl/lock.h), a copy of a fresh snapshot,
  * with no lock held.
  */
+/* Before any header: this file's pthread_cleanup_push registers its handler
+ * with glibc (which runs it when the thread is cancelled) rather than as an
+ * unwinding cleanup. The libraries are built with -fexceptions, so that C++
+ * exceptions pass through operator new; an unwinding cleanup would make
+ * libsable need libgcc_s's _Unwind_Resume, and depend on more than libc. */
+#undef __EXCEPTIONS
 #include "ctl/glibc.h"
 
 #include <errno.h>

@@ -31,6 +31,12 @@
  * the figures printed stay those of the report's snapshot. (Other values
  * the walk reads are live: options, geometry, error counters.)
  */
+/* Before any header: this file's pthread_cleanup_push registers its handler
+ * with glibc (which runs it when the thread is cancelled) rather than as an
+ * unwinding cleanup. The libraries are built with -fexceptions, so that C++
+ * exceptions pass through operator new; an unwinding cleanup would make
+ * libsable need libgcc_s's _Unwind_Resume, and depend on more than libc. */
+#undef __EXCEPTIONS
 #include "ctl/stats_print.h"
 
 #include <pthread.h>

@@ -179,9 +179,18 @@ void thread_poll(tcache_t *tc)
         limit_count_soft_event();
     place_poll(tc);
     unsigned e = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
-    if (likely(tc->flush_seen == e)) return;
-    tc->flush_seen = e;
-    tcache_flush_all(tc);
+    if (unlikely(tc->flush_seen != e)) {
+        tc->flush_seen = e;
+        tcache_flush_all(tc);
+    }
+    /* The cache's collection: the clock is read on one slow path in
+     * THREADS_GC_TICKS (a slow path costs tens of instructions; the clock
+     * about as much again). */
+    if (likely(++tc->gc_tick % THREADS_GC_TICKS != 0)) return;
+    uint32_t now = os_now_ms(), passes = (now - tc->gc_ms) / TCACHE_GC_MS;
+    if (passes == 0) return;
+    tc->gc_ms = now;
+    tcache_gc(tc, passes < THREADS_GC_PASSES_MAX ? passes : THREADS_GC_PASSES_MAX);
 }
 
 void thread_move(tcache_t *tc, arena_t *to)

@@ -33,6 +33,12 @@
 /* Thread set-up looks for orphaned caches when the live ones reach twice
  * their number after the last look plus this (threads.c). */
 #define THREADS_REAP_FIRST 64
+/* A thread's slow paths read the clock for its cache's collection
+ * (TCACHE_GC_MS apart) on one in this many. */
+#define THREADS_GC_TICKS 16u
+/* The most intervals one collection stands for (a quarter of a quarter ...
+ * of the unused blocks stays: none after this many, below 256). */
+#define THREADS_GC_PASSES_MAX 4u
 
 /* Once, from process_init (nothing allocated from the heap). */
 bool threads_boot(void);

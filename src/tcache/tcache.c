@@ -55,7 +55,7 @@ void tcache_init(tcache_t *tc, arena_t *a)
     for (unsigned c = 0; c < SC_NCACHED; c++) {
         tc->full[c] = slot;
         slot += bin_cap[c];
-        tc->empty[c] = tc->cur[c] = slot;
+        tc->bottom[c] = tc->empty[c] = tc->cur[c] = slot;
         slot += 2; /* guard slots, NULL forever */
     }
     for (unsigned c = 0; c < SC_NCACHED; c++) {
@@ -64,6 +64,9 @@ void tcache_init(tcache_t *tc, arena_t *a)
         tc->rempty[c] = tc->rcur[c] = slot;
         slot += 2;
     }
+    memset(tc->low_hit, 0, sizeof tc->low_hit);
+    tc->gc_ms = os_now_ms();
+    tc->gc_tick = 0;
     tc->arena = a;
     tc->state = TCACHE_LIVE;
 }
@@ -77,16 +80,26 @@ static void check_not_cached(void *const *cur, void *const *empty, void *p)
         if (cur[i] == p) double_free(p);
 }
 
+static void low_note(tcache_t *tc, unsigned sc)
+{
+    tc->empty[sc] = tc->bottom[sc];
+    tc->low_hit[sc / 64] |= (uint64_t)1 << (sc % 64);
+}
+
 void *tcache_refill(tcache_t *tc, unsigned sc)
 {
-    if (tc->cur[sc] == tc->empty[sc]) {
-        unsigned n = (unsigned)(tc->empty[sc] - tc->full[sc]) / 2;
+    void **bottom = tc->bottom[sc];
+    /* The low-water mark reached (the stack may hold more below it), or
+     * the stack empty: either way the mark goes to the bottom. */
+    low_note(tc, sc);
+    if (tc->cur[sc] == bottom) {
+        unsigned n = (unsigned)(bottom - tc->full[sc]) / 2;
         if (n == 0) n = 1;
-        void **dst = tc->empty[sc] - n;
+        void **dst = bottom - n;
         unsigned got = arena_cache_fill(tc->arena, sc, dst, n);
         if (got == 0) return NULL;
-        if (got < n) memmove(tc->empty[sc] - got, dst, got * sizeof(void *));
-        tc->cur[sc] = tc->empty[sc] - got;
+        if (got < n) memmove(bottom - got, dst, got * sizeof(void *));
+        tc->cur[sc] = bottom - got;
     }
     tc->counts.nalloc[sc]++;
     return *tc->cur[sc]++;
@@ -113,22 +126,57 @@ static void stack_push(tcache_t *tc, void ***cur, void **full, void **empty, voi
 
 void tcache_push_slow(tcache_t *tc, void *p, unsigned sc)
 {
-    if (arena_owner(p) == tc->arena)
-        stack_push(tc, &tc->cur[sc], tc->full[sc], tc->empty[sc], p, sc, true);
-    else
+    if (arena_owner(p) == tc->arena) {
+        stack_push(tc, &tc->cur[sc], tc->full[sc], tc->bottom[sc], p, sc, true);
+        /* A flush moved the stack's blocks towards its bottom, and cur
+         * with them: the mark follows if cur passed it (cur <= empty
+         * always, or pops would run past it). */
+        if (tc->empty[sc] < tc->cur[sc]) tc->empty[sc] = tc->cur[sc];
+    } else {
         stack_push(tc, &tc->rcur[sc], tc->rfull[sc], tc->rempty[sc], p, sc, false);
+    }
+}
+
+/* Empties the remote stack of class c; returns the bytes it held. */
+static size_t flush_remote(tcache_t *tc, unsigned c)
+{
+    unsigned n = (unsigned)(tc->rempty[c] - tc->rcur[c]);
+    if (n == 0) return 0;
+    arena_cache_flush(c, tc->rcur[c], n);
+    tc->rcur[c] = tc->rempty[c];
+    return (size_t)n * sc_size(c);
 }
 
 void tcache_flush_all(tcache_t *tc)
 {
     for (unsigned c = 0; c < SC_NCACHED; c++) {
-        unsigned n = (unsigned)(tc->empty[c] - tc->cur[c]);
+        unsigned n = (unsigned)(tc->bottom[c] - tc->cur[c]);
         if (n) arena_cache_flush(c, tc->cur[c], n);
-        tc->cur[c] = tc->empty[c];
-        n = (unsigned)(tc->rempty[c] - tc->rcur[c]);
-        if (n) arena_cache_flush(c, tc->rcur[c], n);
-        tc->rcur[c] = tc->rempty[c];
+        tc->empty[c] = tc->cur[c] = tc->bottom[c];
+        flush_remote(tc, c);
     }
+}
+
+size_t tcache_gc(tcache_t *tc, unsigned passes)
+{
+    size_t bytes = 0;
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        void **cur = tc->cur[c], **bottom = tc->bottom[c];
+        bool reached = tc->low_hit[c / 64] >> (c % 64) & 1;
+        unsigned unused = reached ? 0 : (unsigned)(bottom - tc->empty[c]), keep = unused;
+        for (unsigned i = 0; i < passes && keep; i++) keep /= 4;
+        unsigned n = unused - keep;
+        if (n) {
+            arena_cache_flush(c, bottom - n, n);
+            memmove(cur + n, cur, (size_t)(bottom - n - cur) * sizeof(void *));
+            tc->cur[c] = cur += n;
+            bytes += (size_t)n * sc_size(c);
+        }
+        tc->empty[c] = cur;
+        bytes += flush_remote(tc, c);
+    }
+    memset(tc->low_hit, 0, sizeof tc->low_hit);
+    return bytes;
 }
 
 size_t tcache_cached_bytes(const tcache_t *tc)
@@ -137,7 +185,7 @@ size_t tcache_cached_bytes(const tcache_t *tc)
     for (unsigned c = 0; c < SC_NCACHED; c++) {
         void **cur = __atomic_load_n(&tc->cur[c], __ATOMIC_RELAXED);
         void **rcur = __atomic_load_n(&tc->rcur[c], __ATOMIC_RELAXED);
-        bytes += (size_t)(tc->empty[c] - cur) * sc_size(c);
+        bytes += (size_t)(tc->bottom[c] - cur) * sc_size(c);
         bytes += (size_t)(tc->rempty[c] - rcur) * sc_size(c);
     }
     return bytes;

@@ -8,14 +8,24 @@
  * through freed blocks: a write through a dangling pointer cannot corrupt the
  * cache, and free never touches the block's memory.
  *
- *   bin c:  full[c] ─► [ . . . . p p p p ] ◄─ empty[c]
- *                               ▲ cur[c]
+ *   bin c:  full[c] ─► [ . . . . p p p p ] ◄─ bottom[c]
+ *                               ▲ cur[c]   ▲ empty[c] (the low-water mark)
  *   pop:  cur == empty → slow path (fill);  else return *cur++
  *   push: cur == full  → slow path (flush); else *--cur = p
  *
- * The three pointers of each bin live in three arrays (cur[], empty[],
+ * The fast path's pointers of each bin live in arrays (cur[], empty[],
  * full[]) rather than in a struct per bin, so the fast path addresses them
  * as base + class * 8 with no multiply.
+ *
+ * Garbage collection (tcache_gc, jemalloc's scheme). The pop's bound,
+ * empty[c], is not the stack's bottom but a low-water mark: where cur was
+ * at the last collection. A pop that reaches it misses once (tcache_refill
+ * moves the mark to the bottom and notes that the mark was reached, then
+ * pops as usual). At the next collection, a stack whose mark was never
+ * reached has held the blocks below it unused for a whole interval: three
+ * quarters of them (the oldest, at the bottom) go back to the arena. So a
+ * cache shrinks to what its thread uses, with no instruction on the fast
+ * path; remote stacks, never reused by this thread, are flushed whole.
  *
  * A cache reuses only blocks of its own arena. A block of another arena
  * (allocated by a thread of that arena, freed here) is pushed onto a second
@@ -71,9 +81,13 @@ typedef struct tcache_counts {
  * (src/process/threads.c), which guards the lists with its pool lock. */
 typedef struct tcache {
     void **cur[SC_NCACHED];   /* top of each stack: the next block to hand out */
-    void **empty[SC_NCACHED]; /* one past the bottom: cur == empty means no blocks */
+    void **empty[SC_NCACHED]; /* the low-water mark: cur == empty misses */
     void **full[SC_NCACHED];  /* lowest slot: cur == full means no room */
     tcache_counts_t counts;
+    void **bottom[SC_NCACHED]; /* one past the bottom: cur == bottom means no blocks */
+    uint64_t low_hit[(SC_NCACHED + 63) / 64]; /* marks reached since the last collection */
+    uint32_t gc_ms;   /* when the last collection ran (os_now_ms) */
+    unsigned gc_tick; /* slow paths since the clock was last read */
     void **rcur[SC_NCACHED];   /* remote stacks: blocks of other arenas */
     void **rempty[SC_NCACHED];
     void **rfull[SC_NCACHED];
@@ -118,6 +132,17 @@ void tcache_push_slow(tcache_t *tc, void *p, unsigned sc) SABLE_NOINLINE;
 
 /* Returns every cached block of tc to the arenas. */
 void tcache_flush_all(tcache_t *tc);
+
+/* A collection of tc (above), standing for `passes` >= 1 intervals: for
+ * each local stack whose low-water mark was not reached since the last
+ * one, all but a quarter (a sixteenth for two intervals, ...) of the
+ * blocks below the mark go back to the arena; every remote stack is
+ * flushed; the marks are set where the stacks' tops are now. The owner's
+ * slow paths run it (TCACHE_GC_MS apart, src/process), with as many passes
+ * as intervals went by, so a thread that was idle a while comes back to a
+ * nearly empty cache. Returns the bytes given back. */
+size_t tcache_gc(tcache_t *tc, unsigned passes);
+#define TCACHE_GC_MS 250u
 
 /* Bytes of blocks sitting in tc's stacks (racy read: stats only). */
 size_t tcache_cached_bytes(const tcache_t *tc);

@@ -1,7 +1,8 @@
 /* The generator of docs/mallctl.md's generated sections, and their check.
  *
  *   mallctl-docgen --print
- *       prints the name tables, walked from the control tree;
+ *       prints the name tables, walked from the control tree (the walk
+ *       that sable(3)'s generator shares: tools/doctree.c);
  *   mallctl-docgen --check DOC EXAMPLE SOURCE
  *       exits 1 when a generated section of DOC is stale;
  *   mallctl-docgen --write DOC EXAMPLE SOURCE
@@ -24,34 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options/options.h"
-#include "ctl/tree.h"
+#include "doctree.h"
 
 /* ---- the name tables ---- */
-
-typedef struct {
-    FILE *f;
-    ctl_ctx_t x;
-    char path[128];
-    size_t len;
-    size_t sect;                 /* path length of the current section's node */
-    const ctl_node_t *sect_node; /* NULL: the top level */
-    bool open;                   /* a table of the current section is open */
-} doc_t;
-
-static size_t push(doc_t *d, const char *comp)
-{
-    size_t old = d->len;
-    d->len += (size_t)snprintf(d->path + d->len, sizeof d->path - d->len, "%s%s",
-                               old ? "." : "", comp);
-    return old;
-}
-
-static void pop(doc_t *d, size_t old)
-{
-    d->len = old;
-    d->path[old] = '\0';
-}
 
 /* A doc string in a table cell ('|' escaped). */
 static void cell(FILE *f, const char *s)
@@ -62,16 +38,14 @@ static void cell(FILE *f, const char *s)
     }
 }
 
-static void heading(doc_t *d, bool continued)
+static void heading(doctree_t *d, bool continued)
 {
     FILE *f = d->f;
-    if (d->sect_node == &ctl_tree_root)
-        fputs("\n### Top-level names", f);
-    else
-        fprintf(f, "\n### `%.*s.*`", (int)d->sect, d->path);
-    fputs(continued ? " (continued)\n\n" : "\n\n", f);
-    const char *doc = d->sect_node->doc;
-    if (!continued && doc && d->sect_node != &ctl_tree_root) {
+    fputs("\n### ", f);
+    doctree_title(d, continued, "`", "`");
+    fputs("\n\n", f);
+    const char *doc = doctree_paragraph(d, continued);
+    if (doc) {
         fputc(toupper((unsigned char)doc[0]), f); /* a paragraph: capitalised */
         fputs(doc + 1, f);
         fputs(".\n\n", f);
@@ -80,15 +54,12 @@ static void heading(doc_t *d, bool continued)
         fputs("| name | type | default | values | meaning |\n|---|---|---|---|---|\n", f);
     else
         fputs("| name | type | r/w | meaning |\n|---|---|---|---|\n", f);
-    d->open = true;
 }
 
 /* opt.* rows: the default (the value before SABLE_CONF) and the values
  * the option table accepts. */
-static void opt_cells(FILE *f, size_t row)
+static void opt_cells(FILE *f, const opt_desc_t *o)
 {
-    size_t n;
-    const opt_desc_t *o = &opt_table(&n)[row];
     switch (o->type) {
     case OPT_BOOL: fprintf(f, "%s | `true`, `false`", *(const bool *)o->var ? "true" : "false"); break;
     case OPT_UINT:
@@ -109,10 +80,9 @@ static void opt_cells(FILE *f, size_t row)
     }
 }
 
-static void row(doc_t *d, const ctl_node_t *n)
+static void row(doctree_t *d, const ctl_node_t *n)
 {
     FILE *f = d->f;
-    if (!d->open) heading(d, true);
     bool action = n->kind == CTL_ACTION;
     fprintf(f, "| `%s` | ", d->path);
     if (action)
@@ -120,8 +90,9 @@ static void row(doc_t *d, const ctl_node_t *n)
     else
         fprintf(f, "`%s`", ctl_type_name(n->type));
     fputs(" | ", f);
-    if (d->sect_node->rows)
-        opt_cells(f, n->arg);
+    const opt_desc_t *o = doctree_option(d, n);
+    if (o)
+        opt_cells(f, o);
     else
         fputs(action ? "–" : n->set ? "rw" : "r", f);
     fputs(" | ", f);
@@ -129,39 +100,14 @@ static void row(doc_t *d, const ctl_node_t *n)
     fputs(" |\n", f);
 }
 
-static void walk(doc_t *d, const ctl_node_t *n)
-{
-    if (n->kind == CTL_VALUE || n->kind == CTL_ACTION) {
-        row(d, n);
-        return;
-    }
-    size_t sect = d->sect;
-    const ctl_node_t *sect_node = d->sect_node;
-    if (n->doc) {
-        d->sect = d->len;
-        d->sect_node = n;
-        heading(d, false);
-    }
-    for (size_t k = 0; k < ctl_nkids(n); k++) {
-        const ctl_node_t *kid = ctl_kid(n, k, &d->x);
-        size_t old = push(d, kid->name);
-        walk(d, kid);
-        pop(d, old);
-    }
-    if (n->doc) {
-        d->sect = sect;
-        d->sect_node = sect_node;
-        d->open = false;
-    }
-}
-
 static void names_section(FILE *f)
 {
-    doc_t d = {.f = f};
+    static const doctree_ops_t markdown = {heading, row};
+    doctree_t d;
     fputs("<!-- Generated from the control tree (src/ctl/names.c and the option table) by "
           "`meson compile -C build mallctl-doc`; do not edit by hand. -->\n",
           f);
-    walk(&d, &ctl_tree_root);
+    doctree_walk(&d, &markdown, f);
     fputs("\n", f);
 }
 
@@ -302,19 +248,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-    /* The variables that set options (glibc's two included). Unset, empty
-     * or 0 leave the defaults (meson's test runner sets MALLOC_PERTURB_,
-     * and the test setup sets it to 0). */
-    static const char *const setters[] = {"SABLE_CONF", "MALLOC_ARENA_MAX", "MALLOC_PERTURB_"};
-    for (unsigned i = 0; i < sizeof setters / sizeof setters[0]; i++) {
-        const char *v = getenv(setters[i]);
-        if (v && *v && strcmp(v, "0") != 0) {
-            fprintf(stderr,
-                    "mallctl-docgen: run without %s (option defaults are read from the table)\n",
-                    setters[i]);
-            return 2;
-        }
-    }
+    if (!doctree_defaults_in_force("mallctl-docgen")) return 2;
     if (argc == 2 && strcmp(argv[1], "--print") == 0) {
         names_section(stdout);
         return 0;

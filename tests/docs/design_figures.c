@@ -47,7 +47,7 @@ static size_t figures(char *buf, size_t cap)
     if (tcache_bytes() > sizeof slots) return 0;
     tcache_init(tc, NULL);
     for (unsigned c = 0; c < SC_NCACHED; c++) {
-        size_t cap = (size_t)(tc->empty[c] - tc->full[c]);
+        size_t cap = (size_t)(tc->bottom[c] - tc->full[c]);
         local += cap * sc_size(c);
         if (c < SC_NSMALL && cap < small_blocks_min) small_blocks_min = cap;
         if (c < SC_NSMALL && cap > small_blocks_max) small_blocks_max = cap;
@@ -68,6 +68,8 @@ static size_t figures(char *buf, size_t cap)
             TCACHE_SMALL_BUDGET >> 10, TCACHE_LARGE_BUDGET >> 10);
     n = put(buf, n, cap, "| blocks per small class's stack | %zu to %zu |\n", small_blocks_min,
             small_blocks_max);
+    n = put(buf, n, cap, "| thread-cache collection interval | %zu ms, at the thread's slow paths |\n",
+            TCACHE_GC_MS, 0);
     int k = snprintf(buf + n, cap - n,
                      "| bytes of blocks in a full cache | %.1f MiB local, as much again in remote "
                      "stacks |\n| a cache's own memory (stacks) | %zu KiB |\n",

@@ -18,15 +18,7 @@ SABLE_LIB=$(realpath "$SABLE_LIB")
 SCRATCH=$(mktemp -d)
 trap 'rm -rf "$SCRATCH"' EXIT
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-skip() {
-    echo "SKIP: $*"
-    exit 77
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../verdict.sh"
 
 need() {
     for prog in "$@"; do
