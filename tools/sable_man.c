@@ -270,6 +270,11 @@ static void option_values(FILE *f, const opt_desc_t *o)
                     (long long)o->min, (long long)o->max, v);
         break;
     }
+    case OPT_SIZE:
+        fprintf(f, "A number of bytes (suffixes \\fBk\\fR, \\fBm\\fR, \\fBg\\fR multiply by "
+                   "2\\(ha10, 2\\(ha20, 2\\(ha30), default \\fB%zu\\fR.",
+                *(const size_t *)o->var);
+        break;
     case OPT_ENUM:
         fputs("One of ", f);
         for (unsigned k = 0; o->names[k]; k++)

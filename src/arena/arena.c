@@ -39,6 +39,12 @@ bool arena_boot(unsigned n)
 
 unsigned arena_count(void) { return narenas; }
 
+void arena_set_node(arena_t *a, unsigned node, bool bind)
+{
+    a->node = node;
+    a->bound = bind;
+}
+
 bool arena_is(const arena_t *a)
 {
     uintptr_t off = (uintptr_t)a - (uintptr_t)arenas;

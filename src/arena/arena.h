@@ -74,6 +74,10 @@ typedef struct arena {
     } trim;
     _Atomic unsigned nthreads;
     uint64_t born_ns; /* when the arena was set up (os_now_ns), for its uptime */
+    /* The NUMA node its regions are bound to when `bound` (numa:auto on a
+     * host of several nodes); set once, before threads use the arena. */
+    unsigned node;
+    bool bound;
     pageheap_t heap;
     bin_t bins[SC_NSMALL];
 } arena_t;
@@ -115,6 +119,10 @@ static inline void arena_note_mapped(arena_t *a)
 bool arena_boot(unsigned n);
 unsigned arena_count(void);
 arena_t *arena_get(unsigned i);
+/* Arena a's node; `bind`: its regions reserved from now on are bound to it
+ * (os_bind_node, preferred: memory comes from elsewhere when the node has
+ * none). Before threads use the arena. */
+void arena_set_node(arena_t *a, unsigned node, bool bind);
 /* True if a is one of the arenas: what a chunk's arena field holds only
  * while it is a live chunk (chunk.h), checked before a lock is taken
  * through a pointer read without one. */

@@ -8,10 +8,12 @@
 #include "arena/pageheap.h"
 
 #include "arena/arena.h"
+#include "arena/limit.h"
 #include "arena/meta.h"
 #include "lib/list.h"
 #include "options/options.h"
 #include "os/os.h"
+#include "os/topo.h"
 
 #define UNIT SC_UNIT
 #define SLOT ((size_t)1 << PM_SLOT_SHIFT)
@@ -84,6 +86,7 @@ static void bin_insert(pageheap_t *h, extent_t *x)
     bin_list_push(&h->bins[s][b], x);
     h->nonempty[s][b / 64] |= (uint64_t)1 << (b % 64);
     h->free_bytes[s] += x->size;
+    if (s) limit_commit(x->arena, -(ptrdiff_t)x->size);
 }
 
 static void bin_remove(pageheap_t *h, extent_t *x)
@@ -93,6 +96,7 @@ static void bin_remove(pageheap_t *h, extent_t *x)
     bin_list_remove(&h->bins[s][b], x);
     if (h->bins[s][b] == NULL) h->nonempty[s][b / 64] &= ~((uint64_t)1 << (b % 64));
     h->free_bytes[s] -= x->size;
+    if (s) limit_commit(x->arena, (ptrdiff_t)x->size);
 }
 
 /* The first non-empty bin of state index s at or after b, or PH_BINS. */
@@ -261,6 +265,7 @@ static bool unmap_free(arena_t *a)
         gone += n;
     }
     h->reserved -= gone;
+    limit_commit(a, -(ptrdiff_t)gone);
     return gone != 0;
 }
 
@@ -309,6 +314,7 @@ static bool reserve(arena_t *a, size_t size, size_t align)
     if (p == NULL && unmap_free(a)) p = map_region(len = need, ralign);
     if (p == NULL) return false;
     if (opt_hugepages == HUGEPAGES_THP) os_advise_hugepage(p, len);
+    if (a->bound) os_bind_node(p, len, a->node);
     extent_t *x = desc_get(a);
     if (x == NULL) {
         os_unmap(p, len);
@@ -318,6 +324,7 @@ static bool reserve(arena_t *a, size_t size, size_t align)
     x->size = len;
     atomic_store_explicit(&x->state, EXTENT_CLEAN, memory_order_relaxed);
     h->reserved += len;
+    limit_commit(a, (ptrdiff_t)len);
     h->nreserve++;
     insert_free(a, x);
     return true;
@@ -521,10 +528,20 @@ extent_t *ph_alloc(arena_t *a, size_t size, size_t align, bool *zeroed)
      * would otherwise give back. */
     extent_t *x = find(h, 0, size, align);
     bool spanned = false;
-    if (x == NULL && (x = take_span(a, size, align, head, tail)) != NULL) {
+    if (x == NULL && limit_allows(size) && (x = take_span(a, size, align, head, tail)) != NULL) {
         *zeroed = false;
         spanned = true;
     } else {
+        if (x == NULL && !limit_allows(size)) {
+            /* Fresh memory beyond memory_limit: this arena's dirty memory
+             * goes first, and if that is not enough the allocation fails. */
+            ph_purge(a, 0, 0, true);
+            if (!limit_allows(size)) {
+                desc_put(a, head);
+                desc_put(a, tail);
+                return NULL;
+            }
+        }
         if (x == NULL) {
             purge_to_budget(a);
             x = find(h, 1, size, align);
@@ -556,7 +573,7 @@ void ph_free(arena_t *a, extent_t *x, ph_free_t how)
     lock_assert_held(&a->lock);
     pageheap_t *h = &a->heap;
     unsigned st = how == PH_CLEAN ? EXTENT_CLEAN : EXTENT_DIRTY;
-    if (st == EXTENT_DIRTY && (how == PH_PURGE || opt_decay_ms() == 0) &&
+    if (st == EXTENT_DIRTY && (how == PH_PURGE || limit_decay_ms() == 0) &&
         os_purge((void *)x->addr, x->size)) {
         st = EXTENT_CLEAN;
         h->npurge++;
@@ -577,6 +594,9 @@ bool ph_grow(arena_t *a, extent_t *x, size_t size, bool *zeroed)
      * neighbours), as many as it takes. */
     size_t have = x->size;
     bool clean = true;
+    /* Under memory_limit the whole growth counts as fresh (conservative:
+     * part of it may be dirty memory already counted). */
+    if (!limit_allows(size - x->size)) return false;
     for (extent_t *r = free_at(a, x->addr + have); have < size; r = free_at(a, x->addr + have)) {
         if (r == NULL) return false;
         have += r->size;
@@ -613,7 +633,7 @@ bool ph_shrink(arena_t *a, extent_t *x, size_t size)
     map_edges(x);
     t->freed_ms = os_now_ms();
     atomic_store_explicit(&t->state, EXTENT_DIRTY, memory_order_relaxed);
-    if (opt_decay_ms() == 0 && os_purge((void *)t->addr, t->size))
+    if (limit_decay_ms() == 0 && os_purge((void *)t->addr, t->size))
         atomic_store_explicit(&t->state, EXTENT_CLEAN, memory_order_relaxed);
     insert_free(a, t);
     arena_note_mapped(a);
@@ -658,6 +678,7 @@ bool ph_adopt(arena_t *a, uintptr_t addr, size_t size)
     x->size = size;
     atomic_store_explicit(&x->state, EXTENT_CLEAN, memory_order_relaxed);
     a->heap.reserved += size;
+    limit_commit(a, (ptrdiff_t)size);
     insert_free(a, x);
     return true;
 }

@@ -22,6 +22,7 @@
  */
 #include "arena/purge.h"
 
+#include "arena/limit.h"
 #include "arena/pageheap.h"
 #include "arena/run.h"
 #include "options/options.h"
@@ -181,7 +182,7 @@ static run_t *pending_next(const bin_t *b, run_t *r, size_t *left)
 static bool bin_purge(bin_t *b, unsigned sc, uint32_t now, bool all)
 {
     bool any = false;
-    int32_t decay = (int32_t)opt_decay_ms();
+    int32_t decay = (int32_t)limit_decay_ms();
     size_t left = b->npending;
     for (run_t *r = pending_next(b, NULL, &left); r; r = pending_next(b, r, &left))
         if (all || (r != b->cur && (int32_t)(now - r->aux) >= decay)) any |= slab_visit(b, r, sc);
@@ -196,7 +197,7 @@ static bool bin_purge(bin_t *b, unsigned sc, uint32_t now, bool all)
 static bool decay_arena(arena_t *a, uint32_t now, bool all, bool wait)
 {
     bool any = false;
-    int32_t decay = (int32_t)opt_decay_ms();
+    int32_t decay = (int32_t)limit_decay_ms();
     bool slabs = arena_kept_fill() <= 0 &&
                  (all || opt_hugepages != HUGEPAGES_THP || os_huge_page_size() > CHUNK_SIZE);
     for (unsigned sc = 0; slabs && sc < SC_NSMALL; sc++) {
@@ -379,8 +380,13 @@ void arena_decay_due(void)
 {
     uint32_t now = os_now_ms();
     uint32_t due = atomic_load_explicit(&decay_due_ms, memory_order_relaxed);
-    if ((int32_t)(now - due) < 0) return;
-    uint32_t step = opt_decay_ms() / 4;
+    /* Above the soft memory limit a pass is due 10 ms after the last one,
+     * whatever dirty_decay_ms made the next one's time. */
+    if ((int32_t)(now - due) < 0 &&
+        (!limit_pressed() ||
+         now - atomic_load_explicit(&arena_coarse_ms, memory_order_relaxed) < 10))
+        return;
+    uint32_t step = limit_decay_ms() / 4;
     uint32_t next = now + (step < 10 ? 10 : step);
     if (!atomic_compare_exchange_strong(&decay_due_ms, &due, next)) return;
     atomic_store_explicit(&arena_coarse_ms, now, memory_order_relaxed);

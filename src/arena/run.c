@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "arena/limit.h"
 #include "arena/pagemap.h"
 #include "lib/list.h"
 #include "options/options.h"
@@ -201,7 +202,7 @@ void run_free(arena_t *a, chunk_t *c, run_t *r)
     r->clean_shift = 0; /* a merge may make new whole pages */
     chunk_map_free_edges(c, r);
     if (r->dirty) a->runs_dirty = true;
-    if (opt_decay_ms() == 0) run_purge(a, c, r, false);
+    if (limit_decay_ms() == 0) run_purge(a, c, r, false);
 
     if (r->nunits == CHUNK_USABLE_UNITS) {
         if (a->spare == NULL) {

@@ -37,6 +37,8 @@
 #include "ctl/tree.h"
 #include "options/options.h"
 #include "os/os.h"
+#include "arena/limit.h"
+#include "process/place.h"
 #include "process/process.h"
 #include "process/threads.h"
 #include "sable.h"
@@ -458,6 +460,85 @@ static int a_tcache_flush(ctl_ctx_t *x, size_t arg)
     return 0;
 }
 
+/* ---- limits.* and topology.* ---- */
+
+enum { G_LIM_HARD, G_LIM_SOFT_PCT, G_LIM_SOFT, G_LIM_COMMITTED, G_LIM_EVENTS, G_LIM_CG_MEM,
+       G_LIM_CG_CPUS, G_TOPO_NNODES, G_TOPO_NUMA, G_TOPO_MOVES };
+static int g_place(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x;
+    if (!process_init()) return EAGAIN;
+    switch (arg) {
+    case G_LIM_HARD: v->n = limit_hard(); break;
+    case G_LIM_SOFT_PCT: v->n = place_soft_percent(); break;
+    case G_LIM_SOFT: v->n = limit_soft(); break;
+    case G_LIM_COMMITTED: v->n = limit_committed(); break;
+    case G_LIM_EVENTS: v->n = limit_soft_events(); break;
+    case G_LIM_CG_MEM: v->n = place_cgroup_memory(); break;
+    case G_LIM_CG_CPUS: v->n = place_cgroup_cpus(); break;
+    case G_TOPO_NNODES: v->n = place_nnodes(); break;
+    case G_TOPO_NUMA: v->n = place_numa_active(); break;
+    default: v->n = place_moves(); break;
+    }
+    return 0;
+}
+
+/* The value written to a limit, once sable is set up (the limits start from
+ * the options and the cgroup at set-up). */
+static int limit_written(const void *newp, size_t newlen, void *out, size_t size)
+{
+    int err = ctl_new_value(newp, newlen, out, size);
+    return err ? err : process_init() ? 0 : EAGAIN;
+}
+
+static int s_memory_limit(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    size_t bytes;
+    int err = limit_written(newp, newlen, &bytes, sizeof bytes);
+    if (!err) place_set_limits(bytes, place_soft_percent());
+    return err;
+}
+
+static int s_memory_soft_limit(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    unsigned pct;
+    int err = limit_written(newp, newlen, &pct, sizeof pct);
+    if (!err && pct > 100) err = EINVAL;
+    if (!err) place_set_limits(limit_hard(), pct);
+    return err;
+}
+
+/* topology.nodes.<k>: node k's arenas, their threads and committed bytes
+ * (live values, not the snapshot). */
+static bool valid_node(size_t i) { return i < place_nnodes(); }
+static unsigned node_entries(void) { return place_nnodes(); }
+static void node_entry(unsigned k, ctl_entry_t *e)
+{
+    e->index = k;
+    os_format(e->buf, sizeof e->buf, "%zu", (size_t)k);
+    e->key = e->buf;
+}
+static const ctl_index_t node_index = {valid_node, node_entries, node_entry, true, NULL, NULL};
+
+enum { G_NODE_NARENAS, G_NODE_NTHREADS, G_NODE_COMMITTED };
+static int g_node(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    if (!process_init()) return EAGAIN;
+    unsigned k = (unsigned)x->idx[x->nidx - 1];
+    uint64_t n = 0;
+    for (unsigned i = 0; i < threads_auto_count(); i++) {
+        arena_t *a = arena_get(i);
+        if (place_arena_node(i) != k) continue;
+        n += arg == G_NODE_NARENAS    ? 1
+             : arg == G_NODE_NTHREADS ? atomic_load_explicit(&a->nthreads, memory_order_relaxed)
+                                      : limit_committed_of(a);
+    }
+    v->n = n;
+    return 0;
+}
+
 /* ---- opt.*: the rows of the option table ---- */
 
 /* The option's value (arg: its row). */
@@ -470,6 +551,7 @@ static int g_opt(ctl_ctx_t *x, size_t row, ctl_val_t *v)
     case OPT_BOOL: v->n = *(const bool *)o->var; break;
     case OPT_UINT: v->n = *(const unsigned *)o->var; break;
     case OPT_INT: v->n = (uint64_t) * (const int64_t *)o->var; break;
+    case OPT_SIZE: v->n = *(const size_t *)o->var; break;
     case OPT_ENUM: v->s = opt_enum_name(o); break;
     default: v->s = (const char *)o->var; break;
     }
@@ -484,15 +566,17 @@ static size_t opt_count(void)
 }
 
 /* Integer options read as unsigned (or as the row's jemalloc type: size_t,
- * ssize_t), signed ones as int64_t, booleans as bool, enumerations and
+ * ssize_t), signed ones as int64_t, byte counts as size_t, booleans as bool,
+ * enumerations and
  * strings as const char *. */
 static void opt_row(size_t k, ctl_node_t *out)
 {
     size_t n;
     const opt_desc_t *o = &opt_table(&n)[k];
-    unsigned char type = o->type == OPT_BOOL  ? CTL_T_BOOL
-                         : o->type == OPT_INT ? CTL_T_I64
-                         : o->type != OPT_UINT ? CTL_T_STR
+    unsigned char type = o->type == OPT_BOOL    ? CTL_T_BOOL
+                         : o->type == OPT_INT   ? CTL_T_I64
+                         : o->type == OPT_SIZE  ? CTL_T_SIZE
+                         : o->type != OPT_UINT  ? CTL_T_STR
                          : o->as == OPT_AS_SIZE  ? CTL_T_SIZE
                          : o->as == OPT_AS_SSIZE ? CTL_T_SSIZE
                                                  : CTL_T_UNSIGNED;
@@ -814,6 +898,9 @@ static const ctl_node_t errors_kids[] = {
     OSERR("hint_miss", OS_ERR_HINT_MISS,
           "aligned mappings the kernel placed away from their hint (not an error: each costs "
           "two more system calls)"),
+    OSERR("bind", OS_ERR_BIND,
+          "failed `mbind(MPOL_PREFERRED)` calls binding an arena's regions to its NUMA node "
+          "(`numa:auto`; the memory is then placed by the kernel's default policy)"),
 };
 _Static_assert(NELEM(errors_kids) == OS_ERR_NKINDS, "one stats.errors name per os error kind");
 static const ctl_node_t bg_stats_kids[] = {
@@ -882,6 +969,56 @@ static const ctl_node_t config_kids[] = {
     CFG("utrace", 0, "false: no allocation tracing"),
     CFG("xmalloc", 0, "false: out of memory returns NULL, never aborts"),
 };
+#define PLACE(nm, ty, fl, a, d) VAL(nm, ty, fl, g_place, a, d)
+#define PLACE_RW(nm, ty, s, a, d)                                                                  \
+    {.name = nm, .doc = d, .kind = CTL_VALUE, .type = ty, .get = g_place, .set = s, .arg = (a)}
+static const ctl_node_t limits_kids[] = {
+    PLACE_RW("memory_limit", CTL_T_SIZE, s_memory_limit, G_LIM_HARD,
+       "the hard limit in bytes of `committed` (0: none): an allocation that needs fresh memory "
+       "beyond it returns `NULL` with `ENOMEM`; starts at `opt.memory_limit`"),
+    PLACE_RW("memory_soft_limit", CTL_T_UNSIGNED, s_memory_soft_limit, G_LIM_SOFT_PCT,
+       "percent (0 - 100; 0: off) of the tighter of `memory_limit` and `cgroup_memory` above "
+       "which decay drops to 0 and thread caches are asked to flush; starts at "
+       "`opt.memory_soft_limit`"),
+    PLACE("soft_bytes", CTL_T_SIZE, B, G_LIM_SOFT,
+          "the soft threshold in bytes that `memory_soft_limit` gives (0: none)"),
+    PLACE("committed", CTL_T_SIZE, B, G_LIM_COMMITTED,
+          "the figure the limits compare with, live: chunks, huge blocks and dirty free extents "
+          "of every page heap (`stats.mapped` as it stands now, without a snapshot)"),
+    PLACE("soft_events", CTL_T_U64, N, G_LIM_EVENTS,
+          "flush requests made because `committed` was above `soft_bytes`"),
+    PLACE("cgroup_memory", CTL_T_SIZE, CTL_CONST | B, G_LIM_CG_MEM,
+          "the cgroup's memory limit read at start-up: the smallest `memory.max`, `memory.high` "
+          "(v2) or `memory.limit_in_bytes` (v1) of the process's cgroup and its ancestors (0: "
+          "none)"),
+    PLACE("cgroup_cpus", CTL_T_UNSIGNED, CTL_CONST, G_LIM_CG_CPUS,
+          "the cgroup's CPU quota read at start-up, rounded up to whole CPUs (`cpu.max`, or v1's "
+          "`cpu.cfs_quota_us` / `cpu.cfs_period_us`; 0: none): the default `narenas` is at most "
+          "this"),
+};
+
+#define NODE(nm, ty, fl, a, d) VAL(nm, ty, fl, g_node, a, d)
+static const ctl_node_t node_leaves[] = {
+    NODE("narenas", CTL_T_UNSIGNED, CTL_CONST, G_NODE_NARENAS, "arenas of node `k`"),
+    NODE("nthreads", CTL_T_UNSIGNED, N, G_NODE_NTHREADS, "threads on node `k`'s arenas now"),
+    NODE("committed", CTL_T_SIZE, B, G_NODE_COMMITTED,
+         "committed bytes (`limits.committed`) of node `k`'s arenas"),
+};
+static const ctl_node_t node_index_node[] = {
+    INDEX("<k>", &node_index, 0, 0, "NUMA node `k`, `0 .. topology.nnodes - 1`", node_leaves),
+};
+static const ctl_node_t topology_kids[] = {
+    PLACE("nnodes", CTL_T_UNSIGNED, CTL_CONST, G_TOPO_NNODES,
+          "NUMA nodes (`/sys/devices/system/node/online`; 1 without NUMA)"),
+    PLACE("numa", CTL_T_BOOL, CTL_CONST, G_TOPO_NUMA,
+          "true if arenas are grouped by node and bound to it (`numa:auto` and more than one "
+          "node)"),
+    PLACE("moves", CTL_T_U64, N, G_TOPO_MOVES,
+          "threads moved to another arena after they migrated to another CPU or node "
+          "(`percpu_arena`, `numa`)"),
+    INDEXED("nodes", node_index_node),
+};
+
 static const ctl_node_t root_kids[] = {
     VAL("version", CTL_T_STR, CTL_CONST, g_version, 0, "sable's version, e.g. `\"0.1.0\"`"),
     RW("epoch", CTL_T_U64, g_epoch, s_epoch,
@@ -908,6 +1045,14 @@ static const ctl_node_t root_kids[] = {
         "1: sable runs one background thread at most (writing 1 succeeds; 0, or more than "
         "`opt.max_background_threads`, is `EINVAL`)"),
     GROUP("config", CTL_S_GENERAL, "how sable was built, in jemalloc's terms", config_kids),
+    {.name = "limits", .kind = CTL_GROUP, .flags = CTL_NOPRINT, .kids = limits_kids,
+     .nkids = NELEM(limits_kids),
+     .doc = "memory limits and the container's (cgroup) limits (live values, not in the "
+            "statistics printout; see docs/threads.md)"},
+    {.name = "topology", .kind = CTL_GROUP, .flags = CTL_NOPRINT, .kids = topology_kids,
+     .nkids = NELEM(topology_kids),
+     .doc = "NUMA nodes and thread placement (live values, not in the statistics printout; see "
+            "docs/threads.md)"},
 };
 
 const ctl_node_t ctl_tree_root = {.name = "", .kind = CTL_GROUP, .kids = root_kids,

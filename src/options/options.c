@@ -28,6 +28,10 @@ bool opt_zero_on_free = false;
 bool opt_abort = false;
 unsigned opt_perturb = 0;
 unsigned opt_hugepages = HUGEPAGES_OFF;
+unsigned opt_percpu_arena = PERCPU_OFF;
+unsigned opt_numa = NUMA_AUTO;
+size_t opt_memory_limit = 0;
+unsigned opt_memory_soft_limit = 90;
 bool opt_stats_print = false;
 char opt_stats_print_opts[OPT_STR_MAX + 1] = "";
 
@@ -47,6 +51,8 @@ static unsigned fixed_zero = 0, fixed_one = 1, fixed_tcache_max = OPT_TCACHE_MAX
 static unsigned fixed_disabled = 0;
 static int64_t fixed_minus_one = -1;
 static char fixed_empty[1] = "";
+static const char *const percpu_names[] = {"disabled", "percpu", "phycpu", NULL};
+static const char *const numa_names[] = {"auto", "off", NULL};
 
 static const opt_desc_t options[] = {
     {"narenas", OPT_UINT, &opt_narenas, 0, 256, "number of arenas (0: one per CPU)", NULL, 0},
@@ -95,8 +101,6 @@ static const opt_desc_t options[] = {
     {"dss", OPT_ENUM, &fixed_disabled, 0, 0, "sable never uses `sbrk`", disabled_names, 0},
     {"metadata_thp", OPT_ENUM, &fixed_disabled, 0, 0,
      "metadata is never backed by transparent huge pages", disabled_names, 0},
-    {"percpu_arena", OPT_ENUM, &fixed_disabled, 0, 0,
-     "threads get arenas round-robin, not per CPU", disabled_names, 0},
     {"oversize_threshold", OPT_UINT, &fixed_zero, 0, 0,
      "no dedicated arena for huge requests (jemalloc's 0: off)", NULL, OPT_AS_SIZE},
     {"muzzy_decay_ms", OPT_UINT, &fixed_zero, 0, 0,
@@ -113,6 +117,22 @@ static const opt_desc_t options[] = {
     {"stats_interval_opts", OPT_STR, fixed_empty, 0, 0, "see `opt.stats_interval`", NULL, 0},
     {"zero_realloc", OPT_ENUM, &fixed_disabled, 0, 0,
      "`realloc(p, 0)` frees `p` and returns NULL (glibc's behaviour)", free_names, 0},
+    /* Placement and limits (docs/threads.md). */
+    {"percpu_arena", OPT_ENUM, &opt_percpu_arena, 0, 2,
+     "disabled (threads take arenas in turn), percpu (the arena of the CPU a thread runs on) "
+     "or phycpu (of its physical core, as jemalloc counts them): jemalloc's values",
+     percpu_names, 0},
+    {"numa", OPT_ENUM, &opt_numa, 0, 1,
+     "auto (arenas grouped by NUMA node, their memory bound to it, threads on their node's "
+     "arenas) or off",
+     numa_names, 0},
+    {"memory_limit", OPT_SIZE, &opt_memory_limit, 0, INT64_MAX,
+     "bytes of memory sable may commit; an allocation beyond it fails with ENOMEM (0: none)",
+     NULL, OPT_AS_SIZE},
+    {"memory_soft_limit", OPT_UINT, &opt_memory_soft_limit, 0, 100,
+     "percent of the memory limit (the cgroup's or memory_limit) above which decay drops to 0 "
+     "and thread caches are flushed (0: off)",
+     NULL, 0},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -218,6 +238,10 @@ static bool apply(const char *key, size_t klen, const char *val, size_t vlen)
                 memcpy(o->var, val, vlen);
                 ((char *)o->var)[vlen] = '\0';
             }
+        } else if (o->type == OPT_SIZE) {
+            uint64_t v;
+            ok = parse_uint(val, vlen, &v) && v >= (uint64_t)o->min && v <= (uint64_t)o->max;
+            if (ok) *(size_t *)o->var = (size_t)v;
         } else {
             int64_t v;
             ok = parse_int(val, vlen, &v) && v >= o->min && v <= o->max;
@@ -376,7 +400,8 @@ static void confirm(void)
                                                            : *(int64_t *)o->var));
         else
             n += os_format(line + n, sizeof line - n, "%s%s:%zu", sep, o->name,
-                           (size_t) * (unsigned *)o->var);
+                           o->type == OPT_SIZE ? *(size_t *)o->var
+                                               : (size_t) * (unsigned *)o->var);
     }
     os_warn("%s", line);
 }

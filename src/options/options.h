@@ -43,6 +43,13 @@ extern unsigned opt_perturb;  /* glibc's perturb byte (MALLOC_PERTURB_): 0 off *
 
 typedef enum { HUGEPAGES_OFF, HUGEPAGES_THP, HUGEPAGES_HUGETLB } hugepages_mode_t;
 extern unsigned opt_hugepages; /* a hugepages_mode_t */
+
+typedef enum { PERCPU_OFF, PERCPU_PERCPU, PERCPU_PHYCPU } percpu_mode_t;
+extern unsigned opt_percpu_arena; /* a percpu_mode_t (jemalloc's names and meanings) */
+typedef enum { NUMA_AUTO, NUMA_OFF } numa_mode_t;
+extern unsigned opt_numa;         /* a numa_mode_t */
+extern size_t opt_memory_limit;   /* bytes of committed memory at most (0: none) */
+extern unsigned opt_memory_soft_limit; /* percent of the memory limit: decay 0, caches flushed */
 extern bool opt_stats_print;   /* print stats to stderr at exit */
 /* The largest size thread caches hold: sizeclass's SC_CACHED_MAX, which
  * this leaf cannot include (process/init.c asserts that they agree). */
@@ -63,11 +70,12 @@ void opt_decay_set(unsigned ms);
 
 /* The option table (src/options/options.c), also read by mallctl's opt.* names
  * and stats printing. OPT_UINT and OPT_ENUM variables are unsigned, OPT_INT
- * int64_t, OPT_BOOL bool, OPT_STR a char array of max + 1 bytes. A row with
- * min == max (a bool or number), or a single name (an enum), or max 0 (a
- * string), is fixed: SABLE_CONF accepts that one value. `as` is the C type
- * mallctl reads the value as (jemalloc's), when it is not the row type's. */
-typedef enum { OPT_BOOL, OPT_UINT, OPT_INT, OPT_ENUM, OPT_STR } opt_type_t;
+ * int64_t, OPT_SIZE size_t (a number of bytes, k/m/g suffixes), OPT_BOOL
+ * bool, OPT_STR a char array of max + 1 bytes. A row with min == max (a bool
+ * or number), or a single name (an enum), or max 0 (a string), is fixed:
+ * SABLE_CONF accepts that one value. `as` is the C type mallctl reads the
+ * value as (jemalloc's), when it is not the row type's. */
+typedef enum { OPT_BOOL, OPT_UINT, OPT_INT, OPT_ENUM, OPT_STR, OPT_SIZE } opt_type_t;
 typedef enum { OPT_AS_ROW, OPT_AS_SIZE, OPT_AS_SSIZE } opt_as_t;
 
 typedef struct {

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "os/topo.h"
+
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -61,7 +63,7 @@ static const char *const err_names[OS_ERR_NKINDS] = {
     [OS_ERR_PURGE] = "purge",     [OS_ERR_ADVISE] = "advise",
     [OS_ERR_GUARD] = "guard",     [OS_ERR_RESIDENT] = "resident",
     [OS_ERR_MOVE] = "move",       [OS_ERR_HUGETLB] = "hugetlb",
-    [OS_ERR_HINT_MISS] = "hint_miss",
+    [OS_ERR_HINT_MISS] = "hint_miss", [OS_ERR_BIND] = "bind",
 };
 
 uint64_t os_error_count(enum os_error_kind kind)
@@ -125,9 +127,7 @@ static void unmap_raw(void *addr, size_t size);
 
 /* ---- reading small kernel files without stdio ---- */
 
-/* Reads at most cap-1 bytes of a small file with open/read/close and
- * NUL-terminates them. Returns the length, or -1. */
-static ssize_t read_small_file(const char *path, char *buf, size_t cap)
+ssize_t os_read_file(const char *path, char *buf, size_t cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
@@ -153,7 +153,7 @@ static size_t detect_huge_page_size(void)
 {
     char buf[32];
     uint64_t v = 0;
-    if (read_small_file("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", buf, sizeof buf) > 0)
+    if (os_read_file("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", buf, sizeof buf) > 0)
         for (const char *c = buf; *c >= '0' && *c <= '9' && v < ((uint64_t)1 << 40); c++)
             v = v * 10 + (uint64_t)(*c - '0');
     /* The file is missing without THP; a page-table page of 8-byte entries
@@ -284,7 +284,7 @@ unsigned os_count_cpus(os_affinity_fn affinity, const char *online)
     char buf[4096];
     if (r != 0) {
         const char *path = "/sys/devices/system/cpu/online";
-        if (online == NULL && read_small_file(path, buf, sizeof buf) > 0) online = buf;
+        if (online == NULL && os_read_file(path, buf, sizeof buf) > 0) online = buf;
         c = online ? count_cpu_list(online) : 0;
     }
     errno = saved;
@@ -326,6 +326,7 @@ bool os_init(void)
     if (ps > 0 && is_pow2((uint64_t)ps)) page_size = (size_t)ps;
     huge_page_size = detect_huge_page_size();
     ncpus = detect_ncpus();
+    os_topo_init();
     unsigned seen;
     bool ok = os_set_addr_bits(detect_addr_bits(&seen));
     /* Hints must lie inside what the kernel showed of its window (a 39-bit
@@ -521,6 +522,29 @@ bool os_advise_hugepage(void *addr, size_t size)
 #else
     (void)addr;
     (void)size;
+    return false;
+#endif
+}
+
+/* mbind's policy and the one node of its mask (a raw system call: glibc
+ * has no wrapper, and libnuma is not a dependency). */
+#define OS_MPOL_PREFERRED 1
+
+bool os_bind_node(void *addr, size_t size, unsigned node)
+{
+#ifdef SYS_mbind
+    if (node >= 8 * sizeof(unsigned long)) return false;
+    int saved = errno;
+    unsigned long mask = 1ul << node;
+    /* maxnode counts one more than the mask's bits (the kernel drops one). */
+    long rc = syscall(SYS_mbind, addr, size, OS_MPOL_PREFERRED, &mask, 8 * sizeof mask + 1, 0);
+    if (rc != 0)
+        record_failure(OS_ERR_BIND, errno, errno == ENOSYS || errno == EPERM || errno == EINVAL,
+                       "mbind", "MPOL_PREFERRED", addr, size);
+    errno = saved;
+    return rc == 0;
+#else
+    (void)addr, (void)size, (void)node;
     return false;
 #endif
 }

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define SABLE_HIDDEN __attribute__((visibility("hidden")))
 #define SABLE_NOINLINE __attribute__((noinline))
@@ -194,6 +195,7 @@ enum os_error_kind {
     OS_ERR_MOVE,      /* mremap moving pages for realloc ("move") */
     OS_ERR_HUGETLB,   /* mmap(MAP_HUGETLB) ("hugetlb") */
     OS_ERR_HINT_MISS, /* a mapping hint not honoured: not an error ("hint_miss") */
+    OS_ERR_BIND,      /* mbind(MPOL_PREFERRED) of a NUMA node's memory ("bind") */
     OS_ERR_NKINDS
 };
 /* Failures of `kind` since start (0 for a kind out of range). */
@@ -242,6 +244,12 @@ extern bool os_warn_aborts;
 /* Writes one formatted line prefixed by "sable: " to stderr and aborts. The
  * one exit for fatal misuse (invalid or double free, corrupted metadata). */
 _Noreturn void sable_fatal(const char *fmt, ...) SABLE_COLD;
+
+/* Reads at most cap-1 bytes of a small file (a kernel file: /proc, /sys)
+ * with open/read/close and NUL-terminates them. Returns the length, or -1
+ * (errno then tells why). The topology's files go through os_read_sysfile
+ * (topo.h) instead, which tests can point at a fake tree. */
+ssize_t os_read_file(const char *path, char *buf, size_t cap);
 
 /* The value of environment variable `name` read straight from environ (no
  * getenv: it may not be safe this early), or NULL. */

@@ -28,6 +28,7 @@
 #include "options/options.h"
 #include "os/lock.h"
 #include "os/os.h"
+#include "process/place.h"
 #include "process/process.h"
 #include "process/threads.h"
 #include "sizeclass/sizeclass.h"
@@ -74,8 +75,8 @@ static bool init_locked(void)
 {
     if (!boot_locked()) return false;
     if (!arenas_ready) {
-        unsigned n = opt_narenas ? opt_narenas : os_ncpus();
-        if (!arena_boot(n)) return false;
+        if (!arena_boot(place_boot())) return false;
+        place_arenas_ready();
         arenas_ready = true;
     }
     return threads_boot();

@@ -1,6 +1,7 @@
 /* src/process/threads.c — thread set-up and tear-down, the pool of caches,
- * orphaned caches, malloc_trim's flush requests, and the counters of
- * threads summed for stats (see threads.h).
+ * orphaned caches, malloc_trim's and the soft memory limit's flush
+ * requests, moving a thread to another arena (place.c decides when), and
+ * the counters of threads summed for stats (see threads.h).
  *
  * Orphans. exit_key's destructor tears a thread's cache down. A thread whose
  * first allocation comes in the last round of pthread key destructors
@@ -35,7 +36,10 @@
 #include "lib/list.h"
 #include "options/options.h"
 #include "os/lock.h"
+#include "process/place.h"
 #include "process/process.h"
+#include "arena/limit.h"
+#include "os/topo.h"
 #include "uncached/uncached.h"
 
 static pthread_key_t exit_key;
@@ -71,8 +75,8 @@ tcache_t *thread_setup(void)
 {
     if (!process_init()) return NULL;
     unsigned seq = atomic_fetch_add_explicit(&next_seq, 1, memory_order_relaxed);
-    unsigned n = arena_count(), limit = atomic_load_explicit(&arena_limit, memory_order_relaxed);
-    unsigned index = seq % (limit && limit < n ? limit : n);
+    unsigned cpu = opt_percpu_arena != PERCPU_OFF || place_numa_active() ? os_current_cpu() : 0;
+    unsigned index = place_choose(cpu, seq, threads_auto_count());
     if (!opt_tcache || arena_free_fill() >= 0 || arena_new_fill() >= 0) {
         uncached_thread_init(index, seq);
         tcache_tls = &tcache_dead;
@@ -167,8 +171,15 @@ void thread_flush(void)
     if (tc->state == TCACHE_LIVE) tcache_flush_all(tc);
 }
 
+static bool ask_flush(bool always);
+
 void thread_poll(tcache_t *tc)
 {
+    /* Above the soft memory limit every cache is asked to flush, at most
+     * once per ARENA_TRIM_INTERVAL_MS (as malloc_trim asks). */
+    if (unlikely(limit_soft_armed()) && limit_over_soft() && ask_flush(false))
+        limit_count_soft_event();
+    place_poll(tc);
     unsigned e = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
     if (unlikely(tc->flush_seen != e)) {
         tc->flush_seen = e;
@@ -184,16 +195,44 @@ void thread_poll(tcache_t *tc)
     tcache_gc(tc, passes < THREADS_GC_PASSES_MAX ? passes : THREADS_GC_PASSES_MAX);
 }
 
+void thread_move(tcache_t *tc, arena_t *to)
+{
+    tcache_flush_all(tc);
+    arena_t *from = tc->arena;
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    tc->arena = to;
+    lock_drop(&pool_lock);
+    atomic_fetch_sub_explicit(&from->nthreads, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&to->nthreads, 1, memory_order_relaxed);
+}
+
+unsigned threads_auto_count(void)
+{
+    unsigned n = place_boot(), limit = atomic_load_explicit(&arena_limit, memory_order_relaxed);
+    if (n > arena_count()) n = arena_count();
+    return limit && limit < n ? limit : n;
+}
+
+/* Bumps the flush request counter unless one was made less than
+ * ARENA_TRIM_INTERVAL_MS ago (always: the first request ever too). True if
+ * it asked. */
+static bool ask_flush(bool always)
+{
+    uint32_t now = os_now_ms(), last = atomic_load_explicit(&trim_asked_ms, memory_order_relaxed);
+    unsigned e = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
+    if ((e != 0 || !always) && now - last < ARENA_TRIM_INTERVAL_MS) return false;
+    if (!atomic_compare_exchange_strong(&trim_asked_ms, &last, now)) return false;
+    atomic_fetch_add_explicit(&flush_epoch, 1, memory_order_relaxed);
+    return true;
+}
+
 void threads_trim(void)
 {
     /* At most once per trim interval: a program may trim every few hundred
      * operations, and each request costs every thread a flush and refills,
      * and each reap a system call per live cache. */
-    uint32_t now = os_now_ms(), last = atomic_load_explicit(&trim_asked_ms, memory_order_relaxed);
+    if (!ask_flush(true)) return;
     unsigned e = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
-    if (e != 0 && now - last < ARENA_TRIM_INTERVAL_MS) return;
-    if (!atomic_compare_exchange_strong(&trim_asked_ms, &last, now)) return;
-    e = atomic_fetch_add_explicit(&flush_epoch, 1, memory_order_relaxed) + 1;
     /* The caller flushes as malloc_trim decides, not at its next miss. */
     tcache_t *tc = tcache_tls;
     if (tc->state == TCACHE_LIVE) tc->flush_seen = e;

@@ -57,8 +57,10 @@ static inline tcache_t *thread_cache(void)
 void thread_flush(void);
 
 /* Called by the slow paths (refill, flush) of a LIVE cache, never by a fast
- * path: if a malloc_trim asked for it since tc last looked, flushes tc. One
- * relaxed atomic load otherwise. */
+ * path: above the soft memory limit, asks every cache to flush (at most once
+ * per trim interval); moves the thread to its CPU's or node's arena if it
+ * migrated (place.h); if a malloc_trim or the soft limit asked for it since
+ * tc last looked, flushes tc. A few relaxed loads otherwise. */
 void thread_poll(tcache_t *tc);
 
 /* malloc_trim's part, at most once per ARENA_TRIM_INTERVAL_MS: asks every
@@ -69,6 +71,15 @@ void threads_trim(void);
 /* Threads set up from now on are attached to arenas [0, n) only (0, or n at
  * least arena_count(): all of them). Threads set up before keep theirs. */
 void threads_arena_limit(unsigned n);
+/* The arenas automatic placement chooses among: those created at set-up,
+ * within the limit above. */
+unsigned threads_auto_count(void);
+
+/* Moves tc, the calling thread's LIVE cache, to arena `to`: flushes it
+ * first (its local stacks then hold only blocks of `to`), and moves the
+ * thread's count (nthreads) along. Its counters stay with the cache: the
+ * per-arena statistics of live threads follow the thread. */
+void thread_move(tcache_t *tc, arena_t *to);
 
 /* The arena the calling thread allocates large objects from. */
 arena_t *thread_arena(void);

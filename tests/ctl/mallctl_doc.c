@@ -82,6 +82,9 @@ static void opt_cells(FILE *f, const opt_desc_t *o)
             fprintf(f, "%lld | %lld – %lld", v, (long long)o->min, (long long)o->max);
         break;
     }
+    case OPT_SIZE:
+        fprintf(f, "%zu | bytes, with `k`, `m`, `g` suffixes", *(const size_t *)o->var);
+        break;
     case OPT_ENUM:
         fprintf(f, "`\"%s\"` | %s", opt_enum_name(o), o->names[1] ? "" : "only ");
         for (unsigned k = 0; o->names[k]; k++) fprintf(f, "%s`%s`", k ? ", " : "", o->names[k]);

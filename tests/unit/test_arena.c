@@ -1,13 +1,16 @@
 /* Arenas: slabs, bins, runs and chunks, driven directly. */
 #include <criterion/criterion.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 
+#include "arena/limit.h"
 #include "arena/arena.h"
 #include "arena/huge.h"
 #include "arena/lookup.h"
 #include "arena/pagemap.h"
+#include "options/options.h"
 
 static arena_t *A;
 
@@ -242,4 +245,33 @@ Test(pagemap, every_address_the_kernel_gives_fits_and_wider_ones_are_never_ours)
     cr_assert_eq(pm_lookup((uintptr_t)1 << PM_ADDR_BITS), 0);
     cr_assert_eq(pm_lookup(~(uintptr_t)0), 0);
     cr_assert_not(pm_set((uintptr_t)1 << PM_ADDR_BITS, 4096, 1));
+}
+
+/* ---- memory limits (arena/limit.h) ---- */
+
+Test(limit, the_hard_limit_counts_committed_bytes_and_the_soft_one_lingers)
+{
+    static arena_t fake; /* index 0: only its counter is touched */
+    opt_dirty_decay_ms = 250;
+    limit_set_hard(1000);
+    limit_set_soft(600);
+    limit_commit(&fake, 700);
+    cr_assert_eq(limit_committed(), 700);
+    cr_assert_eq(limit_committed_of(&fake), 700);
+    cr_assert(limit_allows(300));
+    cr_assert(!limit_allows(301), "one byte past the hard limit");
+    cr_assert(limit_over_soft());
+    cr_assert_eq(limit_decay_ms(), 0, "above the soft threshold decay is 0");
+    limit_commit(&fake, -400);
+    cr_assert(!limit_over_soft());
+    cr_assert(limit_pressed(), "below it, for LIMIT_PRESSURE_MS after it was last above");
+    cr_assert_eq(limit_decay_ms(), 0);
+    usleep((LIMIT_PRESSURE_MS + 50) * 1000);
+    cr_assert(!limit_pressed());
+    cr_assert_eq(limit_decay_ms(), 250, "decay as usual again");
+    limit_set_hard(0);
+    cr_assert(limit_allows((size_t)1 << 40), "no hard limit");
+    limit_set_soft(0);
+    limit_commit(&fake, 1 << 20);
+    cr_assert(!limit_over_soft(), "no soft limit");
 }

@@ -225,3 +225,23 @@ Test(options, jemalloc_options_sable_lacks_are_unknown_keys, .init = cr_redirect
     cr_assert_stderr_eq_str("sable: SABLE_CONF: unknown option 'prof' ignored\n"
                             "sable: SABLE_CONF: unknown option 'lg_tcache_max' ignored\n");
 }
+
+Test(options, placement_and_memory_limit_options)
+{
+    cr_assert_eq(opt_parse("percpu_arena:phycpu,numa:off,memory_limit:3g,memory_soft_limit:75"), 0);
+    cr_assert_eq(opt_percpu_arena, PERCPU_PHYCPU);
+    cr_assert_eq(opt_numa, NUMA_OFF);
+    cr_assert_eq(opt_memory_limit, (size_t)3 << 30, "a byte count beyond 32 bits");
+    cr_assert_eq(opt_memory_soft_limit, 75);
+}
+
+Test(options, a_soft_limit_above_100_percent_is_refused, .init = cr_redirect_stderr)
+{
+    cr_assert_eq(opt_parse("memory_soft_limit:150,percpu_arena:sometimes"), 2);
+    cr_assert_eq(opt_memory_soft_limit, 90, "the default stays");
+    cr_assert_eq(opt_percpu_arena, PERCPU_OFF);
+    fflush(stderr);
+    cr_assert_stderr_eq_str(
+        "sable: SABLE_CONF: invalid value '150' for option 'memory_soft_limit' ignored\n"
+        "sable: SABLE_CONF: invalid value 'sometimes' for option 'percpu_arena' ignored\n");
+}

@@ -368,7 +368,7 @@ Test(os, aligned_mappings_land_at_the_hint_in_one_call, .disabled = UNDER_EMULAT
 Test(os, error_kinds_have_names)
 {
     const char *want[] = {"map", "unmap", "purge", "advise", "guard",
-                          "resident", "move", "hugetlb", "hint_miss"};
+                          "resident", "move", "hugetlb", "hint_miss", "bind"};
     cr_assert_eq(OS_ERR_NKINDS, sizeof want / sizeof want[0]);
     for (unsigned k = 0; k < OS_ERR_NKINDS; k++) {
         cr_assert_str_eq(os_error_name((enum os_error_kind)k), want[k]);
