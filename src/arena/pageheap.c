@@ -45,7 +45,9 @@ static extent_t *desc_get(arena_t *a)
         return NULL;
     }
     x->next = x->prev = NULL;
-    x->arena = a;
+    /* Other arenas' coalescing reads it (free_at, free_ending_at: a
+     * neighbouring region may be theirs): relaxed atomics. */
+    __atomic_store_n(&x->arena, a, __ATOMIC_RELAXED);
     x->guarded = false;
     extent_set_usable(x, 0);
     return x;
@@ -141,7 +143,8 @@ static extent_t *find(pageheap_t *h, unsigned s, size_t size, size_t align)
 static extent_t *free_at(arena_t *a, uintptr_t at)
 {
     extent_t *r = ph_entry(at);
-    if (r == NULL || r->arena != a || r->addr != at) return NULL;
+    if (r == NULL || __atomic_load_n(&r->arena, __ATOMIC_RELAXED) != a || r->addr != at)
+        return NULL;
     unsigned st = atomic_load_explicit(&r->state, memory_order_relaxed);
     return st == EXTENT_DIRTY || st == EXTENT_CLEAN ? r : NULL;
 }
@@ -150,7 +153,9 @@ static extent_t *free_at(arena_t *a, uintptr_t at)
 static extent_t *free_ending_at(arena_t *a, uintptr_t end)
 {
     extent_t *l = end >= UNIT ? ph_entry(end - UNIT) : NULL;
-    if (l == NULL || l->arena != a || l->addr + l->size != end) return NULL;
+    if (l == NULL || __atomic_load_n(&l->arena, __ATOMIC_RELAXED) != a ||
+        l->addr + l->size != end)
+        return NULL;
     unsigned st = atomic_load_explicit(&l->state, memory_order_relaxed);
     return st == EXTENT_DIRTY || st == EXTENT_CLEAN ? l : NULL;
 }
