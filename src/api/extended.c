@@ -7,10 +7,14 @@
  * cache (0: the thread's own, 1: none, n >= 2: explicit cache n - 2), bits
  * 20-31 the arena plus one (0: the thread's). An arena or "no cache" sends
  * the block past the thread's cache, to the arena directly (the uncached
- * path, with the fill modes' checks). Explicit caches do not exist yet:
- * their ids fail as an unknown arena does (NULL and EINVAL; xallocx does
- * not resize; dallocx and sdallocx, which cannot fail, end with one line),
- * so that no flag is accepted and ignored.
+ * path, with the fill modes' checks). An explicit cache (tcache.create,
+ * src/process/explicit.h) serves the cached classes from its stacks and
+ * takes their frees, as the thread's own does; large and huge blocks come
+ * from its arena. With both an arena and an explicit cache of another
+ * arena, the arena wins and the cache is passed by (its stacks hold
+ * another arena's blocks). An id or arena that does not exist fails as
+ * jemalloc's do: NULL and EINVAL (xallocx does not resize; dallocx and
+ * sdallocx, which cannot fail, end with one line naming it).
  *
  * Sizes follow the routing (src/api/route.h): nallocx is what mallocx
  * would hand out, and a block's usable size always maps back to its last
@@ -25,6 +29,7 @@
 #include "api/api.h"
 #include "api/route.h"
 #include "arena/huge.h"
+#include "process/explicit.h"
 #include "process/process.h"
 #include "process/threads.h"
 #include "sable.h"
@@ -36,6 +41,7 @@ typedef struct {
     bool zero;
     bool bypass;    /* past the thread's cache */
     arena_t *arena; /* NULL: the thread's */
+    tcache_t *cache; /* an explicit cache, or NULL */
     bool valid;     /* false: an arena or cache that does not exist */
 } xflags_t;
 
@@ -49,13 +55,17 @@ static xflags_t decode(int flags)
     f.align = la ? (size_t)1 << la : 0;
     f.zero = (flags & SABLE_MALLOCX_ZERO) != 0;
     f.bypass = tc == 1 || a != 0;
-    if (tc >= 2) f.valid = false; /* explicit caches: not yet (docs/mallctl.md) */
+    if (tc >= 2 && (f.cache = explicit_get(tc - 2)) == NULL) f.valid = false;
     if (a != 0) {
-        if (!process_init() || a - 1 >= arena_count())
+        if (!process_init() || a - 1 >= arena_count() || arena_destroyed(arena_get(a - 1)))
             f.valid = false;
         else
             f.arena = arena_get(a - 1);
     }
+    /* An explicit cache of the arena asked for (or of any, with none asked
+     * for) serves the request; of another arena, it is passed by. */
+    if (f.cache && f.arena && f.arena != f.cache->arena) f.cache = NULL;
+    if (f.cache && f.arena == NULL) f.arena = f.cache->arena;
     return f;
 }
 
@@ -91,9 +101,16 @@ static void free_bypass(void *p, const ptr_info_t *in, const char *fn)
 static void free_flags(void *p, const ptr_info_t *in, const xflags_t *f, int flags,
                        const char *fn)
 {
-    if (TCACHE_FIELD(flags) >= 2)
+    if (TCACHE_FIELD(flags) >= 2 && explicit_get(TCACHE_FIELD(flags) - 2) == NULL)
         sable_fatal("%s(): MALLOCX_TCACHE(%zu): no such thread cache", fn,
                     (size_t)TCACHE_FIELD(flags) - 2);
+    if (TCACHE_FIELD(flags) >= 2 && in->kind != PTR_HUGE && in->sc < SC_NCACHED) {
+        /* Into the explicit cache named, whatever the arena flag: frees
+         * of other arenas' blocks go to its remote stacks. */
+        tcache_t *tc = explicit_get(TCACHE_FIELD(flags) - 2);
+        if (!tcache_push_to(tc, p, in->sc)) tcache_push_slow(tc, p, in->sc);
+        return;
+    }
     if (f->bypass)
         free_bypass(p, in, fn);
     else
@@ -107,10 +124,30 @@ static ptr_info_t info_of(void *p, const char *fn)
     return in;
 }
 
+/* From explicit cache tc: its stacks for a cached class, its arena for the
+ * rest. */
+static void *alloc_cached_in(tcache_t *tc, size_t size, size_t align, bool zero)
+{
+    route_t r = route(size, align);
+    if (r.path != ROUTE_CACHED) return api_alloc_in(size, align, zero, tc->arena, true);
+    void *p;
+    if (!tcache_pop_from(tc, r.sc, &p) && (p = tcache_refill(tc, r.sc)) == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (zero) memset(p, 0, size);
+    return p;
+}
+
 void *sable_mallocx(size_t size, int flags)
 {
     xflags_t f = decode(flags);
     if (!f.valid) return einval();
+    if (f.cache) {
+        route_t r = route(size, f.align);
+        if (f.zero && r.path != ROUTE_TOO_BIG) size = r.usable;
+        return alloc_cached_in(f.cache, size, f.align, f.zero);
+    }
     if (f.align <= SC_QUANTUM && !f.bypass && !f.zero) return api_malloc(size);
     /* Zeroed: all of the block, as jemalloc does (a request of its usable
      * size gets the same block). */
@@ -217,7 +254,13 @@ void *sable_rallocx(void *ptr, size_t size, int flags)
     bool fits = now == route(size, 0).usable || now == route(size, f.align).usable;
     void *q = ptr;
     if (!aligned || !fits) {
-        if (f.align <= SC_QUANTUM && !f.bypass) {
+        if (f.cache) {
+            q = alloc_cached_in(f.cache, size, f.align, false);
+            if (q) {
+                memcpy(q, ptr, old < size ? old : size);
+                free_flags(ptr, &in, &f, flags, "rallocx");
+            }
+        } else if (f.align <= SC_QUANTUM && !f.bypass) {
             /* realloc's own moves (huge blocks' pages move, not copied). */
             q = api_realloc(ptr, size ? size : 1);
         } else {

@@ -18,7 +18,9 @@
 #ifndef SABLE_ARENA_H
 #define SABLE_ARENA_H
 
+#include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +75,12 @@ typedef struct arena {
         size_t weigh_live;
     } trim;
     _Atomic unsigned nthreads;
+    /* arena.<i>.dirty_decay_ms: the arena's own decay time, or
+     * ARENA_DECAY_DEFAULT to follow arenas.dirty_decay_ms (arena_decay_ms). */
+    _Atomic unsigned decay_ms;
+    /* Set by arena_destroy, cleared when arenas.create reuses the slot:
+     * nothing allocates from a destroyed arena (arena_usable). */
+    _Atomic bool destroyed;
     uint64_t born_ns; /* when the arena was set up (os_now_ns), for its uptime */
     /* The NUMA node its regions are bound to when `bound` (numa:auto on a
      * host of several nodes); set once, before threads use the arena. */
@@ -115,10 +123,46 @@ static inline void arena_note_mapped(arena_t *a)
     if (m > a->mapped_peak) a->mapped_peak = m;
 }
 
-/* Creates n arenas (n >= 1, capped at ARENA_MAX). False if out of memory. */
+/* Creates the n automatic arenas (n >= 1, capped at ARENA_MAX), in room
+ * for ARENA_MAX (address space only until used). False if out of memory. */
 bool arena_boot(unsigned n);
+/* Arenas: every index ever handed out (automatic, created, destroyed),
+ * which only grows; the automatic ones, [0, arena_auto_count()), set up at
+ * boot and never reset or destroyed. */
 unsigned arena_count(void);
+unsigned arena_auto_count(void);
 arena_t *arena_get(unsigned i);
+/* Bytes of the arena table in use (metadata, for stats). */
+size_t arena_table_bytes(void);
+
+/* Arenas as objects (arenas.create, arena.<i>.reset / destroy; see
+ * "Arenas as objects" in docs/design.md).
+ * arena_create: a new arena, unbound to any node, decay following the
+ * default, in the slot of a destroyed one if there is one (its page heap,
+ * now empty, goes with the slot); *index is its index. False when
+ * ARENA_MAX arenas exist.
+ * arena_reset: every block of created arena a is discarded at once, its
+ * chunks and huge blocks given back to its page heap as dirty free
+ * memory; its counters count them freed. The caller sees to it that no
+ * cache holds a block of a (as jemalloc documents: a block cached
+ * anywhere would be handed out again over memory reused since).
+ * arena_destroy: arena_reset, then every free extent of a's page heap is
+ * unmapped (stats.mapped and RSS fall by them), and the arena is marked
+ * destroyed until arenas.create reuses it. No thread may be attached. */
+bool arena_create(unsigned *index);
+void arena_reset(arena_t *a);
+void arena_destroy(arena_t *a);
+static inline bool arena_destroyed(const arena_t *a)
+{
+    return atomic_load_explicit(&a->destroyed, memory_order_acquire);
+}
+
+/* The decay time arena a purges by: 0 above the soft memory limit or under
+ * memory pressure (limit.h), else its own or the default. */
+#define ARENA_DECAY_DEFAULT UINT_MAX
+unsigned arena_decay_ms(const arena_t *a);
+/* Sets a's own decay time, or ARENA_DECAY_DEFAULT. */
+void arena_set_decay_ms(arena_t *a, unsigned ms);
 /* Arena a's node; `bind`: its regions reserved from now on are bound to it
  * (os_bind_node, preferred: memory comes from elsewhere when the node has
  * none). Before threads use the arena. */
@@ -277,6 +321,9 @@ bool arena_trim(size_t pad);
  * first (an arena due for a complete trim always wants the flush). */
 bool arena_trim_wanted(size_t pad);
 void arena_decay_tick(void);
+/* The shortest decay time of the arenas (arena_decay_ms): what paces the
+ * decay passes, which visit every arena. */
+unsigned arena_decay_min_ms(void);
 /* Runs a decay pass if one is due (the background thread's entry point:
  * arena_decay_tick reads the clock on one call in 32 only). */
 void arena_decay_due(void);

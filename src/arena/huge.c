@@ -159,6 +159,18 @@ static void free_block(extent_t *x, void *p, const char *fn, bool moved)
 
 void huge_free(extent_t *x, void *p, const char *fn) { free_block(x, p, fn, false); }
 
+void huge_discard_all(arena_t *a)
+{
+    lock_assert_held(&a->lock);
+    extent_t *x;
+    while ((x = a->heap.live) != NULL) {
+        unlink_live(a, x);
+        if (x->guarded) os_unguard((char *)x->addr + x->size - os_page_size(), os_page_size());
+        x->guarded = false;
+        ph_free(a, x, PH_DIRTY);
+    }
+}
+
 bool huge_resize(extent_t *x, void *p, size_t size)
 {
     arena_t *a = x->arena;

@@ -38,6 +38,9 @@ void *huge_alloc(arena_t *a, size_t size, size_t align, bool zeroed);
 /* Frees huge block p, whose extent lookup found to be x. Aborts with a
  * double-free message naming `fn` if x is no longer p's live extent. */
 void huge_free(extent_t *x, void *p, const char *fn);
+/* arena.<i>.reset: every live huge block of a goes back to its page heap
+ * as dirty free memory, unchecked (arena lock held). */
+void huge_discard_all(arena_t *a);
 /* Changes the usable size of p (extent x) in place, page granular: shrinks
  * it, or grows it into the free extent after it. False if it cannot. */
 bool huge_resize(extent_t *x, void *p, size_t size);

@@ -71,7 +71,4 @@ bool limit_pressed(void)
 uint64_t limit_soft_events(void) { return atomic_load_explicit(&soft_events, memory_order_relaxed); }
 void limit_count_soft_event(void) { atomic_fetch_add_explicit(&soft_events, 1, memory_order_relaxed); }
 
-unsigned limit_decay_ms(void)
-{
-    return limit_over_soft() || limit_pressed() ? 0 : opt_decay_ms();
-}
+bool limit_decay_now(void) { return limit_over_soft() || limit_pressed(); }

@@ -76,8 +76,8 @@ void limit_count_soft_event(void);
 #define LIMIT_PRESSURE_MS 1000u
 bool limit_pressed(void);
 
-/* The decay delay in force: 0 above the soft threshold or while pressed,
- * else the decay time in force (opt_decay_ms). */
-unsigned limit_decay_ms(void);
+/* True above the soft threshold or while pressed: every arena's decay time
+ * is 0 then (arena_decay_ms), whatever its own. */
+bool limit_decay_now(void);
 
 #endif

@@ -274,6 +274,12 @@ static bool unmap_free(arena_t *a)
     return gone != 0;
 }
 
+bool ph_unmap_free(arena_t *a)
+{
+    lock_assert_held(&a->lock);
+    return unmap_free(a);
+}
+
 /* Gives every slot of [p, p+len) a slot table (a slot that had one before,
  * from an earlier mapping at the same place, keeps it). */
 static bool tables_for(uintptr_t p, size_t len)
@@ -578,7 +584,7 @@ void ph_free(arena_t *a, extent_t *x, ph_free_t how)
     lock_assert_held(&a->lock);
     pageheap_t *h = &a->heap;
     unsigned st = how == PH_CLEAN ? EXTENT_CLEAN : EXTENT_DIRTY;
-    if (st == EXTENT_DIRTY && (how == PH_PURGE || limit_decay_ms() == 0) &&
+    if (st == EXTENT_DIRTY && (how == PH_PURGE || arena_decay_ms(a) == 0) &&
         os_purge((void *)x->addr, x->size)) {
         st = EXTENT_CLEAN;
         h->npurge++;
@@ -638,7 +644,7 @@ bool ph_shrink(arena_t *a, extent_t *x, size_t size)
     map_edges(x);
     t->freed_ms = os_now_ms();
     atomic_store_explicit(&t->state, EXTENT_DIRTY, memory_order_relaxed);
-    if (limit_decay_ms() == 0 && os_purge((void *)t->addr, t->size))
+    if (arena_decay_ms(a) == 0 && os_purge((void *)t->addr, t->size))
         atomic_store_explicit(&t->state, EXTENT_CLEAN, memory_order_relaxed);
     insert_free(a, t);
     arena_note_mapped(a);

@@ -211,6 +211,10 @@ void ph_chunk_free(struct arena *a, extent_t *x);
  * changed) without metadata. */
 bool ph_adopt(struct arena *a, uintptr_t addr, size_t size);
 
+/* Unmaps every free extent of arena a but the stubs (arena.<i>.destroy;
+ * also what a refused reservation does). True if anything was unmapped. */
+bool ph_unmap_free(struct arena *a);
+
 /* Purges arena a's dirty extents: all of them if `all`, else those dirty
  * since before `now - decay_ms`. True if any memory was returned. */
 bool ph_purge(struct arena *a, uint32_t now, uint32_t decay_ms, bool all);

@@ -179,10 +179,9 @@ static run_t *pending_next(const bin_t *b, run_t *r, size_t *left)
  * a bin without any costs its lock and one test), those last freed into at
  * least dirty_decay_ms ago unless `all`; the current slab, from which
  * blocks are being handed out, only if `all`. Bin lock held. */
-static bool bin_purge(bin_t *b, unsigned sc, uint32_t now, bool all)
+static bool bin_purge(bin_t *b, unsigned sc, uint32_t now, int32_t decay, bool all)
 {
     bool any = false;
-    int32_t decay = (int32_t)limit_decay_ms();
     size_t left = b->npending;
     for (run_t *r = pending_next(b, NULL, &left); r; r = pending_next(b, r, &left))
         if (all || (r != b->cur && (int32_t)(now - r->aux) >= decay)) any |= slab_visit(b, r, sc);
@@ -197,7 +196,7 @@ static bool bin_purge(bin_t *b, unsigned sc, uint32_t now, bool all)
 static bool decay_arena(arena_t *a, uint32_t now, bool all, bool wait)
 {
     bool any = false;
-    int32_t decay = (int32_t)limit_decay_ms();
+    int32_t decay = (int32_t)arena_decay_ms(a);
     bool slabs = arena_kept_fill() <= 0 &&
                  (all || opt_hugepages != HUGEPAGES_THP || os_huge_page_size() > CHUNK_SIZE);
     for (unsigned sc = 0; slabs && sc < SC_NSMALL; sc++) {
@@ -205,7 +204,7 @@ static bool decay_arena(arena_t *a, uint32_t now, bool all, bool wait)
             bin_lock(a, sc);
         else if (!bin_trylock(a, sc))
             continue;
-        any |= bin_purge(&a->bins[sc], sc, now, all);
+        any |= bin_purge(&a->bins[sc], sc, now, decay, all);
         bin_unlock(a, sc);
     }
     if (wait)
@@ -376,6 +375,17 @@ void arena_decay_tick(void)
     arena_decay_due();
 }
 
+unsigned arena_decay_min_ms(void)
+{
+    unsigned min = UINT_MAX, n = arena_count();
+    for (unsigned i = 0; i < n; i++) {
+        const arena_t *a = arena_get(i);
+        unsigned ms = arena_destroyed(a) ? UINT_MAX : arena_decay_ms(a);
+        if (ms < min) min = ms;
+    }
+    return min == UINT_MAX ? opt_decay_ms() : min;
+}
+
 void arena_decay_due(void)
 {
     uint32_t now = os_now_ms();
@@ -386,7 +396,7 @@ void arena_decay_due(void)
         (!limit_pressed() ||
          now - atomic_load_explicit(&arena_coarse_ms, memory_order_relaxed) < 10))
         return;
-    uint32_t step = limit_decay_ms() / 4;
+    uint32_t step = arena_decay_min_ms() / 4;
     uint32_t next = now + (step < 10 ? 10 : step);
     if (!atomic_compare_exchange_strong(&decay_due_ms, &due, next)) return;
     atomic_store_explicit(&arena_coarse_ms, now, memory_order_relaxed);

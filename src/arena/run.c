@@ -93,6 +93,18 @@ static void chunk_release(arena_t *a, chunk_t *c)
     chunk_release_memory(a, c);
 }
 
+void chunks_discard_all(arena_t *a)
+{
+    lock_assert_held(&a->lock);
+    while (a->chunks) chunk_release(a, a->chunks);
+    a->spare = NULL;
+    memset(a->runs, 0, sizeof a->runs);
+    a->nlarge_dalloc += a->nlarge;
+    a->nlarge = 0;
+    a->large_allocated = 0;
+    a->runs_dirty = false;
+}
+
 /* ---- runs (arena lock held) ---- */
 
 /* Splits free run r after its first n units; the tail becomes a free run
@@ -202,7 +214,7 @@ void run_free(arena_t *a, chunk_t *c, run_t *r)
     r->clean_shift = 0; /* a merge may make new whole pages */
     chunk_map_free_edges(c, r);
     if (r->dirty) a->runs_dirty = true;
-    if (limit_decay_ms() == 0) run_purge(a, c, r, false);
+    if (arena_decay_ms(a) == 0) run_purge(a, c, r, false);
 
     if (r->nunits == CHUNK_USABLE_UNITS) {
         if (a->spare == NULL) {

@@ -21,6 +21,11 @@
 
 #include "arena/arena.h"
 
+/* arena.<i>.reset: every chunk of a goes back to its page heap, with its
+ * slabs, large runs and free runs (arena lock held; the bins are the
+ * caller's to empty). Large runs count as freed. */
+void chunks_discard_all(arena_t *a);
+
 /* Takes a run of `units` units whose address is a multiple of align_units
  * units, marks it `kind`/`sc` and maps it. NULL when no memory is left.
  * *zeroed: the run reads as zeroes (it had no dirty unit). */

@@ -38,6 +38,7 @@
 #include "options/options.h"
 #include "os/os.h"
 #include "arena/limit.h"
+#include "process/explicit.h"
 #include "process/place.h"
 #include "process/process.h"
 #include "process/threads.h"
@@ -52,6 +53,12 @@
  * SABLE_MALLCTL_ARENAS_ALL for all of them at once. */
 static bool valid_arena(size_t i) { return i <= arena_count() || i == SABLE_MALLCTL_ARENAS_ALL; }
 static unsigned arena_sel(size_t i) { return i < arena_count() ? (unsigned)i : CTL_ARENAS_ALL; }
+/* arena.<i>.reset, destroy and dirty_decay_ms name one arena, never all. */
+static arena_t *one_arena(const ctl_ctx_t *x)
+{
+    unsigned i = arena_sel(x->idx[0]);
+    return i == CTL_ARENAS_ALL ? NULL : arena_get(i);
+}
 
 /* The printers walk every arena, then all of them merged. */
 static unsigned arena_entries(void) { return arena_count() + 1; }
@@ -126,10 +133,11 @@ static int g_arenas(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
     return 0;
 }
 
-/* The decay time every arena uses (arenas.dirty_decay_ms, and each arena's
- * stats.arenas.<i>.dirty_decay_ms); writing sets it for all of them. A
- * value sable cannot honour (jemalloc's -1, never, or above the option's
- * maximum) is EFAULT, jemalloc's answer for a decay time it refuses. */
+/* The default decay time (arenas.dirty_decay_ms), which every arena
+ * follows until arena.<i>.dirty_decay_ms gives it its own; writing it
+ * moves all those at once. A value sable cannot honour (jemalloc's -1,
+ * never, or above the option's maximum) is EFAULT, jemalloc's answer for a
+ * decay time it refuses. */
 static int g_decay(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
 {
     (void)x, (void)arg;
@@ -137,14 +145,87 @@ static int g_decay(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
     return 0;
 }
 
-static int s_decay(ctl_ctx_t *x, const void *newp, size_t newlen)
+static int decay_value(const void *newp, size_t newlen, unsigned *out)
 {
-    (void)x;
     ssize_t ms;
     int err = ctl_new_value(newp, newlen, &ms, sizeof ms);
     if (err) return err;
     if (ms < 0 || ms > 86400000) return EFAULT;
-    opt_decay_set((unsigned)ms);
+    *out = (unsigned)ms;
+    return 0;
+}
+
+static int s_decay(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    unsigned ms;
+    int err = decay_value(newp, newlen, &ms);
+    if (!err) opt_decay_set(ms);
+    return err;
+}
+
+/* arena.<i>.dirty_decay_ms: the arena's own decay time (or the default it
+ * follows); one arena only (EFAULT for all, or a destroyed one). Above the
+ * soft memory limit every arena purges at once whatever it says. */
+static int g_arena_decay(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)arg;
+    arena_t *a = one_arena(x);
+    if (a == NULL || arena_destroyed(a)) return EFAULT;
+    unsigned own = atomic_load_explicit(&a->decay_ms, memory_order_relaxed);
+    v->n = own == ARENA_DECAY_DEFAULT ? opt_decay_ms() : own;
+    return 0;
+}
+
+static int s_arena_decay(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    arena_t *a = one_arena(x);
+    unsigned ms;
+    int err = decay_value(newp, newlen, &ms);
+    if (err) return err;
+    if (a == NULL || arena_destroyed(a)) return EFAULT;
+    arena_set_decay_ms(a, ms);
+    return 0;
+}
+
+/* arenas.create: reading makes an arena and gives its index (EAGAIN when
+ * ARENA_MAX exist). jemalloc's write of extent hooks: sable has none, so
+ * only NULL (the default hooks) is taken; any other pointer is EINVAL. */
+static int g_arena_create(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x, (void)arg;
+    unsigned i;
+    if (!process_init() || !arena_create(&i)) return EAGAIN;
+    v->n = i;
+    return 0;
+}
+
+static int s_arena_create(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    void *hooks;
+    int err = ctl_new_value(newp, newlen, &hooks, sizeof hooks);
+    return err ? err : hooks == NULL ? 0 : EINVAL;
+}
+
+/* arena.<i>.reset and destroy: created arenas only (EFAULT for an
+ * automatic one, all of them, or one destroyed), as in jemalloc; destroy
+ * also EFAULT while a thread is attached. The caller's cache and every
+ * explicit cache are flushed first (they may hold the arena's blocks);
+ * other threads' caches must hold none (the caller's part of jemalloc's
+ * contract). */
+static int a_reset(ctl_ctx_t *x, size_t destroy)
+{
+    arena_t *a = one_arena(x);
+    if (a == NULL || a->index < arena_auto_count() || arena_destroyed(a)) return EFAULT;
+    thread_flush();
+    if (destroy && atomic_load_explicit(&a->nthreads, memory_order_relaxed) != 0) return EFAULT;
+    threads_flush_explicit();
+    if (destroy)
+        arena_destroy(a);
+    else
+        arena_reset(a);
+    threads_arena_discarded(a->index, destroy != 0);
     return 0;
 }
 
@@ -207,10 +288,12 @@ static int g_lookup(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
     return 0;
 }
 
+/* False for a destroyed arena (until arenas.create takes it again). */
 static int g_arena_initialized(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
 {
-    (void)x, (void)arg;
-    v->n = true; /* every index the tree accepts is an arena that exists */
+    (void)arg;
+    arena_t *a = one_arena(x);
+    v->n = a == NULL || !arena_destroyed(a);
     return 0;
 }
 
@@ -419,9 +502,11 @@ static int s_epoch(ctl_ctx_t *x, const void *newp, size_t newlen)
     return x->s ? 0 : EAGAIN;
 }
 
-/* thread.arena: reading gives the calling thread's arena. Writing the same
- * index succeeds; an index out of range is EFAULT (as in jemalloc); moving
- * a thread to another arena is not supported yet (EPERM). */
+/* thread.arena: reading gives the calling thread's arena; writing moves
+ * the thread to another one, its cache flushed first (thread_set_arena).
+ * As in jemalloc: an index out of range (or a destroyed arena) is EFAULT,
+ * and with percpu_arena on, moving to an automatic arena is EPERM (the CPU
+ * chooses those); a created arena is the thread's until it moves again. */
 static int g_thread_arena(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
 {
     (void)x, (void)arg;
@@ -439,8 +524,64 @@ static int s_thread_arena(ctl_ctx_t *x, const void *newp, size_t newlen)
     unsigned want;
     int err = ctl_new_value(newp, newlen, &want, sizeof want);
     if (err) return err;
-    if (want >= arena_count()) return EFAULT;
-    return want == a->index ? 0 : EPERM;
+    if (want >= arena_count() || arena_destroyed(arena_get(want))) return EFAULT;
+    if (want == a->index) return 0;
+    if (opt_percpu_arena != PERCPU_OFF && want < arena_auto_count()) return EPERM;
+    thread_set_arena(arena_get(want));
+    return 0;
+}
+
+/* thread.tcache.enabled (tcache_set_enabled). Switching a cache on in a
+ * thread that has none (tcache:false, or a fill mode, which needs the
+ * uncached path) is EFAULT. */
+static int g_tcache_enabled(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x, (void)arg;
+    int on = thread_cache_enabled();
+    if (on < 0) return EAGAIN;
+    v->n = (uint64_t)on;
+    return 0;
+}
+
+static int s_tcache_enabled(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    bool on;
+    int err = ctl_new_value(newp, newlen, &on, sizeof on);
+    if (err) return err;
+    return thread_cache_enable(on) ? 0 : EFAULT;
+}
+
+/* tcache.create, tcache.flush, tcache.destroy (src/process/explicit.h). */
+static int g_tcache_create(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x, (void)arg;
+    unsigned id;
+    int err = process_init() ? explicit_create(&id) : EAGAIN;
+    if (!err) v->n = id;
+    return err;
+}
+
+static int s_tcache_flush(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    unsigned id;
+    int err = ctl_new_value(newp, newlen, &id, sizeof id);
+    return err ? err : explicit_flush(id);
+}
+
+static int s_tcache_destroy(ctl_ctx_t *x, const void *newp, size_t newlen)
+{
+    (void)x;
+    unsigned id;
+    int err = ctl_new_value(newp, newlen, &id, sizeof id);
+    return err ? err : explicit_destroy(id);
+}
+
+static int g_never(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    (void)x, (void)arg, (void)v;
+    return EPERM;
 }
 
 /* arena.<i>.purge returns every dirty free run of the arena (or of all
@@ -639,7 +780,13 @@ static const ctl_node_t arenas_lextent_index[] = {
           arenas_lextent_leaves),
 };
 static const ctl_node_t arenas_kids[] = {
-    VAL("narenas", CTL_T_UNSIGNED, CTL_CONST, g_arenas, G_NARENAS, "number of arenas"),
+    VAL("narenas", CTL_T_UNSIGNED, N, g_arenas, G_NARENAS,
+        "number of arena indices: the automatic arenas, then those `arenas.create` made "
+        "(destroyed ones included, until created again)"),
+    {.name = "create", .kind = CTL_VALUE, .type = CTL_T_UNSIGNED, .flags = CTL_NOPRINT,
+     .get = g_arena_create, .set = s_arena_create,
+     .doc = "reading makes a new arena and gives its index (`EAGAIN` when 256 exist); a "
+            "write (jemalloc's extent hooks) takes only `NULL`"},
     VAL("page", CTL_T_SIZE, CTL_CONST | B, g_arenas, G_PAGE,
         "the kernel's page size (the pages of `pactive`/`pdirty`)"),
     VAL("quantum", CTL_T_SIZE, CTL_CONST | B, g_const, SC_QUANTUM,
@@ -647,8 +794,9 @@ static const ctl_node_t arenas_kids[] = {
     VAL("nbins", CTL_T_UNSIGNED, CTL_CONST, g_arenas, G_NBINS, "number of small size classes"),
     INDEXED("bin", arenas_bin_index),
     RWO("dirty_decay_ms", CTL_T_SSIZE, 0, g_decay, s_decay, 0,
-        "the decay time of every arena, in ms (starts at `opt.dirty_decay_ms`); writing sets it "
-        "for all arenas at once (0 to 86400000, else `EFAULT`)"),
+        "the default decay time, in ms (starts at `opt.dirty_decay_ms`): every arena without "
+        "its own `arena.<i>.dirty_decay_ms` follows it, and writing moves them all at once, "
+        "arenas created later included (0 to 86400000, else `EFAULT`)"),
     RWO("muzzy_decay_ms", CTL_T_SSIZE, CTL_CONST, g_const, s_fixed_ssize, 0,
         "0: no muzzy stage (writing 0 succeeds, another value is `EFAULT`)"),
     VAL("tcache_max", CTL_T_SIZE, CTL_CONST | B, g_const, SC_CACHED_MAX,
@@ -671,7 +819,17 @@ static const ctl_node_t arena_leaves[] = {
         "return the free runs of arena `i` that have been dirty for at least "
         "`arenas.dirty_decay_ms` (what a decay pass does)"),
     VAL("initialized", CTL_T_BOOL, CTL_NOPRINT, g_arena_initialized, 0,
-        "true: every index the names accept is an arena that exists"),
+        "true unless arena `i` was destroyed (and not created again since)"),
+    ACT("reset", a_reset, 0,
+        "discard every block of arena `i` at once, a created arena only (else `EFAULT`): its "
+        "memory goes back to its page heap; the caller's cache and every explicit cache are "
+        "flushed first, and no other thread's cache may hold its blocks"),
+    ACT("destroy", a_reset, 1,
+        "`reset`, then unmap the arena's free memory and destroy it (`EFAULT` for an "
+        "automatic arena, or while a thread is attached); `arenas.create` reuses the index"),
+    RWO("dirty_decay_ms", CTL_T_SSIZE, CTL_NOPRINT, g_arena_decay, s_arena_decay, 0,
+        "arena `i`'s decay time, in ms: its own once written, else `arenas.dirty_decay_ms` "
+        "(0 to 86400000; `EFAULT` otherwise, and for all arenas at once or a destroyed one)"),
     RWO("dss", CTL_T_STR, CTL_NOPRINT, g_str, s_dss, S_DISABLED,
         "`\"disabled\"`: sable never uses `sbrk` (writing `\"disabled\"` succeeds, `\"primary\"` "
         "or `\"secondary\"` is `EFAULT`, any other string `EINVAL`)"),
@@ -690,6 +848,22 @@ static const ctl_node_t arena_index_node[] = {
 
 static const ctl_node_t thread_tcache_kids[] = {
     ACT("flush", a_tcache_flush, 0, "return the blocks in this thread's cache to their arenas"),
+    RWO("enabled", CTL_T_BOOL, CTL_NOPRINT, g_tcache_enabled, s_tcache_enabled, 0,
+        "this thread's cache is on; writing false flushes it and serves the thread from its "
+        "arena directly until true is written (`EFAULT` to switch on a thread without a cache: "
+        "`tcache:false` or a fill mode)"),
+};
+static const ctl_node_t tcache_kids[] = {
+    VAL("create", CTL_T_UNSIGNED, CTL_NOPRINT, g_tcache_create, 0,
+        "reading makes an explicit cache of the calling thread's arena and gives its id, for "
+        "`SABLE_MALLOCX_TCACHE(id)` (`EFAULT` when 4094 exist)"),
+    {.name = "flush", .kind = CTL_VALUE, .type = CTL_T_UNSIGNED, .flags = CTL_NOPRINT | CTL_WRONLY,
+     .get = g_never, .set = s_tcache_flush,
+     .doc = "write an explicit cache's id: its blocks go back to their arenas (`EFAULT` for an "
+            "id that names none)"},
+    {.name = "destroy", .kind = CTL_VALUE, .type = CTL_T_UNSIGNED,
+     .flags = CTL_NOPRINT | CTL_WRONLY, .get = g_never, .set = s_tcache_destroy,
+     .doc = "write an explicit cache's id: flush it and give the id back"},
 };
 static const ctl_node_t thread_peak_kids[] = {
     VAL("read", CTL_T_U64, B, g_thread_peak, 0,
@@ -704,9 +878,10 @@ static const ctl_node_t thread_kids[] = {
         "bytes this thread has allocated, ever, at class size (`malloc(100)` counts 112)"),
     VAL("deallocated", CTL_T_U64, B, g_thread, 1,
         "bytes this thread has freed, ever, at class size"),
-    RW("arena", CTL_T_UNSIGNED, g_thread_arena, s_thread_arena,
-       "the thread's arena. Writing the same index succeeds; an index `>= narenas` is `EFAULT`; "
-       "moving a thread to another arena is not supported yet (`EPERM`)"),
+    RWO("arena", CTL_T_UNSIGNED, CTL_NOPRINT, g_thread_arena, s_thread_arena, 0,
+        "the thread's arena; writing moves the thread there, its cache flushed first (`EFAULT` "
+        "for an index `>= narenas` or a destroyed arena; with `percpu_arena` on, `EPERM` for "
+        "an automatic arena other than its own)"),
     GROUP("tcache", 0, NULL, thread_tcache_kids),
     VAL("allocatedp", CTL_T_PTR, 0, g_thread, 0,
         "a pointer to this thread's `thread.allocated`, brought up to date by every read of "
@@ -1032,6 +1207,10 @@ static const ctl_node_t root_kids[] = {
             "value (\"only\")"},
     GROUP("arenas", CTL_S_GENERAL, "geometry: arenas, pages and size classes", arenas_kids),
     INDEXED("arena", arena_index_node),
+    {.name = "tcache", .kind = CTL_GROUP, .flags = CTL_NOPRINT, .kids = tcache_kids,
+     .nkids = NELEM(tcache_kids),
+     .doc = "explicit thread caches, which no thread owns: made, flushed and destroyed by id "
+            "(src/process/explicit.h)"},
     {.name = "thread", .kind = CTL_GROUP, .flags = CTL_NOPRINT, .kids = thread_kids,
      .nkids = NELEM(thread_kids), .doc = "the calling thread (not in the statistics printout)"},
     GROUP("stats", 0,

@@ -26,7 +26,7 @@ const ctl_stats_t *ctl_stats_refresh(void)
     lock_take(&ctl_lock, LOCK_CTL_STATS, 0);
     unsigned n = arena_count();
     if (snap.arenas == NULL) {
-        snap.arenas = meta_alloc(n * sizeof *snap.arenas);
+        snap.arenas = meta_alloc(ARENA_MAX * sizeof *snap.arenas);
         if (snap.arenas == NULL) {
             lock_drop(&ctl_lock);
             return NULL;
@@ -65,8 +65,8 @@ const ctl_stats_t *ctl_stats_refresh(void)
     snap.allocated = small + large + huge - cached;
     snap.active = active + huge;
     snap.mapped = mapped + huge + heap_dirty;
-    snap.metadata = meta + meta_mapped();
-    snap.resident = resident + meta_mapped();
+    snap.metadata = meta + meta_mapped() + arena_table_bytes();
+    snap.resident = resident + meta_mapped() + arena_table_bytes();
     snap.retained = retained;
     lock_drop(&ctl_lock);
     return &snap;

@@ -194,6 +194,10 @@ int ctl_invoke(const ctl_node_t *n, ctl_ctx_t *x, void *oldp, size_t *oldlenp, v
     }
     if (n->kind != CTL_VALUE) return ENOENT;
     if (writes && n->set == NULL) return EPERM;
+    if (n->flags & CTL_WRONLY) {
+        if (oldp || oldlenp) return EPERM;
+        return n->set(x, newp, newlen);
+    }
     ctl_val_t v = {0, NULL, NULL};
     if (writes && (n->flags & CTL_OLD)) {
         int err = n->get(x, n->arg, &v);

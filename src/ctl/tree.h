@@ -64,6 +64,7 @@ enum {
     CTL_SORT = 4,    /* text tables order their rows by this column, largest first */
     CTL_NOPRINT = 8, /* not part of the statistics printout (the calling thread's) */
     CTL_OLD = 16,    /* a write returns the value before it (jemalloc's rw names) */
+    CTL_WRONLY = 32, /* written only (jemalloc's -w names): a read is EPERM */
 };
 
 /* stats_print sections, left out by opts letters (a node is left out when

@@ -32,6 +32,7 @@ typedef enum {
     LOCK_CTL_STATS, /* ctl/stats.c: the snapshot */
     LOCK_INIT,      /* process/init.c: process set-up */
     LOCK_POOL,      /* process/threads.c: caches' pool and live list */
+    LOCK_CREATE,    /* arena/arena.c: arenas.create (the arena table) */
     LOCK_ARENA,     /* arena/: an arena's bin locks by class, then its arena
                      * lock (and page heap); arenas by index (key: arena.h) */
     LOCK_PAGEMAP,   /* arena/pagemap.c: leaf creation */

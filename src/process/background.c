@@ -42,7 +42,7 @@ static void *bg_main(void *arg)
 {
     (void)arg;
     for (;;) {
-        unsigned ms = opt_decay_ms() / 4;
+        unsigned ms = arena_decay_min_ms() / 4;
         if (!bg_sleep(ms < 10 ? 10 : ms > 1000 ? 1000 : ms)) break;
         arena_decay_due();
         uint64_t now = os_now_ns(), last = atomic_exchange(&bg_last_ns, now);

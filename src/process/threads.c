@@ -48,7 +48,7 @@ static tcache_t *pool;          /* recycled caches, by next_free (pool_lock) */
 static tcache_t *live;          /* every live cache (pool_lock) */
 static size_t nlive;            /* caches on the live list (pool_lock) */
 static size_t reap_mark = THREADS_REAP_FIRST; /* nlive at which set-up reaps (pool_lock) */
-static tcache_counts_t *exited; /* per arena: counts of finished threads */
+static tcache_counts_t *exited; /* per arena (ARENA_MAX): counts of finished threads */
 static _Atomic unsigned next_seq;
 static _Atomic unsigned arena_limit; /* new threads use arenas [0, limit); 0: all */
 static _Atomic unsigned flush_epoch; /* flush requests made by malloc_trim */
@@ -65,7 +65,7 @@ bool threads_boot(void)
     static bool key_made;
     if (!key_made && pthread_key_create(&exit_key, thread_exit) != 0) return false;
     key_made = true;
-    if (exited == NULL) exited = meta_alloc(arena_count() * sizeof *exited);
+    if (exited == NULL) exited = meta_alloc(ARENA_MAX * sizeof *exited);
     return exited != NULL;
 }
 
@@ -204,6 +204,82 @@ void thread_move(tcache_t *tc, arena_t *to)
     lock_drop(&pool_lock);
     atomic_fetch_sub_explicit(&from->nthreads, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&to->nthreads, 1, memory_order_relaxed);
+}
+
+void thread_set_arena(arena_t *to)
+{
+    tcache_t *tc = thread_cache();
+    if (tc == NULL) return;
+    if (tc->state == TCACHE_LIVE) {
+        if (tc->arena != to) thread_move(tc, to);
+    } else {
+        uncached_set_arena(to->index);
+    }
+}
+
+int thread_cache_enabled(void)
+{
+    tcache_t *tc = thread_cache();
+    if (tc == NULL) return -1;
+    return tc->state == TCACHE_LIVE && !tc->off;
+}
+
+bool thread_cache_enable(bool on)
+{
+    tcache_t *tc = thread_cache();
+    if (tc == NULL || tc->state != TCACHE_LIVE) return !on;
+    tcache_set_enabled(tc, on);
+    return true;
+}
+
+tcache_t *threads_cache_new(arena_t *a)
+{
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    tcache_t *tc = pool;
+    if (tc) pool = tc->next_free;
+    lock_drop(&pool_lock);
+    if (tc == NULL && (tc = meta_alloc(tcache_bytes())) == NULL) return NULL;
+    tcache_init(tc, a);
+    tc->next_free = NULL;
+    tc->explicit_ = true;
+    tc->owner_pid = tc->owner_tid = 0; /* no thread: never reaped */
+    tc->flush_seen = 0;
+    tc->peak_on = false;
+    tc->peak_base = tc->peak_max = 0;
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    live_list_push(&live, tc);
+    nlive++;
+    lock_drop(&pool_lock);
+    return tc;
+}
+
+void threads_cache_drop(tcache_t *tc)
+{
+    tcache_flush_all(tc);
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    /* retire_locked counts a thread out of its arena: explicit caches
+     * never counted in. */
+    atomic_fetch_add_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
+    retire_locked(tc);
+    tc->explicit_ = false;
+    lock_drop(&pool_lock);
+}
+
+void threads_flush_explicit(void)
+{
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    for (tcache_t *tc = live; tc; tc = tc->next_live)
+        if (tc->explicit_) tcache_flush_all(tc);
+    lock_drop(&pool_lock);
+}
+
+void threads_arena_discarded(unsigned i, bool destroyed)
+{
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    memset(&exited[i], 0, sizeof exited[i]);
+    for (tcache_t *tc = live; destroyed && tc; tc = tc->next_live)
+        if (tc->explicit_ && tc->arena->index == i) tc->arena = arena_get(0);
+    lock_drop(&pool_lock);
 }
 
 unsigned threads_auto_count(void)
@@ -370,7 +446,7 @@ static void abandon(tcache_t *tc)
 {
     for (unsigned c = 0; c < SC_NCACHED; c++)
         tc->counts.nalloc[c] +=
-            (uint64_t)(tc->empty[c] - tc->cur[c]) + (uint64_t)(tc->rempty[c] - tc->rcur[c]);
+            (uint64_t)(tc->bottom[c] - tc->cur[c]) + (uint64_t)(tc->rempty[c] - tc->rcur[c]);
     counts_add(&exited[tc->arena->index], &tc->counts);
     live_list_remove(&live, tc);
     nlive--;
@@ -379,13 +455,26 @@ static void abandon(tcache_t *tc)
     pool = tc;
 }
 
+/* An explicit cache in the child: no thread owns it, so it stays, but its
+ * blocks are dropped as abandon drops a dead thread's (a thread of the
+ * parent may have been pushing onto it), and it starts empty. */
+static void forget(tcache_t *tc)
+{
+    for (unsigned c = 0; c < SC_NCACHED; c++)
+        tc->counts.nalloc[c] +=
+            (uint64_t)(tc->bottom[c] - tc->cur[c]) + (uint64_t)(tc->rempty[c] - tc->rcur[c]);
+    counts_add(&exited[tc->arena->index], &tc->counts);
+    tcache_init(tc, tc->arena);
+}
+
 void threads_forked_child(void)
 {
     lock_assert_held(&pool_lock);
     tcache_t *self = tcache_tls;
     for (tcache_t *tc = live, *next; tc; tc = next) {
         next = tc->next_live;
-        if (tc != self) abandon(tc);
+        if (tc->explicit_) forget(tc);
+        else if (tc != self) abandon(tc);
     }
     /* Counted afresh: a thread stopped half-way through its exit may have
      * left its arena's count already lowered. */

@@ -83,6 +83,32 @@ void thread_move(tcache_t *tc, arena_t *to);
 
 /* The arena the calling thread allocates large objects from. */
 arena_t *thread_arena(void);
+/* thread.arena: moves the calling thread to arena `to` (thread_move for a
+ * cache; a thread without one allocates from `to` from now on). */
+void thread_set_arena(arena_t *to);
+
+/* thread.tcache.enabled: 1 if the calling thread's cache is on, 0 if it is
+ * off or the thread has none (tcache:false, a fill mode), -1 if it could
+ * not be set up (out of memory). thread_cache_enable switches it
+ * (tcache_set_enabled); false if asked to switch on a thread that has no
+ * cache, which the options decided. */
+int thread_cache_enabled(void);
+bool thread_cache_enable(bool on);
+
+/* Explicit caches (tcache.create, src/process/explicit.c): a LIVE cache of
+ * arena a that no thread owns, on the live list for stats, never reaped;
+ * NULL when out of memory. threads_cache_drop flushes one and recycles
+ * it. */
+tcache_t *threads_cache_new(arena_t *a);
+void threads_cache_drop(tcache_t *tc);
+
+/* arena.<i>.reset and destroy (ctl): threads_flush_explicit empties every
+ * explicit cache first (none may be in use then, as jemalloc documents);
+ * threads_arena_discarded, after, forgets finished threads' counts of
+ * arena i, and when it was destroyed moves explicit caches of it to arena
+ * 0. */
+void threads_flush_explicit(void);
+void threads_arena_discarded(unsigned i, bool destroyed);
 
 /* Counts an operation served outside the calling thread's cache: big
  * (large with alignment, above SC_CACHED_MAX, huge) or uncached. */

@@ -68,7 +68,19 @@ void tcache_init(tcache_t *tc, arena_t *a)
     tc->gc_ms = os_now_ms();
     tc->gc_tick = 0;
     tc->arena = a;
+    tc->off = false;
     tc->state = TCACHE_LIVE;
+}
+
+void tcache_set_enabled(tcache_t *tc, bool on)
+{
+    if (tc->off == !on) return;
+    tcache_flush_all(tc);
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        tc->full[c] = on ? tc->bottom[c] - bin_cap[c] : tc->bottom[c];
+        tc->rfull[c] = on ? tc->rempty[c] - bin_cap[c] : tc->rempty[c];
+    }
+    tc->off = !on;
 }
 
 static _Noreturn void double_free(void *p) { sable_fatal("free(): double free of %p", p); }
@@ -86,8 +98,18 @@ static void low_note(tcache_t *tc, unsigned sc)
     tc->low_hit[sc / 64] |= (uint64_t)1 << (sc % 64);
 }
 
+/* A cache switched off (tcache_set_enabled) serves one block at a time. */
+static SABLE_COLD void *refill_off(tcache_t *tc, unsigned sc)
+{
+    void *p;
+    if (!arena_cache_fill(tc->arena, sc, &p, 1)) return NULL;
+    tc->counts.nalloc[sc]++;
+    return p;
+}
+
 void *tcache_refill(tcache_t *tc, unsigned sc)
 {
+    if (unlikely(tc->off)) return refill_off(tc, sc);
     void **bottom = tc->bottom[sc];
     /* The low-water mark reached (the stack may hold more below it), or
      * the stack empty: either way the mark goes to the bottom. */
@@ -126,6 +148,11 @@ static void stack_push(tcache_t *tc, void ***cur, void **full, void **empty, voi
 
 void tcache_push_slow(tcache_t *tc, void *p, unsigned sc)
 {
+    if (unlikely(tc->off)) {
+        arena_cache_flush(sc, &p, 1);
+        tc->counts.nfree[sc]++;
+        return;
+    }
     if (arena_owner(p) == tc->arena) {
         stack_push(tc, &tc->cur[sc], tc->full[sc], tc->bottom[sc], p, sc, true);
         /* A flush moved the stack's blocks towards its bottom, and cur

@@ -95,6 +95,8 @@ typedef struct tcache {
     struct tcache *next_free;            /* recycled caches */
     struct tcache *next_live, *prev_live; /* every live cache, for stats */
     tcache_state_t state;
+    bool off;      /* thread.tcache.enabled false: every stack has no room (tcache_set_enabled) */
+    bool explicit_; /* made by tcache.create: no thread owns it (src/process/explicit.c) */
     int owner_pid, owner_tid; /* the thread it was set up for (finding orphans) */
     unsigned flush_seen;      /* the flush requests this cache has answered */
     bool peak_on;                /* thread.peak asked for: refills sample the peak */
@@ -135,6 +137,14 @@ void tcache_push_slow(tcache_t *tc, void *p, unsigned sc) SABLE_NOINLINE;
 /* Returns every cached block of tc to the arenas. */
 void tcache_flush_all(tcache_t *tc);
 
+/* thread.tcache.enabled. Off: tc is flushed and every stack, local and
+ * remote, gets no room, so that each pop and each push misses, and the
+ * miss paths take the block from the arena or give it back directly (one
+ * at a time, as the uncached path does). On: the stacks get their
+ * capacities back, empty. The cache stays the thread's own (LIVE), with
+ * its counters and arena, so that stats and thread.arena keep working. */
+void tcache_set_enabled(tcache_t *tc, bool on);
+
 /* A collection of tc (above), standing for `passes` >= 1 intervals: for
  * each local stack whose low-water mark was not reached since the last
  * one, all but a quarter (a sixteenth for two intervals, ...) of the
@@ -149,11 +159,10 @@ size_t tcache_gc(tcache_t *tc, unsigned passes);
 /* Bytes of blocks sitting in tc's stacks (racy read: stats only). */
 size_t tcache_cached_bytes(const tcache_t *tc);
 
-/* Pops a block of class sc < SC_NCACHED into *out; false when the stack is
- * empty (or the thread has no cache yet, or no longer). */
-SABLE_INLINE bool tcache_pop(unsigned sc, void **out)
+/* Pops a block of class sc < SC_NCACHED from cache tc into *out; false
+ * when the stack is empty. */
+SABLE_INLINE bool tcache_pop_from(tcache_t *tc, unsigned sc, void **out)
 {
-    tcache_t *tc = tcache_tls;
     void **cur = tc->cur[sc];
     if (unlikely(cur == tc->empty[sc])) return false;
     tc->cur[sc] = cur + 1;
@@ -162,12 +171,15 @@ SABLE_INLINE bool tcache_pop(unsigned sc, void **out)
     return true;
 }
 
+/* The same from the calling thread's cache: false also when the thread
+ * has no cache yet, or no longer. */
+SABLE_INLINE bool tcache_pop(unsigned sc, void **out) { return tcache_pop_from(tcache_tls, sc, out); }
+
 /* Pushes p, a valid block of class sc < SC_NCACHED (a block start, checked),
- * onto its stack; false when the stack is full, p looks freed twice, or the
- * thread has no cache. */
-SABLE_INLINE bool tcache_push(void *p, unsigned sc)
+ * onto its stack in cache tc; false when the stack is full or p looks
+ * freed twice. */
+SABLE_INLINE bool tcache_push_to(tcache_t *tc, void *p, unsigned sc)
 {
-    tcache_t *tc = tcache_tls;
     void **cur;
     if (likely(arena_owner(p) == tc->arena)) {
         cur = tc->cur[sc];
@@ -190,5 +202,9 @@ SABLE_INLINE bool tcache_push(void *p, unsigned sc)
     tc->counts.nfree[sc]++;
     return true;
 }
+
+/* The same onto the calling thread's cache: false also when the thread has
+ * no cache. */
+SABLE_INLINE bool tcache_push(void *p, unsigned sc) { return tcache_push_to(tcache_tls, p, sc); }
 
 #endif

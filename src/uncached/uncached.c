@@ -22,7 +22,17 @@ void uncached_thread_init(unsigned arena_index, unsigned seq)
     direct_rng = (uint64_t)(uintptr_t)&direct_rng ^ os_now_ns() ^ ((uint64_t)seq << 32);
 }
 
-arena_t *uncached_arena(void) { return arena_get(direct_arena); }
+/* A thread left on an arena that was destroyed since (nothing counts
+ * uncached threads as attached, so destroy cannot refuse for them) goes
+ * back to arena 0, which is never destroyed. */
+arena_t *uncached_arena(void)
+{
+    arena_t *a = arena_get(direct_arena);
+    if (unlikely(arena_destroyed(a))) a = arena_get(direct_arena = 0);
+    return a;
+}
+
+void uncached_set_arena(unsigned arena_index) { direct_arena = arena_index; }
 
 static uint64_t next_random(void)
 {

@@ -28,8 +28,10 @@
  * `seq`, different for every thread, seeds the random block order. */
 void uncached_thread_init(unsigned arena_index, unsigned seq);
 
-/* The arena the calling thread uses without a cache. */
+/* The arena the calling thread uses without a cache, and moving it
+ * (thread.arena) to arena `arena_index` (< arena_count()). */
 arena_t *uncached_arena(void);
+void uncached_set_arena(unsigned arena_index);
 
 /* A block of cached class sc (NULL when out of memory), and its free. */
 void *uncached_alloc(unsigned sc);

@@ -7,8 +7,7 @@
  *             takes back the value it read, and a wrong size is EINVAL;
  *   fixed     the same, and the value is the file's;
  *   absent    ENOENT.
- * <i> and <j> are 0. Names another branch is answering (arenas and caches
- * as objects) may still be absent: exactly those in pending_objects14.
+ * <i> and <j> are 0.
  *
  *   ctl-jemalloc-names TSV
  * Prefixed API: the test program itself runs on the C library's malloc. */
@@ -22,21 +21,6 @@
 
 #include "jemalloc_names.h"
 #include "sable.h"
-
-/* Answered by arenas/tcache objects, in progress on another branch: absent
- * here until it is merged. Empty this list at that merge. */
-static const char *const pending_objects14[] = {
-    "thread.tcache.enabled", "tcache.create",          "tcache.flush",
-    "tcache.destroy",        "arena.<i>.reset",        "arena.<i>.destroy",
-    "arena.<i>.dirty_decay_ms", "arenas.create",
-};
-
-static bool pending(const char *row_name)
-{
-    for (size_t i = 0; i < sizeof pending_objects14 / sizeof pending_objects14[0]; i++)
-        if (strcmp(pending_objects14[i], row_name) == 0) return true;
-    return false;
-}
 
 /* The C size of a man-page type; what a reader passes for oldp. */
 static size_t type_size(const char *t)
@@ -103,7 +87,7 @@ static bool same_value(const char *type, const unsigned char *buf, const char *w
     return got == v;
 }
 
-static void probe(const char *name, const char *type, const jn_row_t *r, bool may_be_absent)
+static void probe(const char *name, const char *type, const jn_row_t *r)
 {
     size_t size = type_size(type);
     if (size == (size_t)-1) FAIL("unknown type '%s' in the data file", type);
@@ -117,7 +101,6 @@ static void probe(const char *name, const char *type, const jn_row_t *r, bool ma
         err = sable_mallctl(name, NULL, NULL, NULL, 0);
     else
         err = sable_mallctl(name, buf, &len, NULL, 0);
-    if (err == ENOENT && may_be_absent) return;
     if (err != expect) FAIL("returned %d, expected %d (%s)", err, expect, jn_status_name(r->status));
     if (err != 0 || action) return;
     if (len != size) FAIL("read %zu bytes, its type has %zu", len, size);
@@ -150,7 +133,7 @@ int main(int argc, char **argv)
     }
     jn_table_t t;
     if (!jn_read(argv[1], &t)) return 2;
-    unsigned count[3] = {0}, names = 0, absent_pending = 0;
+    unsigned count[3] = {0}, names = 0;
     for (size_t k = 0; k < t.nrows; k++) {
         const jn_row_t *r = &t.rows[k];
         const jn_expand_t *e = jn_template(&t, r->name);
@@ -175,20 +158,13 @@ int main(int argc, char **argv)
                 }
             }
             name[n] = '\0';
-            unsigned before = failures;
-            bool may = r->status == JN_ANSWERED && pending(r->name);
-            probe(name, type, r, may);
-            if (may && failures == before) {
-                size_t l = 0;
-                if (sable_mallctl(name, NULL, &l, NULL, 0) == ENOENT) absent_pending++;
-            }
+            probe(name, type, r);
             names++;
         }
         count[r->status]++;
     }
-    printf("%zu man-page entries (%u names): %u answered, %u fixed, %u absent; "
-           "%u names of pending_objects14 still absent\n",
-           t.nrows, names, count[JN_ANSWERED], count[JN_FIXED], count[JN_ABSENT], absent_pending);
+    printf("%zu man-page entries (%u names): %u answered, %u fixed, %u absent\n", t.nrows, names,
+           count[JN_ANSWERED], count[JN_FIXED], count[JN_ABSENT]);
     if (t.nrows < 170) {
         fprintf(stderr, "FAIL: the data file lists %zu entries; jemalloc 5.3's man page has 178\n",
                 t.nrows);

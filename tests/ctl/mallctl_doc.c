@@ -113,7 +113,7 @@ static void row(doctree_t *d, const ctl_node_t *n)
     if (o)
         opt_cells(f, o);
     else
-        fputs(action ? "–" : n->set ? "rw" : "r", f);
+        fputs(action ? "–" : n->flags & CTL_WRONLY ? "w" : n->set ? "rw" : "r", f);
     fputs(" | ", f);
     cell(f, n->doc);
     fputs(" |\n", f);

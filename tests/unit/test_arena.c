@@ -252,6 +252,7 @@ Test(pagemap, every_address_the_kernel_gives_fits_and_wider_ones_are_never_ours)
 Test(limit, the_hard_limit_counts_committed_bytes_and_the_soft_one_lingers)
 {
     static arena_t fake; /* index 0: only its counter is touched */
+    fake.decay_ms = ARENA_DECAY_DEFAULT; /* follows the default, as arenas start */
     opt_dirty_decay_ms = 250;
     limit_set_hard(1000);
     limit_set_soft(600);
@@ -261,14 +262,16 @@ Test(limit, the_hard_limit_counts_committed_bytes_and_the_soft_one_lingers)
     cr_assert(limit_allows(300));
     cr_assert(!limit_allows(301), "one byte past the hard limit");
     cr_assert(limit_over_soft());
-    cr_assert_eq(limit_decay_ms(), 0, "above the soft threshold decay is 0");
+    cr_assert(limit_decay_now());
+    cr_assert_eq(arena_decay_ms(&fake), 0, "above the soft threshold decay is 0");
     limit_commit(&fake, -400);
     cr_assert(!limit_over_soft());
     cr_assert(limit_pressed(), "below it, for LIMIT_PRESSURE_MS after it was last above");
-    cr_assert_eq(limit_decay_ms(), 0);
+    cr_assert_eq(arena_decay_ms(&fake), 0);
     usleep((LIMIT_PRESSURE_MS + 50) * 1000);
     cr_assert(!limit_pressed());
-    cr_assert_eq(limit_decay_ms(), 250, "decay as usual again");
+    cr_assert(!limit_decay_now());
+    cr_assert_eq(arena_decay_ms(&fake), 250, "decay as usual again");
     limit_set_hard(0);
     cr_assert(limit_allows((size_t)1 << 40), "no hard limit");
     limit_set_soft(0);
