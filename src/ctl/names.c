@@ -177,6 +177,12 @@ static int g_arena_decay(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
     return 0;
 }
 
+static int g_stats_decay(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
+{
+    arena_t *a = one_arena(x);
+    return a == NULL || arena_destroyed(a) ? g_decay(x, arg, v) : g_arena_decay(x, arg, v);
+}
+
 static int s_arena_decay(ctl_ctx_t *x, const void *newp, size_t newlen)
 {
     arena_t *a = one_arena(x);
@@ -951,7 +957,8 @@ static const ctl_node_t sa_leaves[] = {
     AR("retained", CTL_T_SIZE, B, retained,
        "bytes of its page heap's free extents without memory behind them (purged or never "
        "touched)"),
-    VAL("dirty_decay_ms", CTL_T_SSIZE, CTL_CONST, g_decay, 0, "its decay time, in ms"),
+    VAL("dirty_decay_ms", CTL_T_SSIZE, CTL_CONST, g_stats_decay, 0,
+        "its decay time, in ms (`arena.<i>.dirty_decay_ms`; merged: the default)"),
     VAL("uptime", CTL_T_U64, CTL_CONST, g_uptime, 0, "nanoseconds since the arena was set up"),
     AR("dirty_npurge", CTL_T_U64, N, npurge, "jemalloc's name of `npurge`"),
     AR("dirty_nmadvise", CTL_T_U64, N, nmadvise, "jemalloc's name of `nmadvise`"),
