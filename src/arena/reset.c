@@ -27,7 +27,8 @@
 
 void arena_reset(arena_t *a)
 {
-    for (unsigned sc = 0; sc < SC_NSMALL; sc++) bin_lock(a, sc);
+    for (unsigned sc = 0; sc < SC_NSMALL; sc++)
+        bin_lock(a, sc);
     arena_lock(a);
     chunks_discard_all(a);
     huge_discard_all(a);
@@ -39,7 +40,8 @@ void arena_reset(arena_t *a)
         b->nslabs = b->npending = 0;
     }
     arena_unlock(a);
-    for (unsigned sc = SC_NSMALL; sc-- > 0;) bin_unlock(a, sc);
+    for (unsigned sc = SC_NSMALL; sc-- > 0;)
+        bin_unlock(a, sc);
 }
 
 void arena_destroy(arena_t *a)

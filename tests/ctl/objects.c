@@ -95,7 +95,8 @@ Test(objects, mallocx_arena_allocates_from_it_past_the_cache)
 {
     unsigned i = create_arena();
     fill_arena(i, SABLE_MALLOCX_TCACHE_NONE);
-    for (unsigned k = 0; k < NBLOCKS; k++) sable_dallocx(blocks[k], SABLE_MALLOCX_ARENA(i));
+    for (unsigned k = 0; k < NBLOCKS; k++)
+        sable_dallocx(blocks[k], SABLE_MALLOCX_ARENA(i));
     unsigned gone = ctl_u("arenas.narenas") + 5;
     errno = 0;
     cr_assert_null(sable_mallocx(64, SABLE_MALLOCX_ARENA(gone)));
@@ -198,7 +199,8 @@ Test(objects, thread_arena_moves_each_thread)
         idx[k] = k < 2 ? create_arena() : (unsigned)k % n;
         cr_assert_eq(pthread_create(&t[k], NULL, move_and_allocate, &idx[k]), 0);
     }
-    for (int k = 0; k < 4; k++) pthread_join(t[k], NULL);
+    for (int k = 0; k < 4; k++)
+        pthread_join(t[k], NULL);
     unsigned destroyed = ctl_u("arenas.narenas") + 1;
     cr_assert_eq(sable_mallctl("thread.arena", NULL, NULL, &destroyed, sizeof destroyed), EFAULT);
     cr_assert_eq(arena_op(idx[0], "destroy"), 0, "its thread has exited");
@@ -245,22 +247,26 @@ Test(objects, each_arena_decays_by_its_own_time)
     ssize_t zero = 0, minute = 60000, got = -1;
     size_t len = sizeof got;
     cr_assert_eq(sable_mallctl(ctl_name(name, "arena.%u.dirty_decay_ms", fast), NULL, NULL, &zero,
-                               sizeof zero), 0);
-    cr_assert_eq(sable_mallctl(ctl_name(name, "arena.%u.dirty_decay_ms", slow), &got, &len,
-                               &minute, sizeof minute), 0);
+                               sizeof zero),
+                 0);
+    cr_assert_eq(sable_mallctl(ctl_name(name, "arena.%u.dirty_decay_ms", slow), &got, &len, &minute,
+                               sizeof minute),
+                 0);
     cr_assert_eq(got, (ssize_t)ctl_z("arenas.dirty_decay_ms"),
                  "a write returns the value before it: the default it followed");
-    cr_assert_eq(sable_mallctl(ctl_name(name, "arena.%u.dirty_decay_ms", slow), &got, &len, NULL,
-                               0), 0);
+    cr_assert_eq(
+        sable_mallctl(ctl_name(name, "arena.%u.dirty_decay_ms", slow), &got, &len, NULL, 0), 0);
     cr_assert_eq(got, minute);
-    cr_assert_eq(sable_mallctl(ctl_name(name, "stats.arenas.%u.dirty_decay_ms", fast), &got,
-                               &len, NULL, 0), 0);
+    cr_assert_eq(
+        sable_mallctl(ctl_name(name, "stats.arenas.%u.dirty_decay_ms", fast), &got, &len, NULL, 0),
+        0);
     cr_assert_eq(got, 0);
     ssize_t never = -1;
-    cr_assert_eq(sable_mallctl(ctl_name(name, "arena.%u.dirty_decay_ms", fast), NULL, NULL,
-                               &never, sizeof never), EFAULT, "sable always purges, in time");
-    cr_assert_eq(sable_mallctl("arena.4096.dirty_decay_ms", NULL, NULL, &zero, sizeof zero),
-                 EFAULT, "one arena at a time");
+    cr_assert_eq(sable_mallctl(ctl_name(name, "arena.%u.dirty_decay_ms", fast), NULL, NULL, &never,
+                               sizeof never),
+                 EFAULT, "sable always purges, in time");
+    cr_assert_eq(sable_mallctl("arena.4096.dirty_decay_ms", NULL, NULL, &zero, sizeof zero), EFAULT,
+                 "one arena at a time");
 
     size_t m0 = mapped();
     void *p = sable_mallocx(32 * MiB, SABLE_MALLOCX_ARENA(fast));
@@ -290,23 +296,30 @@ Test(objects, thread_tcache_enabled_switches_the_cache)
     unsigned me = ctl_u("thread.arena");
     ctl_name(name, "stats.arenas.%u.tcache_bytes", me);
     void *p[64];
-    for (int k = 0; k < 64; k++) p[k] = sable_malloc(48);
-    for (int k = 0; k < 64; k++) sable_free(p[k]);
+    for (int k = 0; k < 64; k++)
+        p[k] = sable_malloc(48);
+    for (int k = 0; k < 64; k++)
+        sable_free(p[k]);
     ctl_epoch();
     cr_assert_gt(ctl_z(name), 0, "on: freed blocks stay cached");
     cr_assert_eq(sable_mallctl("thread.tcache.enabled", &on, &len, &off, sizeof off), 0);
     cr_assert(on, "the write returns the value before it");
     ctl_epoch();
     cr_assert_eq(ctl_z(name), 0, "switching off flushes");
-    for (int k = 0; k < 64; k++) p[k] = sable_malloc(48);
-    for (int k = 0; k < 64; k++) cr_assert_not_null(p[k]);
-    for (int k = 0; k < 64; k++) sable_free(p[k]);
+    for (int k = 0; k < 64; k++)
+        p[k] = sable_malloc(48);
+    for (int k = 0; k < 64; k++)
+        cr_assert_not_null(p[k]);
+    for (int k = 0; k < 64; k++)
+        sable_free(p[k]);
     ctl_epoch();
     cr_assert_eq(ctl_z(name), 0, "off: nothing is cached");
     cr_assert_eq(sable_mallctl("thread.tcache.enabled", &on, &len, &yes, sizeof yes), 0);
     cr_assert(!on);
-    for (int k = 0; k < 64; k++) p[k] = sable_malloc(48);
-    for (int k = 0; k < 64; k++) sable_free(p[k]);
+    for (int k = 0; k < 64; k++)
+        p[k] = sable_malloc(48);
+    for (int k = 0; k < 64; k++)
+        sable_free(p[k]);
     ctl_epoch();
     cr_assert_gt(ctl_z(name), 0, "on again");
 }
@@ -325,9 +338,12 @@ Test(objects, an_explicit_cache_serves_its_blocks_again_until_flushed)
     ctl_epoch();
     size_t before = ctl_z("stats.tcache_bytes");
     void *q[32];
-    for (int k = 0; k < 32; k++) q[k] = sable_mallocx(256, f | SABLE_MALLOCX_ZERO);
-    for (int k = 0; k < 32; k++) cr_assert_eq(((char *)q[k])[255], 0, "zeroed");
-    for (int k = 0; k < 32; k++) sable_sdallocx(q[k], 256, f);
+    for (int k = 0; k < 32; k++)
+        q[k] = sable_mallocx(256, f | SABLE_MALLOCX_ZERO);
+    for (int k = 0; k < 32; k++)
+        cr_assert_eq(((char *)q[k])[255], 0, "zeroed");
+    for (int k = 0; k < 32; k++)
+        sable_sdallocx(q[k], 256, f);
     sable_dallocx(p, f);
     ctl_epoch();
     cr_assert_gt(ctl_z("stats.tcache_bytes"), before, "its blocks count as cached");
