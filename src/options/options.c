@@ -17,6 +17,7 @@
 
 unsigned opt_narenas = 0;
 bool opt_tcache = true;
+size_t opt_tcache_max_bytes;
 bool opt_abort_conf = false;
 bool opt_confirm_conf = false;
 unsigned opt_dirty_decay_ms = 250;
@@ -57,6 +58,10 @@ static const char *const numa_names[] = {"auto", "off", NULL};
 static const opt_desc_t options[] = {
     {"narenas", OPT_UINT, &opt_narenas, 0, 256, "number of arenas (0: one per CPU)", NULL, 0},
     {"tcache", OPT_BOOL, &opt_tcache, 0, 1, "per-thread caches of small blocks", NULL, 0},
+    {"tcache_max_bytes", OPT_SIZE, &opt_tcache_max_bytes, 0, (size_t)1 << 30,
+     "the most bytes of blocks one thread's cache holds, local and remote stacks together "
+     "(every stack's capacity scaled down to fit; 0: the built-in budgets)",
+     NULL, OPT_AS_SIZE},
     {"abort_conf", OPT_BOOL, &opt_abort_conf, 0, 1, "abort on an invalid SABLE_CONF", NULL, 0},
     {"confirm_conf", OPT_BOOL, &opt_confirm_conf, 0, 1, "print the options at start-up", NULL,
      0},

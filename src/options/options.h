@@ -27,6 +27,7 @@
 
 extern unsigned opt_narenas;   /* 0: one per CPU */
 extern bool opt_tcache;        /* per-thread caches */
+extern size_t opt_tcache_max_bytes; /* one cache's capacity in bytes (0: built-in) */
 extern bool opt_abort_conf;    /* abort on a bad SABLE_CONF instead of warning */
 extern bool opt_confirm_conf;  /* print the options in force at start-up */
 extern unsigned opt_dirty_decay_ms; /* free memory is returned after this long */

@@ -65,7 +65,7 @@ static bool boot_locked(void)
     if (!booted) {
         if (!os_init()) return false;
         opt_init();
-        tcache_boot_caps();
+        tcache_boot_caps(opt_tcache_max_bytes);
         booted = true;
     }
     return true;

@@ -24,7 +24,14 @@ __thread tcache_t *tcache_tls __attribute__((tls_model(SABLE_TLS_MODEL))) = &tca
 static uint16_t bin_cap[SC_NCACHED];
 static size_t total_slots;
 
-void tcache_boot_caps(void)
+size_t tcache_full_bytes(void)
+{
+    size_t bytes = 0;
+    for (unsigned c = 0; c < SC_NCACHED; c++) bytes += 2 * (size_t)bin_cap[c] * sc_size(c);
+    return bytes;
+}
+
+void tcache_boot_caps(size_t max_bytes)
 {
     total_slots = 0;
     for (unsigned c = 0; c < SC_NCACHED; c++) {
@@ -37,12 +44,17 @@ void tcache_boot_caps(void)
             cap = cap < 1 ? 1 : cap > TCACHE_LARGE_MAX ? TCACHE_LARGE_MAX : cap;
         }
         bin_cap[c] = (uint16_t)cap;
+    }
+    size_t full = tcache_full_bytes();
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        if (max_bytes && full > max_bytes)
+            bin_cap[c] = (uint16_t)((__uint128_t)bin_cap[c] * max_bytes / full);
         /* the local and the remote stack, each followed by two guard slots
          * that are never written: the double-free check reads up to two
          * slots past a stack's bottom, and must find NULL there (a stale
          * entry of a neighbouring stack could be a recycled block of this
          * class). */
-        total_slots += 2 * (cap + 2);
+        total_slots += 2 * ((size_t)bin_cap[c] + 2);
     }
 }
 
@@ -98,7 +110,8 @@ static void low_note(tcache_t *tc, unsigned sc)
     tc->low_hit[sc / 64] |= (uint64_t)1 << (sc % 64);
 }
 
-/* A cache switched off (tcache_set_enabled) serves one block at a time. */
+/* A stack of no room (the cache switched off, tcache_set_enabled, or a
+ * class of capacity 0) serves one block at a time. */
 static SABLE_COLD void *refill_off(tcache_t *tc, unsigned sc)
 {
     void *p;
@@ -109,8 +122,8 @@ static SABLE_COLD void *refill_off(tcache_t *tc, unsigned sc)
 
 void *tcache_refill(tcache_t *tc, unsigned sc)
 {
-    if (unlikely(tc->off)) return refill_off(tc, sc);
     void **bottom = tc->bottom[sc];
+    if (unlikely(tc->full[sc] == bottom)) return refill_off(tc, sc);
     /* The low-water mark reached (the stack may hold more below it), or
      * the stack empty: either way the mark goes to the bottom. */
     low_note(tc, sc);
@@ -148,12 +161,14 @@ static void stack_push(tcache_t *tc, void ***cur, void **full, void **empty, voi
 
 void tcache_push_slow(tcache_t *tc, void *p, unsigned sc)
 {
-    if (unlikely(tc->off)) {
+    bool local = arena_owner(p) == tc->arena;
+    if (unlikely(local ? tc->full[sc] == tc->bottom[sc] : tc->rfull[sc] == tc->rempty[sc])) {
+        /* A stack of no room (see refill_off). */
         arena_cache_flush(sc, &p, 1);
         tc->counts.nfree[sc]++;
         return;
     }
-    if (arena_owner(p) == tc->arena) {
+    if (local) {
         stack_push(tc, &tc->cur[sc], tc->full[sc], tc->bottom[sc], p, sc, true);
         /* A flush moved the stack's blocks towards its bottom, and cur
          * with them: the mark follows if cur passed it (cur <= empty

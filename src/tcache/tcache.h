@@ -118,8 +118,15 @@ extern __thread tcache_t *tcache_tls __attribute__((tls_model(SABLE_TLS_MODEL)))
 /* The static caches every bin of which is empty and full at once. */
 extern tcache_t tcache_boot, tcache_dead;
 
-/* Computes the stacks' capacities (once, before any cache is made). */
-void tcache_boot_caps(void);
+/* Computes the stacks' capacities (once, before any cache is made): the
+ * budgets above, every capacity scaled down by one factor if the blocks of
+ * a full cache (local and remote stacks) would exceed max_bytes (0: no
+ * bound). A capacity may come out 0: that class is never cached, each
+ * pop and push of it misses and goes to the arena (as when the cache is
+ * off). */
+void tcache_boot_caps(size_t max_bytes);
+/* Bytes of blocks a full cache holds, local and remote stacks together. */
+size_t tcache_full_bytes(void);
 /* Bytes a cache needs (tcache_t and its stacks' storage). */
 size_t tcache_bytes(void);
 /* Lays out the stacks of zeroed or recycled memory tc for arena a, empty,

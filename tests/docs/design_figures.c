@@ -40,7 +40,7 @@ static size_t figures(char *buf, size_t cap)
     }
     /* A full cache: every local stack full (the remote stacks hold as much
      * again at most, blocks of other arenas). */
-    tcache_boot_caps();
+    tcache_boot_caps(0); /* the built-in budgets (tcache_max_bytes unset) */
     size_t local = 0, small_blocks_min = (size_t)-1, small_blocks_max = 0;
     static void *slots[1 << 16];
     tcache_t *tc = (tcache_t *)slots;
