@@ -425,7 +425,8 @@ SUITES = [
         "realloc-growth", "large", "espresso", "tlb", "big-buffers-calloc",
         "big-buffers-memset"]),
     ("memory phases", "workloads that free most of their memory and go on",
-     ["fragmentation", "free-all", "trim-churn", "balloon", "redis-frag"]),
+     ["fragmentation", "free-all", "trim-churn", "balloon", "redis-frag",
+      "many-threads"]),
     ("real programs", "programs from Debian", [
         "python3", "sqlite3", "gcc", "perl", "git", "lua", "redis"]),
 ]

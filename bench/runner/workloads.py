@@ -28,7 +28,8 @@ from .record import Run
 SYNTHETIC = ["larson", "prodcons", "cache-scratch", "cache-thrash",
              "thread-churn", "realloc-growth", "fragmentation", "free-all",
              "rcu", "large", "espresso", "tlb", "big-buffers-calloc",
-             "big-buffers-memset", "trim-churn", "latency", "balloon"]
+             "big-buffers-memset", "trim-churn", "latency", "balloon",
+             "many-threads"]
 # Run only with --full (or when named in --workloads): they add minutes to a
 # default suite that must stay under 10 minutes on 2 cores.
 FULL_ONLY = {"latency", "balloon", "redis-frag", "perl", "git", "lua"}
@@ -62,6 +63,7 @@ SYNTHETIC_ARGS = {
         "free-all": ["--linger", "0.2"],
         "latency": ["--requests", "5000", "--idle", "0.05"],
         "balloon": ["--peak", "8m", "--idle", "0.1"],
+        "many-threads": ["--threads", "50", "--idle", "0.05"],
     },
 }
 
