@@ -71,6 +71,38 @@ bool threads_boot(void)
 
 static void reap_locked(void);
 
+/* A cache for arena a, recycled from the pool or made of new metadata
+ * memory, laid out empty, with no owner and every flush request made so far
+ * counted as answered; NULL when out of memory. `reap`: look for orphans
+ * first when the pool is empty and the live list has grown to reap_mark
+ * (thread set-up). */
+static tcache_t *cache_make(arena_t *a, bool reap)
+{
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    if (reap && pool == NULL && nlive >= reap_mark) reap_locked();
+    tcache_t *tc = pool;
+    if (tc) pool = tc->next_free;
+    lock_drop(&pool_lock);
+    if (tc == NULL && (tc = meta_alloc(tcache_bytes())) == NULL) return NULL;
+    tcache_init(tc, a);
+    tc->next_free = NULL;
+    tc->explicit_ = false;
+    tc->owner_pid = tc->owner_tid = 0;
+    tc->flush_seen = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
+    tc->peak_on = false;
+    tc->peak_base = tc->peak_max = 0;
+    return tc;
+}
+
+/* tc joins the live list (stats see it from now on). */
+static void cache_publish(tcache_t *tc)
+{
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    live_list_push(&live, tc);
+    nlive++;
+    lock_drop(&pool_lock);
+}
+
 tcache_t *thread_setup(void)
 {
     if (!process_init()) return NULL;
@@ -82,24 +114,12 @@ tcache_t *thread_setup(void)
         tcache_tls = &tcache_dead;
         return &tcache_dead;
     }
-    lock_take(&pool_lock, LOCK_POOL, 0);
-    if (pool == NULL && nlive >= reap_mark) reap_locked();
-    tcache_t *tc = pool;
-    if (tc) pool = tc->next_free;
-    lock_drop(&pool_lock);
-    if (tc == NULL && (tc = meta_alloc(tcache_bytes())) == NULL) return NULL;
-    tcache_init(tc, arena_get(index));
+    tcache_t *tc = cache_make(arena_get(index), true);
+    if (tc == NULL) return NULL;
     atomic_fetch_add_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
-    tc->next_free = NULL;
     tc->owner_pid = os_process_id();
     tc->owner_tid = os_thread_id();
-    tc->flush_seen = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
-    tc->peak_on = false;
-    tc->peak_base = tc->peak_max = 0;
-    lock_take(&pool_lock, LOCK_POOL, 0);
-    live_list_push(&live, tc);
-    nlive++;
-    lock_drop(&pool_lock);
+    cache_publish(tc);
     /* Publish before pthread_setspecific: it may call calloc (keys >= 32),
      * which must find this cache instead of setting up another. */
     tcache_tls = tc;
@@ -234,22 +254,10 @@ bool thread_cache_enable(bool on)
 
 tcache_t *threads_cache_new(arena_t *a)
 {
-    lock_take(&pool_lock, LOCK_POOL, 0);
-    tcache_t *tc = pool;
-    if (tc) pool = tc->next_free;
-    lock_drop(&pool_lock);
-    if (tc == NULL && (tc = meta_alloc(tcache_bytes())) == NULL) return NULL;
-    tcache_init(tc, a);
-    tc->next_free = NULL;
-    tc->explicit_ = true;
-    tc->owner_pid = tc->owner_tid = 0; /* no thread: never reaped */
-    tc->flush_seen = 0;
-    tc->peak_on = false;
-    tc->peak_base = tc->peak_max = 0;
-    lock_take(&pool_lock, LOCK_POOL, 0);
-    live_list_push(&live, tc);
-    nlive++;
-    lock_drop(&pool_lock);
+    tcache_t *tc = cache_make(a, false);
+    if (tc == NULL) return NULL;
+    tc->explicit_ = true; /* no owner (pid 0): never reaped */
+    cache_publish(tc);
     return tc;
 }
 
