@@ -48,6 +48,26 @@ static inline void *wl_check_ptr(const char *workload, void *p, size_t size)
 }
 
 /* Keep the compiler from eliding an allocation or its use. */
+/* Tagged objects (size >= 9): the tag in the first 8 bytes, its low byte in
+ * the rest. wl_tagged_ok checks the tag, every 61st byte and the last one:
+ * enough to see an object that moved, was overwritten or was handed out
+ * twice, at a cost small beside the allocation. */
+static inline void wl_fill_tagged(unsigned char *p, size_t size, uint64_t tag)
+{
+	memcpy(p, &tag, 8);
+	memset(p + 8, (int)(tag & 0xff), size - 8);
+}
+
+static inline bool wl_tagged_ok(const unsigned char *p, size_t size, uint64_t tag)
+{
+	uint64_t t;
+	memcpy(&t, p, 8);
+	bool ok = t == tag;
+	for (size_t i = 8; ok && i < size; i += 61)
+		ok = p[i] == (unsigned char)(tag & 0xff);
+	return ok && p[size - 1] == (unsigned char)(tag & 0xff);
+}
+
 static inline void wl_escape(const void *p)
 {
 	__asm__ volatile("" : : "r"(p) : "memory");

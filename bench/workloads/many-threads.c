@@ -39,17 +39,9 @@ struct worker {
 	uint64_t checksum;
 };
 
-static void fill(unsigned char *p, size_t size, uint64_t tag)
-{
-	memcpy(p, &tag, 8);
-	memset(p + 8, (int)(tag & 0xff), size - 8);
-}
-
 static void verify(const unsigned char *p, size_t size, uint64_t tag)
 {
-	uint64_t t;
-	memcpy(&t, p, 8);
-	if (t != tag || p[size - 1] != (unsigned char)(tag & 0xff))
+	if (!wl_tagged_ok(p, size, tag))
 		wl_fail(W, "object %p (size %zu) corrupted", (const void *)p, size);
 }
 
@@ -66,7 +58,7 @@ static void *thread_main(void *arg)
 		sz[n] = (uint32_t)wl_range(&rng, 16, 512);
 		tag[n] = wl_next(&rng);
 		ptr[n] = wl_check_ptr(W, malloc(sz[n]), sz[n]);
-		fill(ptr[n], sz[n], tag[n]);
+		wl_fill_tagged(ptr[n], sz[n], tag[n]);
 		total += sz[n];
 		n++;
 	}

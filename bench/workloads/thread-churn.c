@@ -34,20 +34,9 @@ struct lane {
 	uint64_t checksum;
 };
 
-static void fill(unsigned char *p, uint32_t size, uint64_t tag)
-{
-	memcpy(p, &tag, 8);
-	memset(p + 8, (int)(tag & 0xff), size - 8);
-}
-
 static void verify(const unsigned char *p, uint32_t size, uint64_t tag, const char *what)
 {
-	uint64_t t;
-	memcpy(&t, p, 8);
-	bool ok = t == tag;
-	for (uint32_t i = 8; ok && i < size; i += 61)
-		ok = p[i] == (unsigned char)(tag & 0xff);
-	if (!ok || p[size - 1] != (unsigned char)(tag & 0xff))
+	if (!wl_tagged_ok(p, size, tag))
 		wl_fail(W, "%s object %p (size %u) corrupted", what, (void *)p, size);
 }
 
@@ -75,7 +64,7 @@ static void *thread_main(void *arg)
 		sz[i] = (uint32_t)wl_range(&rng, (uint64_t)min_size, (uint64_t)max_size);
 		tag[i] = wl_next(&rng);
 		ptr[i] = wl_check_ptr(W, malloc(sz[i]), sz[i]);
-		fill(ptr[i], sz[i], tag[i]);
+		wl_fill_tagged(ptr[i], sz[i], tag[i]);
 		ops++;
 		/* Free an older object now and then: interleaved lifetimes. */
 		if ((i & 3) == 3) {

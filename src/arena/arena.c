@@ -59,13 +59,13 @@ unsigned arena_auto_count(void) { return nauto; }
 size_t arena_table_bytes(void) { return os_page_round(arena_count() * sizeof(arena_t)); }
 
 /* A destroyed slot taken again starts as a new arena would: counters at
- * zero (its page heap holds only retained address space and stubs, which
- * stay its own, as descriptors do). Locks are already set up. */
+ * zero (arena_destroy cleared its peak; its page heap holds only retained
+ * address space and stubs, which stay its own, as descriptors do). Locks
+ * are already set up. */
 static void renew(arena_t *a)
 {
     arena_lock(a);
     a->nlarge_malloc = a->nlarge_dalloc = a->npurge = a->nmadvise = a->purged = 0;
-    a->mapped_peak = 0;
     memset(&a->trim, 0, sizeof a->trim);
     a->born_ns = os_now_ns();
     a->heap.nhuge_malloc = a->heap.nhuge_dalloc = a->heap.npurge = a->heap.purged = 0;
