@@ -32,13 +32,14 @@ static void *enomem(void)
  * (the boot cache), or none any more (the dead cache). */
 void *api_alloc_miss(unsigned sc)
 {
-    tcache_t *tc = thread_cache();
+    tcache_t *tc = thread_cache_begin();
     void *p = NULL;
     if (tc == NULL) return enomem();
     if (tc->state == TCACHE_LIVE) {
         p = tcache_refill(tc, sc);
         thread_peak_sample(tc);
         thread_poll(tc);
+        thread_cache_end(tc);
         process_background_poll();
     } else if ((p = uncached_alloc(sc)) != NULL) {
         thread_count_uncached(sc, 1, 0);
@@ -50,7 +51,7 @@ void *api_alloc_miss(unsigned sc)
  * and dead caches miss on every free). */
 void api_free_miss(void *p, unsigned sc)
 {
-    tcache_t *tc = thread_cache();
+    tcache_t *tc = thread_cache_begin();
     if (tc == NULL || tc->state != TCACHE_LIVE) {
         uncached_free(p, sc);
         if (tc) thread_count_uncached(sc, 0, 1);
@@ -58,6 +59,7 @@ void api_free_miss(void *p, unsigned sc)
     }
     tcache_push_slow(tc, p, sc);
     thread_poll(tc);
+    thread_cache_end(tc);
     process_background_poll();
 }
 

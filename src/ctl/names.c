@@ -41,6 +41,7 @@
 #include "process/explicit.h"
 #include "process/place.h"
 #include "process/process.h"
+#include "process/reclaim.h"
 #include "process/threads.h"
 #include "sable.h"
 #include "sizeclass/sizeclass.h"
@@ -341,17 +342,20 @@ static int s_max_background(ctl_ctx_t *x, const void *newp, size_t newlen)
     return err ? err : n == 1 ? 0 : EINVAL;
 }
 
-enum { G_BG_THREADS, G_BG_RUNS, G_BG_INTERVAL, G_ZERO_REALLOCS };
+enum { G_BG_THREADS, G_BG_RUNS, G_BG_INTERVAL, G_BG_RECLAIMS, G_BG_RECLAIMED, G_ZERO_REALLOCS };
 static int g_process(ctl_ctx_t *x, size_t arg, ctl_val_t *v)
 {
     (void)x;
     size_t threads;
-    uint64_t runs, interval;
+    uint64_t runs, interval, reclaims, reclaimed;
     process_background_stats(&threads, &runs, &interval);
-    v->n = arg == G_BG_THREADS  ? threads
-           : arg == G_BG_RUNS   ? runs
+    reclaim_stats(&reclaims, &reclaimed);
+    v->n = arg == G_BG_THREADS    ? threads
+           : arg == G_BG_RUNS     ? runs
            : arg == G_BG_INTERVAL ? interval
-                                  : threads_zero_reallocs();
+           : arg == G_BG_RECLAIMS ? reclaims
+           : arg == G_BG_RECLAIMED ? reclaimed
+                                   : threads_zero_reallocs();
     return 0;
 }
 
@@ -1091,6 +1095,11 @@ static const ctl_node_t bg_stats_kids[] = {
     VAL("num_runs", CTL_T_U64, N, g_process, G_BG_RUNS, "decay passes they have run, ever"),
     VAL("run_interval", CTL_T_U64, N, g_process, G_BG_INTERVAL,
         "average time between those passes, in nanoseconds"),
+    VAL("reclaims", CTL_T_U64, N, g_process, G_BG_RECLAIMS,
+        "thread caches whose blocks it took while their threads were idle (docs/threads.md), "
+        "ever"),
+    VAL("reclaimed_bytes", CTL_T_U64, N, g_process, G_BG_RECLAIMED,
+        "bytes of blocks it took from them and gave back to the arenas, ever"),
 };
 static const ctl_node_t stats_kids[] = {
     SNAP("allocated", B, allocated,

@@ -66,7 +66,10 @@ const ctl_stats_t *ctl_stats_refresh(void)
     snap.active = active + huge;
     snap.mapped = mapped + huge + heap_dirty;
     snap.metadata = meta + meta_mapped() + arena_table_bytes();
-    snap.resident = resident + meta_mapped() + arena_table_bytes();
+    /* Metadata counts as resident but for thread caches' stacks purged
+     * while their threads were idle (src/process/reclaim.c). */
+    size_t purged = tcache_purged_bytes(), meta_res = meta_mapped() + arena_table_bytes();
+    snap.resident = resident + (purged < meta_res ? meta_res - purged : 0);
     snap.retained = retained;
     lock_drop(&ctl_lock);
     return &snap;

@@ -18,10 +18,12 @@
 unsigned opt_narenas = 0;
 bool opt_tcache = true;
 size_t opt_tcache_max_bytes;
+size_t opt_tcache_total_bytes = (size_t)128 << 20;
 bool opt_abort_conf = false;
 bool opt_confirm_conf = false;
 unsigned opt_dirty_decay_ms = 250;
 bool opt_background_thread = false;
+unsigned opt_background_thread_auto = 64;
 bool opt_secure = false;
 unsigned opt_junk = JUNK_FALSE;
 bool opt_zero = false;
@@ -62,6 +64,10 @@ static const opt_desc_t options[] = {
      "the most bytes of blocks one thread's cache holds, local and remote stacks together "
      "(every stack's capacity scaled down to fit; 0: the built-in budgets)",
      NULL, OPT_AS_SIZE},
+    {"tcache_total_bytes", OPT_SIZE, &opt_tcache_total_bytes, 0, (size_t)1 << 40,
+     "the bytes of blocks all threads' caches may hold together: with more threads than fit, "
+     "every cache's stacks are halved until their share fits (at most 8 times; 0: no bound)",
+     NULL, OPT_AS_SIZE},
     {"abort_conf", OPT_BOOL, &opt_abort_conf, 0, 1, "abort on an invalid SABLE_CONF", NULL, 0},
     {"confirm_conf", OPT_BOOL, &opt_confirm_conf, 0, 1, "print the options at start-up", NULL,
      0},
@@ -72,6 +78,11 @@ static const opt_desc_t options[] = {
     {"background_thread", OPT_BOOL, &opt_background_thread, 0, 1,
      "a background thread purges on schedule, also when the program is idle (at start-up; "
      "`background_thread` switches it at run time)",
+     NULL, 0},
+    {"background_thread_auto", OPT_UINT, &opt_background_thread_auto, 0, 1000000,
+     "with `background_thread:false`, the background thread starts on its own once this many "
+     "threads have caches, and takes the cached blocks of idle threads (0: never; a run-time "
+     "switch of `background_thread` stops it for good)",
      NULL, 0},
     {"hugepages", OPT_ENUM, &opt_hugepages, 0, 2, "off, thp (madvise chunks) or hugetlb",
      hugepages_names, 0},

@@ -28,10 +28,12 @@
 extern unsigned opt_narenas;   /* 0: one per CPU */
 extern bool opt_tcache;        /* per-thread caches */
 extern size_t opt_tcache_max_bytes; /* one cache's capacity in bytes (0: built-in) */
+extern size_t opt_tcache_total_bytes; /* all caches' capacity together (0: no bound) */
 extern bool opt_abort_conf;    /* abort on a bad SABLE_CONF instead of warning */
 extern bool opt_confirm_conf;  /* print the options in force at start-up */
 extern unsigned opt_dirty_decay_ms; /* free memory is returned after this long */
 extern bool opt_background_thread;  /* a thread purges on schedule */
+extern unsigned opt_background_thread_auto; /* ... started on its own at this many threads (0: never) */
 extern bool opt_secure;       /* checked, uncached allocation (see docs/security.md) */
 /* jemalloc's junk values: fill new blocks with 0xa5 (alloc), freed ones
  * with 0x5a (free), or both (true). */

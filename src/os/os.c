@@ -710,6 +710,121 @@ bool os_thread_gone(int pid, int tid)
     return gone;
 }
 
+/* membarrier(2)'s commands (linux/membarrier.h, Linux 4.14). */
+#define OS_MEMBARRIER_QUERY 0
+#define OS_MEMBARRIER_PRIVATE_EXPEDITED (1 << 3)
+#define OS_MEMBARRIER_REGISTER_PRIVATE_EXPEDITED (1 << 4)
+
+uint64_t os_signal_mask(void)
+{
+    uint64_t m = 0;
+    int saved = errno;
+    if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &m, sizeof m) != 0) m = ~(uint64_t)0;
+    errno = saved;
+    return m;
+}
+
+/* The decimal number at the start of s; false if there is none. */
+static bool sscanf_u64(const char *s, uint64_t *v)
+{
+    uint64_t x = 0;
+    const char *start = s;
+    while (*s >= '0' && *s <= '9' && x <= (UINT64_MAX - 9) / 10) x = x * 10 + (uint64_t)(*s++ - '0');
+    *v = x;
+    return s != start;
+}
+
+/* The value after `key` (a line's start, "SigBlk:") in hex; false if absent. */
+static bool status_hex(const char *buf, const char *key, uint64_t *v)
+{
+    size_t kl = strlen(key);
+    for (const char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        if (strncmp(l, key, kl) != 0) continue;
+        const char *q = l + kl;
+        while (*q == ' ' || *q == '\t') q++;
+        uint64_t x = 0;
+        int digits = 0;
+        for (;; q++, digits++) {
+            unsigned d = *q >= '0' && *q <= '9'   ? (unsigned)(*q - '0')
+                         : *q >= 'a' && *q <= 'f' ? (unsigned)(*q - 'a' + 10)
+                                                  : 16;
+            if (d == 16) break;
+            x = x << 4 | d;
+        }
+        *v = x;
+        return digits > 0 && digits <= 16;
+    }
+    return false;
+}
+
+/* Whether /proc is this process's own: mounted for its pid namespace, so
+ * that the thread ids gettid gives name its threads there (a container
+ * that shares the host's /proc would not). Asked once. */
+static bool proc_is_ours(void)
+{
+    static _Atomic int state; /* 0: not asked; 1: yes; -1: no */
+    int st = atomic_load_explicit(&state, memory_order_relaxed);
+    if (st == 0) {
+        char buf[64];
+        uint64_t pid = 0;
+        st = os_read_file("/proc/self/stat", buf, sizeof buf) > 0 &&
+                     sscanf_u64(buf, &pid) && pid == (uint64_t)getpid()
+                 ? 1
+                 : -1;
+        atomic_store_explicit(&state, st, memory_order_relaxed);
+    }
+    return st > 0;
+}
+
+bool os_thread_in_syscall(int tid, uint64_t *sigblk)
+{
+    char path[64], buf[4096];
+    int saved = errno;
+    bool ok = false;
+    if (!proc_is_ours()) return false;
+    /* The mask first: a signal handler that runs when the state is read
+     * ran already (it interrupted an operation that started earlier), and
+     * the mask shows the signals it blocks. */
+    os_format(path, sizeof path, "/proc/self/task/%d/status", tid);
+    if (os_read_file(path, buf, sizeof buf) > 0 && status_hex(buf, "SigBlk:", sigblk)) {
+        os_format(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+        ok = os_read_file(path, buf, 64) > 0 && buf[0] >= '0' && buf[0] <= '9';
+    }
+    errno = saved;
+    return ok;
+}
+
+bool os_process_fence(void)
+{
+#ifdef SYS_membarrier
+    /* 0: not asked yet; 1: registered; -1: not available. A forked child
+     * is a new process: a refusal there (EPERM, not registered) registers
+     * again. */
+    static _Atomic int state;
+    int saved = errno;
+    bool ok = false;
+    for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+        int st = atomic_load_explicit(&state, memory_order_relaxed);
+        if (st < 0) break;
+        if (st == 0) {
+            long cmds = syscall(SYS_membarrier, OS_MEMBARRIER_QUERY, 0, 0);
+            if (cmds < 0 || !(cmds & OS_MEMBARRIER_PRIVATE_EXPEDITED) ||
+                syscall(SYS_membarrier, OS_MEMBARRIER_REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0) {
+                atomic_store_explicit(&state, -1, memory_order_relaxed);
+                break;
+            }
+            atomic_store_explicit(&state, 1, memory_order_relaxed);
+        }
+        ok = syscall(SYS_membarrier, OS_MEMBARRIER_PRIVATE_EXPEDITED, 0, 0) == 0;
+        if (!ok) atomic_store_explicit(&state, errno == EPERM ? 0 : -1, memory_order_relaxed);
+    }
+    errno = saved;
+    return ok;
+#else
+    return false;
+#endif
+}
+
 void os_sleep_ms(unsigned ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};

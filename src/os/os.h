@@ -101,6 +101,24 @@ int os_thread_id(void);
 int os_process_id(void);
 bool os_thread_gone(int pid, int tid);
 
+/* A memory barrier on every thread of the process that runs now (the
+ * others pass one when they are next scheduled), by membarrier(2)'s
+ * private expedited command, registered on first use. Afterwards every
+ * load a thread of the process makes sees every store the caller made
+ * before the call. False when the kernel has no such command (before
+ * Linux 4.14, some emulators and sandboxes): nothing was fenced. */
+bool os_process_fence(void);
+
+/* The calling thread's mask of blocked signals as the kernel keeps it (bit
+ * s-1 for signal s, 1..64; glibc's internal signals included). */
+uint64_t os_signal_mask(void);
+/* Whether thread `tid` of this process is, at the moment the kernel looks,
+ * blocked in a system call (/proc/self/task/<tid>/syscall gives its number,
+ * not "running", nor -1 for a thread stopped or faulting outside one), and
+ * its blocked signals as they were just before (/proc/.../status, SigBlk).
+ * False when the files cannot be read or parsed. */
+bool os_thread_in_syscall(int tid, uint64_t *sigblk);
+
 /* Maps `size` bytes of fresh, zeroed, read-write memory whose start is a
  * multiple of `align` (a power of two, at least the page size). Returns NULL
  * when the kernel refuses (ENOMEM, RLIMIT_AS, map count). */

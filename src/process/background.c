@@ -1,11 +1,14 @@
 /* src/process/background.c — the background purger (background_thread).
  *
  * One detached thread runs decay passes on every arena, so memory comes back
- * even when the program has gone idle. It is started lazily from a slow path
+ * even when the program has gone idle, and takes the blocks idle threads'
+ * caches hold (reclaim.c). It is started lazily from a slow path
  * (never from a constructor: a library must not start threads while the
  * program is still being loaded) and again in a forked child, which inherits
  * none of the parent's threads. opt.background_thread is the start-up
- * value; the control layer switches it at run time (background_thread):
+ * value, and background_thread_auto starts it in a process that reaches
+ * that many thread caches; the control layer switches it at run time
+ * (background_thread), after which it never starts on its own:
  * switching on starts the thread at once, switching off stops it and waits
  * until it has stopped, as jemalloc does.
  *
@@ -22,8 +25,12 @@
 #include "options/options.h"
 #include "os/os.h"
 #include "process/process.h"
+#include "process/reclaim.h"
+#include "process/threads.h"
 
 static _Atomic int bg_wanted = -1; /* -1: opt.background_thread not read yet */
+static _Atomic int bg_switched;    /* switched at run time: no automatic start any more */
+static _Atomic int bg_auto;        /* wanted because of background_thread_auto */
 static _Atomic int bg_started, bg_running;
 static _Atomic uint64_t bg_runs, bg_run_ns, bg_last_ns;
 
@@ -45,6 +52,7 @@ static void *bg_main(void *arg)
         unsigned ms = arena_decay_min_ms() / 4;
         if (!bg_sleep(ms < 10 ? 10 : ms > 1000 ? 1000 : ms)) break;
         arena_decay_due();
+        reclaim_idle_caches();
         uint64_t now = os_now_ns(), last = atomic_exchange(&bg_last_ns, now);
         atomic_fetch_add_explicit(&bg_run_ns, now - last, memory_order_relaxed);
         atomic_fetch_add_explicit(&bg_runs, 1, memory_order_relaxed);
@@ -85,9 +93,25 @@ static bool bg_start(void)
     return false;
 }
 
+/* background_thread_auto: a process with that many threads gains from one
+ * more, which takes what idle threads' caches strand (reclaim.c); one with
+ * fewer never gets a thread it did not ask for (a single-threaded program
+ * may rely on being one: unshare(CLONE_NEWUSER), for one). */
+static bool bg_auto_due(void)
+{
+    unsigned n = opt_background_thread_auto;
+    if (n == 0 || threads_live_count() < n || atomic_load_explicit(&bg_switched, memory_order_relaxed))
+        return false;
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&bg_wanted, &expect, 1)) return false;
+    atomic_store_explicit(&bg_auto, 1, memory_order_relaxed);
+    return true;
+}
+
 void process_background_poll(void)
 {
-    if (atomic_load_explicit(&bg_started, memory_order_relaxed) || !bg_wanted_now()) return;
+    if (atomic_load_explicit(&bg_started, memory_order_relaxed)) return;
+    if (!bg_wanted_now() && !bg_auto_due()) return;
     bg_start();
 }
 
@@ -96,6 +120,8 @@ bool process_background_enabled(void) { return bg_wanted_now(); }
 bool process_background_set(bool on)
 {
     bg_wanted_now();
+    atomic_store_explicit(&bg_switched, 1, memory_order_relaxed);
+    atomic_store_explicit(&bg_auto, 0, memory_order_relaxed);
     atomic_store_explicit(&bg_wanted, on ? 1 : 0, memory_order_relaxed);
     if (on) return bg_start();
     while (atomic_load_explicit(&bg_running, memory_order_acquire)) os_sleep_ms(1);
@@ -112,6 +138,9 @@ void process_background_stats(size_t *threads, uint64_t *runs, uint64_t *interva
 
 void process_background_forked(void)
 {
+    /* A child of a process with many threads has one: it starts the
+     * thread on its own only once it has that many itself. */
+    if (atomic_exchange(&bg_auto, 0)) atomic_store_explicit(&bg_wanted, 0, memory_order_relaxed);
     atomic_store_explicit(&bg_started, 0, memory_order_relaxed);
     atomic_store_explicit(&bg_running, 0, memory_order_relaxed);
 }

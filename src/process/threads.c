@@ -18,8 +18,7 @@
  * THREADS_REAP_FIRST. So set-ups pay O(1) system calls amortised, and
  * orphans never outnumber the live threads plus THREADS_REAP_FIRST. The one
  * cache a forked child keeps live, its thread's own (the others are
- * abandoned, below), carries the parent's pid and is never reaped: its
- * thread is alive.
+ * abandoned, below), takes the child's process and thread ids.
  *
  * Invariants: see threads.h; a cache is reaped only once its owner has
  * exited, so no thread can be using it.
@@ -46,12 +45,16 @@ static pthread_key_t exit_key;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static tcache_t *pool;          /* recycled caches, by next_free (pool_lock) */
 static tcache_t *live;          /* every live cache (pool_lock) */
-static size_t nlive;            /* caches on the live list (pool_lock) */
+static size_t nlive;            /* caches on the live list (pool_lock; read relaxed without it) */
+/* The thread's own cache while its pointer (tcache_tls) is parked
+ * (reclaim.c); set with the pointer at set-up. */
+static __thread tcache_t *thread_home __attribute__((tls_model(SABLE_TLS_MODEL)));
 static size_t reap_mark = THREADS_REAP_FIRST; /* nlive at which set-up reaps (pool_lock) */
 static tcache_counts_t *exited; /* per arena (ARENA_MAX): counts of finished threads */
 static _Atomic unsigned next_seq;
 static _Atomic unsigned arena_limit; /* new threads use arenas [0, limit); 0: all */
 static _Atomic unsigned flush_epoch; /* flush requests made by malloc_trim */
+static _Atomic unsigned cache_shift; /* thread caches' stacks are capacity >> this */
 static _Atomic uint32_t trim_asked_ms; /* when the last one was made (os_now_ms) */
 
 DLIST_DEFINE(live_list, tcache_t, next_live, prev_live)
@@ -91,7 +94,31 @@ static tcache_t *cache_make(arena_t *a, bool reap)
     tc->flush_seen = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
     tc->peak_on = false;
     tc->peak_base = tc->peak_max = 0;
+    /* Busy until its thread has it (thread_setup), so that no reclaim takes
+     * it half set up; no thread owns an explicit cache, none takes it. */
+    tc->busy = 1;
+    tc->tls_slot = NULL;
+    tc->idle_ops = 0;
+    tc->idle_ms = os_now_ms();
     return tc;
+}
+
+/* opt.tcache_total_bytes shared by n live caches: the halvings of every
+ * stack that make a full cache fit its share (at most THREADS_SHIFT_MAX). */
+static unsigned shift_for(size_t n)
+{
+    size_t total = opt_tcache_total_bytes, full = tcache_full_bytes();
+    unsigned k = 0;
+    if (total == 0 || n == 0) return 0;
+    while (k < THREADS_SHIFT_MAX && (full >> k) > total / n) k++;
+    return k;
+}
+
+/* The live list grew or shrank to n (pool_lock held). */
+static void live_count(size_t n)
+{
+    __atomic_store_n(&nlive, n, __ATOMIC_RELAXED);
+    atomic_store_explicit(&cache_shift, shift_for(n), memory_order_relaxed);
 }
 
 /* tc joins the live list (stats see it from now on). */
@@ -99,7 +126,7 @@ static void cache_publish(tcache_t *tc)
 {
     lock_take(&pool_lock, LOCK_POOL, 0);
     live_list_push(&live, tc);
-    nlive++;
+    live_count(nlive + 1);
     lock_drop(&pool_lock);
 }
 
@@ -119,12 +146,56 @@ tcache_t *thread_setup(void)
     atomic_fetch_add_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
     tc->owner_pid = os_process_id();
     tc->owner_tid = os_thread_id();
+    tc->tls_slot = &tcache_tls;
+    tc->sigmask = os_signal_mask();
+    tcache_set_shift(tc, atomic_load_explicit(&cache_shift, memory_order_relaxed));
+    thread_home = tc;
     cache_publish(tc);
     /* Publish before pthread_setspecific: it may call calloc (keys >= 32),
      * which must find this cache instead of setting up another. */
     tcache_tls = tc;
     pthread_setspecific(exit_key, tc);
+    __atomic_store_n(&tc->busy, tc->busy - 1, __ATOMIC_RELEASE);
     return tc;
+}
+
+/* The pointer is parked: the cache's blocks were taken (or a reclaim that
+ * gave up has not put the pointer back yet). Under the pool lock, which
+ * every reclaim holds throughout, the cache is settled and the pointer put
+ * back. No operation of this thread is in flight on the cache: the thread
+ * is here, between two. */
+static void unpark(tcache_t *tc)
+{
+    lock_take(&pool_lock, LOCK_POOL, 0);
+    tcache_settle(tc);
+    tc->idle_ms = os_now_ms();
+    __atomic_store_n(&tcache_tls, tc, __ATOMIC_RELAXED);
+    lock_drop(&pool_lock);
+}
+
+tcache_t *thread_unpark(void)
+{
+    tcache_t *tc = thread_home;
+    if (unlikely(tc == NULL || tc->state != TCACHE_LIVE || tc->tls_slot != &tcache_tls)) {
+        /* Not this thread's cache: never parked by a reclaim (which checks
+         * that the owner lives), but a thread must not crash on it. */
+        tcache_tls = &tcache_boot;
+        return thread_setup();
+    }
+    unpark(tc);
+    return tc;
+}
+
+void thread_busy_recheck(tcache_t *tc)
+{
+    if (__atomic_load_n(&tcache_tls, __ATOMIC_RELAXED)->state == TCACHE_PARKED) unpark(tc);
+}
+
+/* The calling thread's own cache, parked or not (counters only). */
+static tcache_t *own_cache(void)
+{
+    tcache_t *tc = tcache_tls;
+    return tc->state == TCACHE_PARKED ? thread_home : tc;
 }
 
 /* dst may be the shared "exited" totals, which uncached operations update
@@ -151,7 +222,7 @@ static void retire_locked(tcache_t *tc)
     atomic_fetch_sub_explicit(&tc->arena->nthreads, 1, memory_order_relaxed);
     tc->state = TCACHE_DEAD;
     live_list_remove(&live, tc);
-    nlive--;
+    live_count(nlive - 1);
     counts_add(&exited[tc->arena->index], &tc->counts);
     tc->next_free = pool;
     pool = tc;
@@ -161,6 +232,10 @@ static void thread_exit(void *arg)
 {
     tcache_t *tc = arg;
     if (tc == NULL || tc->state != TCACHE_LIVE) return;
+    /* Its own again if it was parked, and busy from here on: no reclaim
+     * takes what the flush gives back (the cache is retired busy; cache_make
+     * sets it afresh). */
+    tc = thread_cache_begin();
     tcache_flush_all(tc);
     /* From here on this thread's frees (from later TLS destructors) go
      * straight to the arenas and never build a new cache. */
@@ -187,8 +262,10 @@ static void reap_locked(void)
 
 void thread_flush(void)
 {
-    tcache_t *tc = tcache_tls;
-    if (tc->state == TCACHE_LIVE) tcache_flush_all(tc);
+    if (tcache_tls->state != TCACHE_LIVE && tcache_tls->state != TCACHE_PARKED) return;
+    tcache_t *tc = thread_cache_begin();
+    tcache_flush_all(tc);
+    thread_cache_end(tc);
 }
 
 static bool ask_flush(bool always);
@@ -200,6 +277,8 @@ void thread_poll(tcache_t *tc)
     if (unlikely(limit_soft_armed()) && limit_over_soft() && ask_flush(false))
         limit_count_soft_event();
     place_poll(tc);
+    unsigned k = atomic_load_explicit(&cache_shift, memory_order_relaxed);
+    if (unlikely(tc->shift != k) && !tc->explicit_) tcache_set_shift(tc, k);
     unsigned e = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
     if (unlikely(tc->flush_seen != e)) {
         tc->flush_seen = e;
@@ -228,10 +307,11 @@ void thread_move(tcache_t *tc, arena_t *to)
 
 void thread_set_arena(arena_t *to)
 {
-    tcache_t *tc = thread_cache();
+    tcache_t *tc = thread_cache_begin();
     if (tc == NULL) return;
     if (tc->state == TCACHE_LIVE) {
         if (tc->arena != to) thread_move(tc, to);
+        thread_cache_end(tc);
     } else {
         uncached_set_arena(to->index);
     }
@@ -246,9 +326,10 @@ int thread_cache_enabled(void)
 
 bool thread_cache_enable(bool on)
 {
-    tcache_t *tc = thread_cache();
+    tcache_t *tc = thread_cache_begin();
     if (tc == NULL || tc->state != TCACHE_LIVE) return !on;
     tcache_set_enabled(tc, on);
+    thread_cache_end(tc);
     return true;
 }
 
@@ -344,7 +425,7 @@ arena_t *thread_arena(void)
 void thread_count_uncached(unsigned sc, uint64_t nalloc, uint64_t nfree)
 {
     if (sc >= SC_NCACHED) return;
-    tcache_t *tc = tcache_tls;
+    tcache_t *tc = own_cache();
     if (tc->state == TCACHE_LIVE) {
         tc->counts.nalloc[sc] += nalloc;
         tc->counts.nfree[sc] += nfree;
@@ -416,7 +497,7 @@ uint64_t threads_zero_reallocs(void)
 
 void thread_stats_self(uint64_t *allocated, uint64_t *deallocated)
 {
-    tcache_t *tc = tcache_tls;
+    tcache_t *tc = own_cache();
     if (tc->state != TCACHE_LIVE) {
         *allocated = *deallocated = 0;
         return;
@@ -441,6 +522,15 @@ void threads_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_byt
     lock_drop(&pool_lock);
 }
 
+void threads_lock(void) { lock_take(&pool_lock, LOCK_POOL, 0); }
+void threads_unlock(void) { lock_drop(&pool_lock); }
+tcache_t *threads_live_locked(void)
+{
+    lock_assert_held(&pool_lock);
+    return live;
+}
+size_t threads_live_count(void) { return __atomic_load_n(&nlive, __ATOMIC_RELAXED); }
+
 void threads_prefork(void) { lock_take(&pool_lock, LOCK_POOL, 0); }
 void threads_postfork(void) { lock_drop(&pool_lock); }
 
@@ -457,7 +547,7 @@ static void abandon(tcache_t *tc)
             (uint64_t)(tc->bottom[c] - tc->cur[c]) + (uint64_t)(tc->rempty[c] - tc->rcur[c]);
     counts_add(&exited[tc->arena->index], &tc->counts);
     live_list_remove(&live, tc);
-    nlive--;
+    live_count(nlive - 1);
     tc->state = TCACHE_DEAD;
     tc->next_free = pool;
     pool = tc;
@@ -478,9 +568,19 @@ static void forget(tcache_t *tc)
 void threads_forked_child(void)
 {
     lock_assert_held(&pool_lock);
-    tcache_t *self = tcache_tls;
+    /* A parked thread's cache is its own again, settled (no reclaim runs
+     * in the child: the background thread is not copied, and none was
+     * half-way, holding this lock). */
+    tcache_t *self = own_cache();
+    tcache_tls = self;
+    if (self->state == TCACHE_LIVE) {
+        /* The thread lives on in the child, as its only thread. */
+        self->owner_pid = os_process_id();
+        self->owner_tid = os_thread_id();
+    }
     for (tcache_t *tc = live, *next; tc; tc = next) {
         next = tc->next_live;
+        tcache_settle(tc);
         if (tc->explicit_) forget(tc);
         else if (tc != self) abandon(tc);
     }

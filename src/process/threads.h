@@ -36,6 +36,9 @@
 /* A thread's slow paths read the clock for its cache's collection
  * (TCACHE_GC_MS apart) on one in this many. */
 #define THREADS_GC_TICKS 16u
+/* The most halvings of every stack opt.tcache_total_bytes asks of thread
+ * caches (threads.c, shift_for): 256 times smaller. */
+#define THREADS_SHIFT_MAX 8u
 /* The most intervals one collection stands for (a quarter of a quarter ...
  * of the unused blocks stays: none after this many, below 256). */
 #define THREADS_GC_PASSES_MAX 4u
@@ -44,13 +47,42 @@
 bool threads_boot(void);
 
 /* The calling thread's cache, set up first (thread_setup) if the thread has none yet
- * (BOOT): a LIVE cache, or the DEAD one for threads without a cache. NULL
- * if set-up failed (out of memory). */
+ * (BOOT), or given back (thread_unpark) if its blocks were taken while the
+ * thread was idle (PARKED, src/process/reclaim.c): a LIVE cache, or the
+ * DEAD one for threads without a cache. NULL if set-up failed (out of
+ * memory). */
 tcache_t *thread_setup(void) SABLE_NOINLINE;
+tcache_t *thread_unpark(void) SABLE_NOINLINE;
 static inline tcache_t *thread_cache(void)
 {
     tcache_t *tc = tcache_tls;
-    return unlikely(tc->state == TCACHE_BOOT) ? thread_setup() : tc;
+    if (unlikely(tc->state == TCACHE_BOOT)) return thread_setup();
+    if (unlikely(tc->state == TCACHE_PARKED)) return thread_unpark();
+    return tc;
+}
+
+/* A slow path that works on the calling thread's stacks brackets that work
+ * with these: while it runs, no other thread takes the cache's blocks
+ * (the owner's half of reclaim.c's handshake). thread_cache_begin returns
+ * what thread_cache does; thread_cache_end takes that value. They nest. */
+void thread_busy_recheck(tcache_t *tc) SABLE_NOINLINE;
+static inline tcache_t *thread_cache_begin(void)
+{
+    tcache_t *tc = thread_cache();
+    if (tc && tc->state == TCACHE_LIVE) {
+        __atomic_store_n(&tc->busy, tc->busy + 1, __ATOMIC_RELAXED);
+        /* The reclaimer stores the pointer, then fences every thread of
+         * the process (membarrier), then reads busy: either it sees busy,
+         * or this load sees its store. */
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (unlikely(__atomic_load_n(&tcache_tls, __ATOMIC_RELAXED) != tc)) thread_busy_recheck(tc);
+    }
+    return tc;
+}
+static inline void thread_cache_end(tcache_t *tc)
+{
+    if (tc && tc->state == TCACHE_LIVE)
+        __atomic_store_n(&tc->busy, tc->busy - 1, __ATOMIC_RELEASE);
 }
 
 /* Returns every block cached by the calling thread to the arenas. */
@@ -139,6 +171,13 @@ uint64_t thread_peak(bool reset);
 void thread_count_zero_realloc(void);
 uint64_t threads_zero_reallocs(void);
 void threads_stats_sum(int arena_index, tcache_counts_t *sum, size_t *cached_bytes);
+
+/* For reclaim.c: the pool lock, the live list under it (by next_live), and
+ * how many caches are live (a relaxed read, without the lock). */
+void threads_lock(void);
+void threads_unlock(void);
+tcache_t *threads_live_locked(void);
+size_t threads_live_count(void);
 
 /* fork: pool_lock. */
 void threads_prefork(void);

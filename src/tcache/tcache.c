@@ -15,6 +15,7 @@
 /* Both start with every bin at NULL/NULL/NULL: empty and full at once. */
 tcache_t tcache_boot = {.state = TCACHE_BOOT};
 tcache_t tcache_dead = {.state = TCACHE_DEAD};
+tcache_t tcache_parked = {.state = TCACHE_PARKED};
 
 __thread tcache_t *tcache_tls __attribute__((tls_model(SABLE_TLS_MODEL))) = &tcache_boot;
 
@@ -81,18 +82,51 @@ void tcache_init(tcache_t *tc, arena_t *a)
     tc->gc_tick = 0;
     tc->arena = a;
     tc->off = false;
+    tc->shift = 0;
+    tc->stolen = false;
+    tc->slots_purged = 0;
     tc->state = TCACHE_LIVE;
 }
+
+/* The room of each stack of class c: its capacity, less for a shrunk cache
+ * (tcache_set_shift), none when the cache is off. */
+static unsigned room_of(const tcache_t *tc, unsigned c) { return tc->off ? 0 : bin_cap[c] >> tc->shift; }
 
 void tcache_set_enabled(tcache_t *tc, bool on)
 {
     if (tc->off == !on) return;
     tcache_flush_all(tc);
-    for (unsigned c = 0; c < SC_NCACHED; c++) {
-        tc->full[c] = on ? tc->bottom[c] - bin_cap[c] : tc->bottom[c];
-        tc->rfull[c] = on ? tc->rempty[c] - bin_cap[c] : tc->rempty[c];
-    }
     tc->off = !on;
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        tc->full[c] = tc->bottom[c] - room_of(tc, c);
+        tc->rfull[c] = tc->rempty[c] - room_of(tc, c);
+    }
+}
+
+/* Shrinks or grows one stack to `room` slots above its bottom `end`: the
+ * blocks above the new lowest slot go back to the arena. */
+static void **resize_stack(unsigned c, void **cur, void ***full, void **end, unsigned room)
+{
+    void **nf = end - room;
+    if (cur < nf) {
+        arena_cache_flush(c, cur, (unsigned)(nf - cur));
+        cur = nf;
+    }
+    *full = nf;
+    return cur;
+}
+
+void tcache_set_shift(tcache_t *tc, unsigned k)
+{
+    if (tc->shift == k) return;
+    tcache_settle(tc);
+    tc->shift = k;
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        unsigned room = room_of(tc, c);
+        tc->cur[c] = resize_stack(c, tc->cur[c], &tc->full[c], tc->bottom[c], room);
+        if (tc->empty[c] < tc->cur[c]) tc->empty[c] = tc->cur[c];
+        tc->rcur[c] = resize_stack(c, tc->rcur[c], &tc->rfull[c], tc->rempty[c], room);
+    }
 }
 
 static _Noreturn void double_free(void *p) { sable_fatal("free(): double free of %p", p); }
@@ -191,6 +225,7 @@ static size_t flush_remote(tcache_t *tc, unsigned c)
 
 void tcache_flush_all(tcache_t *tc)
 {
+    tcache_settle(tc); /* the blocks taken are the arenas' already */
     for (unsigned c = 0; c < SC_NCACHED; c++) {
         unsigned n = (unsigned)(tc->bottom[c] - tc->cur[c]);
         if (n) arena_cache_flush(c, tc->cur[c], n);
@@ -221,14 +256,101 @@ size_t tcache_gc(tcache_t *tc, unsigned passes)
     return bytes;
 }
 
-size_t tcache_cached_bytes(const tcache_t *tc)
+/* Flushes the slots [from, to) of class c; returns their bytes. */
+static size_t take(unsigned c, void **from, void **to)
+{
+    if (from >= to) return 0;
+    arena_cache_flush(c, from, (unsigned)(to - from));
+    return (size_t)(to - from) * sc_size(c);
+}
+
+size_t tcache_steal(tcache_t *tc)
 {
     size_t bytes = 0;
     for (unsigned c = 0; c < SC_NCACHED; c++) {
+        /* Only the operation in flight may move cur, by one slot: a pop
+         * that has passed its compare takes the slot cur points at (or
+         * pointed at, if its store is already seen), a push writes the
+         * slot above cur. Neither reaches a slot past the one kept. */
+        void **cur = __atomic_load_n(&tc->cur[c], __ATOMIC_RELAXED), **bottom = tc->bottom[c];
+        void **from = cur == tc->empty[c] || cur == bottom ? cur : cur + 1;
+        tc->taken[c] = from;
+        bytes += take(c, from, bottom);
+        void **rcur = __atomic_load_n(&tc->rcur[c], __ATOMIC_RELAXED);
+        tc->rtaken[c] = rcur;
+        bytes += take(c, rcur, tc->rempty[c]);
+    }
+    __atomic_store_n(&tc->stolen, true, __ATOMIC_RELAXED);
+    return bytes;
+}
+
+size_t tcache_steal_tops(tcache_t *tc)
+{
+    size_t bytes = 0;
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        void **cur = tc->cur[c];
+        if (tc->taken[c] > cur) {
+            bytes += take(c, cur, tc->taken[c]);
+            tc->taken[c] = cur;
+        }
+    }
+    return bytes;
+}
+
+/* Bytes of stacks' storage purged by tcache_purge_slots in caches not
+ * settled since (their owners have not touched them again). */
+static size_t purged_total;
+
+size_t tcache_purge_slots(tcache_t *tc)
+{
+    size_t ps = os_page_size();
+    uintptr_t lo = ((uintptr_t)tc->slots + ps - 1) & ~(ps - 1);
+    uintptr_t hi = (uintptr_t)(tc->slots + total_slots) & ~(ps - 1);
+    if (tc->slots_purged || hi <= lo || !os_purge((void *)lo, hi - lo)) return 0;
+    tc->slots_purged = hi - lo;
+    __atomic_fetch_add(&purged_total, hi - lo, __ATOMIC_RELAXED);
+    return hi - lo;
+}
+
+size_t tcache_purged_bytes(void) { return __atomic_load_n(&purged_total, __ATOMIC_RELAXED); }
+
+/* The blocks left in [cur, end) move to the stack's bottom; returns the new
+ * top. */
+static void **settle_stack(void **cur, void **end, void **bottom)
+{
+    if (cur >= end) return bottom;
+    size_t n = (size_t)(end - cur);
+    memmove(bottom - n, cur, n * sizeof(void *));
+    return bottom - n;
+}
+
+void tcache_settle(tcache_t *tc)
+{
+    if (!tc->stolen) return;
+    if (tc->slots_purged) {
+        /* Its owner uses its stacks again: count them resident. */
+        __atomic_fetch_sub(&purged_total, tc->slots_purged, __ATOMIC_RELAXED);
+        tc->slots_purged = 0;
+    }
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
+        tc->empty[c] = tc->cur[c] = settle_stack(tc->cur[c], tc->taken[c], tc->bottom[c]);
+        tc->rcur[c] = settle_stack(tc->rcur[c], tc->rtaken[c], tc->rempty[c]);
+    }
+    memset(tc->low_hit, 0, sizeof tc->low_hit);
+    __atomic_store_n(&tc->stolen, false, __ATOMIC_RELAXED);
+}
+
+size_t tcache_cached_bytes(const tcache_t *tc)
+{
+    size_t bytes = 0;
+    bool stolen = __atomic_load_n(&tc->stolen, __ATOMIC_RELAXED);
+    for (unsigned c = 0; c < SC_NCACHED; c++) {
         void **cur = __atomic_load_n(&tc->cur[c], __ATOMIC_RELAXED);
         void **rcur = __atomic_load_n(&tc->rcur[c], __ATOMIC_RELAXED);
-        bytes += (size_t)(tc->bottom[c] - cur) * sc_size(c);
-        bytes += (size_t)(tc->rempty[c] - rcur) * sc_size(c);
+        void **end = stolen ? tc->taken[c] : tc->bottom[c];
+        void **rend = stolen ? tc->rtaken[c] : tc->rempty[c];
+        if (cur < end) bytes += (size_t)(end - cur) * sc_size(c);
+        if (rcur < rend) bytes += (size_t)(rend - rcur) * sc_size(c);
     }
     return bytes;
 }

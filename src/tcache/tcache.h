@@ -63,7 +63,9 @@
 #include "os/os.h"
 #include "sizeclass/sizeclass.h"
 
-typedef enum { TCACHE_BOOT, TCACHE_LIVE, TCACHE_DEAD } tcache_state_t;
+/* PARKED: the static cache a thread's pointer is moved to while its own
+ * cache is taken by another thread (tcache_steal; src/process/reclaim.c). */
+typedef enum { TCACHE_BOOT, TCACHE_LIVE, TCACHE_DEAD, TCACHE_PARKED } tcache_state_t;
 
 /* Counters kept per thread, for stats: one plain increment on the fast
  * paths, read by other threads only when stats are refreshed (a racy read of
@@ -79,7 +81,8 @@ typedef struct tcache_counts {
 /* Fields are private to the owning thread except where noted. The links,
  * `state`, the owner's ids, `flush_seen` and the peak belong to the process layer
  * (src/process/threads.c), which guards the lists with its pool lock. */
-typedef struct tcache {
+typedef struct tcache tcache_t;
+struct tcache {
     void **cur[SC_NCACHED];   /* top of each stack: the next block to hand out */
     void **empty[SC_NCACHED]; /* the low-water mark: cur == empty misses */
     void **full[SC_NCACHED];  /* lowest slot: cur == full means no room */
@@ -96,13 +99,28 @@ typedef struct tcache {
     struct tcache *next_live, *prev_live; /* every live cache, for stats */
     tcache_state_t state;
     bool off;      /* thread.tcache.enabled false: every stack has no room (tcache_set_enabled) */
+    unsigned shift; /* every stack's room is its capacity >> shift (tcache_set_shift) */
     bool explicit_; /* made by tcache.create: no thread owns it (src/process/explicit.c) */
     int owner_pid, owner_tid; /* the thread it was set up for (finding orphans) */
     unsigned flush_seen;      /* the flush requests this cache has answered */
     bool peak_on;                /* thread.peak asked for: refills sample the peak */
     int64_t peak_base, peak_max; /* thread.peak: held bytes at the reset, most above it */
+    /* Idle reclaim (src/process/reclaim.c): the owner's slow paths in
+     * progress (busy, its own writes; read by the reclaimer), where its
+     * pointer to this cache lives (tls_slot), what the reclaimer saw last. */
+    unsigned busy;
+    tcache_t **tls_slot;
+    uint64_t idle_ops;
+    uint32_t idle_ms;
+    uint64_t sigmask; /* the owner's blocked signals at set-up */
+    struct tcache *next_park;
+    /* Set by tcache_steal, cleared by tcache_settle: where the blocks taken
+     * from each stack begin (they run to its bottom). */
+    bool stolen;
+    void **taken[SC_NCACHED], **rtaken[SC_NCACHED];
+    size_t slots_purged; /* bytes of its stacks' storage purged since (tcache_purge_slots) */
     void *slots[]; /* the stacks' storage */
-} tcache_t;
+};
 
 /* Stack capacities: about TCACHE_SMALL_BUDGET bytes of blocks per small
  * class, within [TCACHE_SMALL_MIN, TCACHE_SMALL_MAX] blocks, and about
@@ -116,7 +134,7 @@ typedef struct tcache {
 
 extern __thread tcache_t *tcache_tls __attribute__((tls_model(SABLE_TLS_MODEL)));
 /* The static caches every bin of which is empty and full at once. */
-extern tcache_t tcache_boot, tcache_dead;
+extern tcache_t tcache_boot, tcache_dead, tcache_parked;
 
 /* Computes the stacks' capacities (once, before any cache is made): the
  * budgets above, every capacity scaled down by one factor if the blocks of
@@ -152,6 +170,12 @@ void tcache_flush_all(tcache_t *tc);
  * its counters and arena, so that stats and thread.arena keep working. */
 void tcache_set_enabled(tcache_t *tc, bool on);
 
+/* Gives every stack of tc the room of its capacity >> k (k < 16), flushing
+ * the blocks beyond it: the process layer shrinks caches when many threads
+ * share one budget (opt.tcache_total_bytes). A stack whose room comes out
+ * 0 is not cached (as when the cache is off). */
+void tcache_set_shift(tcache_t *tc, unsigned k);
+
 /* A collection of tc (above), standing for `passes` >= 1 intervals: for
  * each local stack whose low-water mark was not reached since the last
  * one, all but a quarter (a sixteenth for two intervals, ...) of the
@@ -162,6 +186,34 @@ void tcache_set_enabled(tcache_t *tc, bool on);
  * nearly empty cache. Returns the bytes given back. */
 size_t tcache_gc(tcache_t *tc, unsigned passes);
 #define TCACHE_GC_MS 250u
+
+/* Taking the blocks of a cache whose thread is idle, from another thread
+ * (src/process/reclaim.c has the protocol). The caller guarantees that the
+ * owner has moved its pointer to tcache_parked for every operation it
+ * starts from now on and is in none of its slow paths; one fast-path
+ * operation that began before may still be in flight, on any one stack.
+ * tcache_steal returns to the arenas every block that operation cannot
+ * reach: all of a remote stack (remote stacks are only pushed onto), all
+ * of a local stack whose top is at its low-water mark (a pop there
+ * misses), and all but the top block otherwise (a pop in flight may be
+ * about to take it). It writes nothing the owner reads: only `taken`, and
+ * the blocks go back by reading their slots. Returns the bytes taken.
+ * tcache_settle, by the owner (or under the lock that excludes stealers,
+ * for a cache whose owner is gone), once no operation is in flight on tc
+ * any more: keeps what the stacks still hold (the top blocks left, and
+ * what an operation in flight pushed) at their bottoms, and sets every
+ * low-water mark at the top, so that a second steal takes everything. */
+size_t tcache_steal(tcache_t *tc);
+/* After tcache_steal, when the caller knows that no operation is in
+ * flight on tc either: takes the top blocks it left. */
+size_t tcache_steal_tops(tcache_t *tc);
+/* Then, with nothing left in its stacks either: the whole pages of tc's
+ * stacks' storage go back to the OS (they read as NULL slots again, as the
+ * guard slots must). Returns their bytes. */
+size_t tcache_purge_slots(tcache_t *tc);
+/* Bytes so purged, of caches not settled since: not resident (stats). */
+size_t tcache_purged_bytes(void);
+void tcache_settle(tcache_t *tc);
 
 /* Bytes of blocks sitting in tc's stacks (racy read: stats only). */
 size_t tcache_cached_bytes(const tcache_t *tc);
