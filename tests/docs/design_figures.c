@@ -15,6 +15,8 @@
 #include "arena/arena.h"
 #include "arena/chunk.h"
 #include "arena/pagemap.h"
+#include "options/options.h"
+#include "process/reclaim.h"
 #include "process/threads.h"
 #include "sizeclass/sizeclass.h"
 #include "tcache/tcache.h"
@@ -70,6 +72,23 @@ static size_t figures(char *buf, size_t cap)
             small_blocks_max);
     n = put(buf, n, cap, "| thread-cache collection interval | %zu ms, at the thread's slow paths |\n",
             TCACHE_GC_MS, 0);
+    n = put(buf, n, cap, "| idle thread's cache taken (background thread) | after %zu ms without an "
+            "allocation or free, looked for every %zu ms |\n", RECLAIM_IDLE_MS, TCACHE_GC_MS);
+    n = put(buf, n, cap, "| background thread started on its own | at %zu thread caches "
+            "(`background_thread_auto`) |\n", opt_background_thread_auto, 0);
+    n = put(buf, n, cap, "| all caches' budget | %zu MiB (`tcache_total_bytes`), every stack "
+            "halved at most %zu times to fit |\n", opt_tcache_total_bytes >> 20, THREADS_SHIFT_MAX);
+    {
+        /* The rule of threads.c's shift_for, for a few thread counts. */
+        size_t full = tcache_full_bytes(), total = opt_tcache_total_bytes, counts[] = {64, 1000};
+        n = put(buf, n, cap, "| room per cache under that budget | full up to %zu threads", total / full, 0);
+        for (unsigned i = 0; i < 2; i++) {
+            unsigned k = 0;
+            while (k < THREADS_SHIFT_MAX && (full >> k) > total / counts[i]) k++;
+            n = put(buf, n, cap, "; 1/%zu with %zu threads", (size_t)1 << k, counts[i]);
+        }
+        n = put(buf, n, cap, " |\n", 0, 0);
+    }
     int k = snprintf(buf + n, cap - n,
                      "| bytes of blocks in a full cache | %.1f MiB local, as much again in remote "
                      "stacks |\n| a cache's own memory (stacks) | %zu KiB |\n",
