@@ -36,6 +36,10 @@ FULL_ONLY = {"latency", "balloon", "redis-frag", "perl", "git", "lua"}
 # Assumed to take --threads N when their --help cannot be read.
 THREADED = {"larson", "prodcons", "cache-scratch", "cache-thrash",
             "thread-churn", "rcu"}
+# Take --threads, but as the population the workload is about (1,000 mostly
+# idle threads), not as workers to scale with the CPUs: never given the
+# harness's count, so neither --threads nor the scaling sweep changes them.
+OWN_THREAD_COUNT = {"many-threads"}
 PROGRAMS = ["python3", "sqlite3", "gcc", "perl", "git", "lua", "redis",
             "redis-frag"]
 
@@ -273,6 +277,8 @@ class Synthetic(Workload):
             text = r.stdout.decode("utf-8", "replace")
         except (OSError, subprocess.SubprocessError):
             text = ""
+        if self.name in OWN_THREAD_COUNT:
+            return False
         if "--" in text:
             return "--threads" in text
         return self.name in THREADED

@@ -211,6 +211,24 @@ class LatencySamplesTest(unittest.TestCase):
             with self.assertRaises(ValueError):
                 workloads.read_latency_samples(self.write(data))
 
+    def test_many_threads_keeps_its_own_count(self):
+        # Its --help lists --threads, but that is its population of idle
+        # threads: the harness's worker count must never replace it.
+        import stat
+        from runner import workloads
+        d = tempfile.mkdtemp()
+        self.addCleanup(lambda: __import__("shutil").rmtree(d))
+        binary = os.path.join(d, "wl-many-threads")
+        with open(binary, "w") as f:
+            f.write("#!/bin/sh\necho '--threads N  threads, all alive at once'\n")
+        os.chmod(binary, os.stat(binary).st_mode | stat.S_IXUSR)
+        ctx = workloads.Context(threads=2, sweep=[1, 2, 4])
+        for name, threaded in (("many-threads", False), ("larson", True)):
+            w = workloads.Synthetic(name, binary)
+            w.prepare(ctx)
+            self.assertEqual(w.threaded, threaded, name)
+            self.assertEqual("--threads" in w.args(ctx), threaded, name)
+
     def test_latency_is_not_swept(self):
         from runner import workloads
         ctx = workloads.Context(threads=2, sweep=[1, 2, 4])

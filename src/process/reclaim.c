@@ -105,8 +105,11 @@ static bool park(tcache_t *tc, uint32_t now)
      * stay idle RECLAIM_IDLE_MS before it is gone). */
     if (tc->owner_pid != os_process_id() || os_thread_gone(tc->owner_pid, tc->owner_tid))
         return false;
-    __atomic_store_n(tc->tls_slot, &tcache_parked, __ATOMIC_RELAXED);
-    return true;
+    /* Only over the cache itself: an owner in its tear-down may have moved
+     * its pointer to the dead cache already, and must keep it there. */
+    tcache_t *expect = tc;
+    return __atomic_compare_exchange_n(tc->tls_slot, &expect, &tcache_parked, false,
+                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 /* Step 5: the owner is blocked in a system call, and runs no signal
@@ -138,9 +141,13 @@ void reclaim_idle_caches(void)
         bool fenced = os_process_fence();
         for (tcache_t *tc = parked; tc; tc = tc->next_park) {
             if (!fenced || __atomic_load_n(&tc->busy, __ATOMIC_ACQUIRE)) {
-                /* Put back; an owner that saw the parked pointer meanwhile
-                 * waits for the pool lock and finds its cache untouched. */
-                __atomic_store_n(tc->tls_slot, tc, __ATOMIC_RELAXED);
+                /* Put back, unless the owner has moved it since (to the
+                 * dead cache, tearing down); an owner that saw the parked
+                 * pointer meanwhile waits for the pool lock and finds its
+                 * cache untouched. */
+                tcache_t *expect = &tcache_parked;
+                __atomic_compare_exchange_n(tc->tls_slot, &expect, tc, false, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED);
                 continue;
             }
             bytes += tcache_steal(tc);
