@@ -724,16 +724,6 @@ uint64_t os_signal_mask(void)
     return m;
 }
 
-/* The decimal number at the start of s; false if there is none. */
-static bool sscanf_u64(const char *s, uint64_t *v)
-{
-    uint64_t x = 0;
-    const char *start = s;
-    while (*s >= '0' && *s <= '9' && x <= (UINT64_MAX - 9) / 10) x = x * 10 + (uint64_t)(*s++ - '0');
-    *v = x;
-    return s != start;
-}
-
 /* The value after `key` (a line's start, "SigBlk:") in hex; false if absent. */
 static bool status_hex(const char *buf, const char *key, uint64_t *v)
 {
@@ -768,7 +758,7 @@ static bool proc_is_ours(void)
         char buf[64];
         uint64_t pid = 0;
         st = os_read_file("/proc/self/stat", buf, sizeof buf) > 0 &&
-                     sscanf_u64(buf, &pid) && pid == (uint64_t)getpid()
+                     os_parse_u64(buf, &pid) && pid == (uint64_t)getpid()
                  ? 1
                  : -1;
         atomic_store_explicit(&state, st, memory_order_relaxed);

@@ -50,7 +50,7 @@ ssize_t os_read_sysfile(const char *path, char *buf, size_t cap)
 
 /* ---- lists and numbers ---- */
 
-static const char *parse_u64(const char *s, uint64_t *v)
+const char *os_parse_u64(const char *s, uint64_t *v)
 {
     uint64_t x = 0;
     const char *start = s;
@@ -64,9 +64,9 @@ unsigned os_cpu_list(const char *s, void (*fn)(unsigned cpu, void *arg), void *a
     unsigned n = 0;
     while (*s >= '0' && *s <= '9') {
         uint64_t lo, hi;
-        s = parse_u64(s, &lo);
+        s = os_parse_u64(s, &lo);
         hi = lo;
-        if (*s == '-' && (s = parse_u64(s + 1, &hi)) == NULL) break;
+        if (*s == '-' && (s = os_parse_u64(s + 1, &hi)) == NULL) break;
         for (uint64_t c = lo; c <= hi && c < OS_TOPO_CPUS; c++) {
             if (fn) fn((unsigned)c, arg);
             n++;
@@ -180,7 +180,7 @@ static void each_level(const char *mount, const char *path, void (*level)(const 
 static uint64_t limit_value(const char *s)
 {
     uint64_t v;
-    if (s[0] == '-' || parse_u64(s, &v) == NULL || v >= ((uint64_t)1 << 62)) return 0;
+    if (s[0] == '-' || os_parse_u64(s, &v) == NULL || v >= ((uint64_t)1 << 62)) return 0;
     return v;
 }
 
@@ -196,7 +196,7 @@ static void cpu_level_v2(const char *dir, void *arg)
     if (!cg_file(dir, "cpu.max", buf, sizeof buf)) return;
     quota = limit_value(buf);
     const char *sp = strchr(buf, ' ');
-    if (quota && sp && parse_u64(sp + 1, &period) && period)
+    if (quota && sp && os_parse_u64(sp + 1, &period) && period)
         keep_min(arg, (quota + period - 1) / period);
 }
 
@@ -208,7 +208,7 @@ static void cpu_level_v1(const char *dir, void *arg)
         !cg_file(dir, "cpu.cfs_period_us", p, sizeof p))
         return;
     uint64_t quota = limit_value(q);
-    if (quota && parse_u64(p, &period) && period) keep_min(arg, (quota + period - 1) / period);
+    if (quota && os_parse_u64(p, &period) && period) keep_min(arg, (quota + period - 1) / period);
 }
 
 static void mem_level_v2(const char *dir, void *arg)

@@ -72,6 +72,9 @@ void os_topo_read(os_topo_t *t);
 /* The CPUs in a list such as "0-3,8-11", each passed to fn(cpu, arg) (at
  * most OS_TOPO_CPUS of them). Returns how many the list names. */
 unsigned os_cpu_list(const char *list, void (*fn)(unsigned cpu, void *arg), void *arg);
+/* Parses the decimal number at s into *v; returns the first character after
+ * it, or NULL if s does not start with a digit. */
+const char *os_parse_u64(const char *s, uint64_t *v);
 
 /* The CPU the calling thread runs on: the cpu_id of glibc's rseq area
  * (__rseq_offset, __rseq_size: glibc 2.35 and later, when the kernel

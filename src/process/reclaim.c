@@ -60,16 +60,19 @@
 static _Atomic uint64_t n_caches, n_bytes;
 static uint32_t last_pass_ms; /* the background thread's own */
 
-bool reclaim_available(void)
-{
+/* ThreadSanitizer, as GCC and clang announce it. */
 #if defined(__SANITIZE_THREAD__)
-    return false;
+#define RECLAIM_TSAN 1
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-    return false;
-#else
-    return true;
+#define RECLAIM_TSAN 1
 #endif
+#endif
+
+bool reclaim_available(void)
+{
+#ifdef RECLAIM_TSAN
+    return false;
 #else
     return true;
 #endif
