@@ -102,10 +102,13 @@ static bool park(tcache_t *tc, uint32_t now)
     if (now - tc->idle_ms < RECLAIM_IDLE_MS) return false;
     if (__atomic_load_n(&tc->busy, __ATOMIC_RELAXED) || tcache_cached_bytes(tc) == 0) return false;
     /* The pointer lives in the owner's thread-local storage: an orphan
-     * (threads.c), whose thread has exited or is exiting, is not touched
-     * (its thread is checked alive here; one that exits without its
-     * cache's tear-down is exiting when it sets the cache up, and does not
-     * stay idle RECLAIM_IDLE_MS before it is gone). */
+     * (threads.c), whose thread has exited, is not touched (its thread is
+     * checked alive here). An orphan is set up in its thread's exit path,
+     * so it is gone long before it has been idle RECLAIM_IDLE_MS; one that
+     * stayed that long in its exit path and finished between this check
+     * and the exchange below would have its freed TLS written: the one
+     * window left, which only a notice of the thread's exit (which
+     * orphans lack by definition) would close. */
     if (tc->owner_pid != os_process_id() || os_thread_gone(tc->owner_pid, tc->owner_tid))
         return false;
     /* Only over the cache itself: an owner in its tear-down may have moved
