@@ -103,9 +103,7 @@ static tcache_t *cache_make(arena_t *a, bool reap)
     return tc;
 }
 
-/* opt.tcache_total_bytes shared by n live caches: the halvings of every
- * stack that make a full cache fit its share (at most THREADS_SHIFT_MAX). */
-static unsigned shift_for(size_t n)
+unsigned threads_cache_shift(size_t n)
 {
     size_t total = opt_tcache_total_bytes, full = tcache_full_bytes();
     unsigned k = 0;
@@ -118,7 +116,7 @@ static unsigned shift_for(size_t n)
 static void live_count(size_t n)
 {
     __atomic_store_n(&nlive, n, __ATOMIC_RELAXED);
-    atomic_store_explicit(&cache_shift, shift_for(n), memory_order_relaxed);
+    atomic_store_explicit(&cache_shift, threads_cache_shift(n), memory_order_relaxed);
 }
 
 /* tc joins the live list (stats see it from now on). */
@@ -278,7 +276,7 @@ void thread_poll(tcache_t *tc)
         limit_count_soft_event();
     place_poll(tc);
     unsigned k = atomic_load_explicit(&cache_shift, memory_order_relaxed);
-    if (unlikely(tc->shift != k) && !tc->explicit_) tcache_set_shift(tc, k);
+    if (unlikely(tc->shift != k)) tcache_set_shift(tc, k);
     unsigned e = atomic_load_explicit(&flush_epoch, memory_order_relaxed);
     if (unlikely(tc->flush_seen != e)) {
         tc->flush_seen = e;

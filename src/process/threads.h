@@ -37,8 +37,12 @@
  * (TCACHE_GC_MS apart) on one in this many. */
 #define THREADS_GC_TICKS 16u
 /* The most halvings of every stack opt.tcache_total_bytes asks of thread
- * caches (threads.c, shift_for): 256 times smaller. */
+ * caches (threads_cache_shift): 256 times smaller. */
 #define THREADS_SHIFT_MAX 8u
+/* opt.tcache_total_bytes shared by n live caches: the halvings of every
+ * stack that make a full cache fit its share (at most THREADS_SHIFT_MAX);
+ * thread caches apply it at their slow paths. */
+unsigned threads_cache_shift(size_t n);
 /* The most intervals one collection stands for (a quarter of a quarter ...
  * of the unused blocks stays: none after this many, below 256). */
 #define THREADS_GC_PASSES_MAX 4u

@@ -79,14 +79,11 @@ static size_t figures(char *buf, size_t cap)
     n = put(buf, n, cap, "| all caches' budget | %zu MiB (`tcache_total_bytes`), every stack "
             "halved at most %zu times to fit |\n", opt_tcache_total_bytes >> 20, THREADS_SHIFT_MAX);
     {
-        /* The rule of threads.c's shift_for, for a few thread counts. */
         size_t full = tcache_full_bytes(), total = opt_tcache_total_bytes, counts[] = {64, 1000};
         n = put(buf, n, cap, "| room per cache under that budget | full up to %zu threads", total / full, 0);
-        for (unsigned i = 0; i < 2; i++) {
-            unsigned k = 0;
-            while (k < THREADS_SHIFT_MAX && (full >> k) > total / counts[i]) k++;
-            n = put(buf, n, cap, "; 1/%zu with %zu threads", (size_t)1 << k, counts[i]);
-        }
+        for (unsigned i = 0; i < 2; i++)
+            n = put(buf, n, cap, "; 1/%zu with %zu threads", (size_t)1 << threads_cache_shift(counts[i]),
+                    counts[i]);
         n = put(buf, n, cap, " |\n", 0, 0);
     }
     int k = snprintf(buf + n, cap - n,
