@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "ctl/glibc.h"
 #include "ctl/stats_print.h"
+#include "inspect/inspect.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define ALIAS(name) __attribute__((alias(#name), visibility("default")))
@@ -70,6 +71,7 @@ __attribute__((constructor)) static void preload_init(void)
 {
     api_init();
     ctl_stats_print_init(); /* stats_print:true: print at exit */
+    inspect_init();         /* stats_page:true: the page for sable-stat */
 }
 
 /* ---- glibc's statistics and tuning calls ----

@@ -17,20 +17,18 @@
 #include "process/threads.h"
 
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
-static ctl_stats_t snap;
+static ctl_stats_t shared; /* mallctl's snapshot, changed by refreshes */
 static arena_stats_scratch_t scratch; /* the ranges a refresh measures */
 
-const ctl_stats_t *ctl_stats_refresh(void)
+/* Fills snapshot *out (its arenas array first, if it has none), under
+ * ctl_lock, which the caller holds. */
+static bool take_locked(ctl_stats_t *out)
 {
-    if (!process_init()) return NULL;
-    lock_take(&ctl_lock, LOCK_CTL_STATS, 0);
+    ctl_stats_t snap = *out;
     unsigned n = arena_count();
     if (snap.arenas == NULL) {
         snap.arenas = meta_alloc(ARENA_MAX * sizeof *snap.arenas);
-        if (snap.arenas == NULL) {
-            lock_drop(&ctl_lock);
-            return NULL;
-        }
+        if (snap.arenas == NULL) return false;
     }
     snap.narenas = n;
     snap.epoch++;
@@ -71,13 +69,30 @@ const ctl_stats_t *ctl_stats_refresh(void)
     size_t purged = tcache_purged_bytes(), meta_res = meta_mapped() + arena_table_bytes();
     snap.resident = resident + (purged < meta_res ? meta_res - purged : 0);
     snap.retained = retained;
+    *out = snap;
+    return true;
+}
+
+const ctl_stats_t *ctl_stats_refresh(void)
+{
+    if (!process_init()) return NULL;
+    lock_take(&ctl_lock, LOCK_CTL_STATS, 0);
+    bool ok = take_locked(&shared);
     lock_drop(&ctl_lock);
-    return &snap;
+    return ok ? &shared : NULL;
+}
+
+bool ctl_stats_take(ctl_stats_t *out)
+{
+    if (!process_init() || !lock_try(&ctl_lock, LOCK_CTL_STATS, 0)) return false;
+    bool ok = take_locked(out);
+    lock_drop(&ctl_lock);
+    return ok;
 }
 
 const ctl_stats_t *ctl_stats_current(void)
 {
-    return snap.epoch ? &snap : ctl_stats_refresh();
+    return shared.epoch ? &shared : ctl_stats_refresh();
 }
 
 size_t ctl_stats_size(const ctl_stats_t *s) { return sizeof *s + s->narenas * sizeof *s->arenas; }

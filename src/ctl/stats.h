@@ -54,6 +54,12 @@ typedef struct ctl_stats {
  * Serialised by a lock of its own; the returned snapshot stays valid until
  * the next refresh. */
 const ctl_stats_t *ctl_stats_refresh(void);
+/* A snapshot of one's own, outside mallctl's epochs (the stats page,
+ * src/inspect): *out is filled as a refresh fills mallctl's, its arenas
+ * array taken from metadata memory on the first call (zero *out first).
+ * False, with *out unchanged, if a refresh is under way in another thread
+ * (it never waits) or memory ran out. */
+bool ctl_stats_take(ctl_stats_t *out);
 /* fork: the snapshot lock, taken by the control layer's fork hook if it is
  * free (true). */
 bool ctl_stats_prefork(void);

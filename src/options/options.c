@@ -37,6 +37,8 @@ size_t opt_memory_limit = 0;
 unsigned opt_memory_soft_limit = 90;
 bool opt_stats_print = false;
 char opt_stats_print_opts[OPT_STR_MAX + 1] = "";
+bool opt_stats_page = false;
+unsigned opt_stats_page_interval_ms = 1000;
 
 static const char *const hugepages_names[] = {"off", "thp", "hugetlb", NULL};
 /* jemalloc's thp: "default" leaves pages to the kernel (hugepages:off),
@@ -103,6 +105,14 @@ static const opt_desc_t options[] = {
      0},
     {"stats_print_opts", OPT_STR, opt_stats_print_opts, 0, OPT_STR_MAX,
      "sable_malloc_stats_print letters for stats_print (J: JSON; g m a b l: leave out)", NULL, 0},
+    {"stats_page", OPT_BOOL, &opt_stats_page, 0, 1,
+     "publish a live statistics page in /dev/shm, with a control socket beside it, for "
+     "`sable-stat` (docs/inspection.md)",
+     NULL, 0},
+    {"stats_page_interval_ms", OPT_UINT, &opt_stats_page_interval_ms, 10, 3600000,
+     "the stats page is updated at most this often, by the background thread or else on slow "
+     "paths",
+     NULL, 0},
     /* jemalloc's names, appended (rows keep their MIBs). */
     {"abort", OPT_BOOL, &opt_abort, 0, 1,
      "run-time warnings abort (those of `SABLE_CONF` itself are `abort_conf`'s)", NULL, 0},
@@ -394,31 +404,37 @@ unsigned opt_glibc_env(const char *tunables, const char *arena_max, const char *
     return bad;
 }
 
+size_t opt_format_value(const opt_desc_t *o, char *buf, size_t cap)
+{
+    if (o->type == OPT_BOOL) return os_format(buf, cap, "%s", *(bool *)o->var ? "true" : "false");
+    if (o->type == OPT_ENUM) return os_format(buf, cap, "%s", opt_enum_name(o));
+    if (o->type == OPT_STR) return os_format(buf, cap, "%s", (const char *)o->var);
+    if (o->type == OPT_INT) {
+        int64_t v = *(int64_t *)o->var;
+        return os_format(buf, cap, "%s%zu", v < 0 ? "-" : "", (size_t)(v < 0 ? -v : v));
+    }
+    if (o->type == OPT_SIZE) return os_format(buf, cap, "%zu", *(size_t *)o->var);
+    /* The decay time can change at run time: the one in force. */
+    unsigned v = o->var == &opt_dirty_decay_ms ? opt_decay_ms() : *(unsigned *)o->var;
+    return os_format(buf, cap, "%zu", (size_t)v);
+}
+
+size_t opt_format_all(char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < NOPTIONS && n + 1 < cap; i++) {
+        const opt_desc_t *o = &options[i];
+        n += os_format(buf + n, cap - n, "%s%s:", i ? "," : "", o->name);
+        if (n + 1 < cap) n += opt_format_value(o, buf + n, cap - n);
+    }
+    return n;
+}
+
 static void confirm(void)
 {
     char line[1024];
-    size_t n = os_format(line, sizeof line, "%s options:", SABLE_VERSION_STRING);
-    for (size_t i = 0; i < NOPTIONS && n < sizeof line; i++) {
-        const opt_desc_t *o = &options[i];
-        const char *sep = i ? "," : " ";
-        if (o->type == OPT_BOOL)
-            n += os_format(line + n, sizeof line - n, "%s%s:%s", sep, o->name,
-                           *(bool *)o->var ? "true" : "false");
-        else if (o->type == OPT_ENUM)
-            n += os_format(line + n, sizeof line - n, "%s%s:%s", sep, o->name, opt_enum_name(o));
-        else if (o->type == OPT_STR)
-            n += os_format(line + n, sizeof line - n, "%s%s:%s", sep, o->name,
-                           (const char *)o->var);
-        else if (o->type == OPT_INT)
-            n += os_format(line + n, sizeof line - n, "%s%s:%s%zu", sep, o->name,
-                           *(int64_t *)o->var < 0 ? "-" : "",
-                           (size_t)(*(int64_t *)o->var < 0 ? -*(int64_t *)o->var
-                                                           : *(int64_t *)o->var));
-        else
-            n += os_format(line + n, sizeof line - n, "%s%s:%zu", sep, o->name,
-                           o->type == OPT_SIZE ? *(size_t *)o->var
-                                               : (size_t) * (unsigned *)o->var);
-    }
+    size_t n = os_format(line, sizeof line, "%s options: ", SABLE_VERSION_STRING);
+    opt_format_all(line + n, sizeof line - n);
     os_warn("%s", line);
 }
 

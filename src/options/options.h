@@ -59,6 +59,8 @@ extern bool opt_stats_print;   /* print stats to stderr at exit */
 #define OPT_TCACHE_MAX (256u << 10)
 #define OPT_STR_MAX 31         /* longest value of a string option */
 extern char opt_stats_print_opts[OPT_STR_MAX + 1]; /* stats_print's opts letters */
+extern bool opt_stats_page;                 /* publish the live stats page (src/inspect) */
+extern unsigned opt_stats_page_interval_ms; /* ... at most this often */
 
 /* The decay time in force: opt_dirty_decay_ms (the start-up value, which
  * opt.dirty_decay_ms keeps showing) until arenas.dirty_decay_ms writes one
@@ -96,6 +98,12 @@ const opt_desc_t *opt_table(size_t *n);
 /* An enum row's value name (the first name if the variable, shared with
  * another row, holds a value this row has no name for). */
 const char *opt_enum_name(const opt_desc_t *o);
+
+/* Writes option o's value in force as SABLE_CONF would spell it, and all
+ * of them as "name:value,name:value...": the characters written (the
+ * output is cut at cap - 1 and NUL-terminated, as os_format's). */
+size_t opt_format_value(const opt_desc_t *o, char *buf, size_t cap);
+size_t opt_format_all(char *buf, size_t cap);
 
 /* Parses SABLE_CONF (without allocating). Called once during init. */
 void opt_init(void);

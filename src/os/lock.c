@@ -26,7 +26,7 @@ static __thread unsigned nheld;
 static __thread unsigned overflow; /* locks past WITNESS_MAX, not checked */
 
 static const char *const rank_names[] = {
-    [LOCK_STDIO] = "stdio",     [LOCK_CTL] = "ctl",   [LOCK_CTL_STATS] = "ctl.stats",
+    [LOCK_STDIO] = "stdio",     [LOCK_INSPECT] = "inspect", [LOCK_CTL] = "ctl",   [LOCK_CTL_STATS] = "ctl.stats",
     [LOCK_INIT] = "init",       [LOCK_POOL] = "pool", [LOCK_CREATE] = "create", [LOCK_ARENA] = "arena",
     [LOCK_PAGEMAP] = "pagemap", [LOCK_META] = "meta",
 };

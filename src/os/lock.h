@@ -28,6 +28,7 @@ typedef enum {
     LOCK_STDIO = 1, /* the C library's stdio list lock: taken by fork only
                      * (process/fork.c), first, and recorded here so that
                      * the witness checks fork's order against it */
+    LOCK_INSPECT,   /* inspect/publish.c: the stats page's writer (try only) */
     LOCK_CTL,       /* ctl/mallctl.c: the control lock (recursive) */
     LOCK_CTL_STATS, /* ctl/stats.c: the snapshot */
     LOCK_INIT,      /* process/init.c: process set-up */

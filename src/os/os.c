@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -764,6 +765,41 @@ static bool proc_is_ours(void)
         atomic_store_explicit(&state, st, memory_order_relaxed);
     }
     return st > 0;
+}
+
+bool os_start_time(int pid, uint64_t *ticks)
+{
+    /* Field 22 of /proc/<pid>/stat, counted after the command's closing
+     * parenthesis (the command may hold spaces and parentheses). */
+    char buf[1024], path[40];
+    int saved = errno;
+    if (pid > 0)
+        os_format(path, sizeof path, "/proc/%d/stat", pid);
+    else
+        memcpy(path, "/proc/self/stat", sizeof "/proc/self/stat");
+    ssize_t n = os_read_file(path, buf, sizeof buf);
+    errno = saved;
+    if (n <= 0 || !proc_is_ours()) return false;
+    const char *s = NULL;
+    for (ssize_t i = 0; i < n; i++)
+        if (buf[i] == ')') s = buf + i + 1;
+    if (s == NULL) return false;
+    for (unsigned field = 3; field < 22; field++) {
+        while (*s == ' ') s++;
+        while (*s && *s != ' ') s++;
+    }
+    while (*s == ' ') s++;
+    return os_parse_u64(s, ticks) != NULL;
+}
+
+bool os_pid_namespace(uint64_t *id)
+{
+    struct stat st;
+    int saved = errno;
+    bool ok = stat("/proc/self/ns/pid", &st) == 0;
+    errno = saved;
+    if (ok) *id = st.st_ino;
+    return ok;
 }
 
 bool os_thread_in_syscall(int tid, uint64_t *sigblk)

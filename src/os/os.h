@@ -118,6 +118,14 @@ uint64_t os_signal_mask(void);
  * its blocked signals as they were just before (/proc/.../status, SigBlk).
  * False when the files cannot be read or parsed. */
 bool os_thread_in_syscall(int tid, uint64_t *sigblk);
+/* The start time of process pid (0: this one) in clock ticks after boot
+ * (field 22 of /proc/<pid>/stat), which tells a process from a later one
+ * with its pid. False if the process is gone, or /proc is missing or not
+ * this process's own pid namespace's. */
+bool os_start_time(int pid, uint64_t *ticks);
+/* This process's pid namespace (the inode of /proc/self/ns/pid): pids
+ * mean the same in two processes only when these are equal. */
+bool os_pid_namespace(uint64_t *id);
 
 /* Maps `size` bytes of fresh, zeroed, read-write memory whose start is a
  * multiple of `align` (a power of two, at least the page size). Returns NULL

@@ -10,7 +10,9 @@
  * that many thread caches; the control layer switches it at run time
  * (background_thread), after which it never starts on its own:
  * switching on starts the thread at once, switching off stops it and waits
- * until it has stopped, as jemalloc does.
+ * until it has stopped, as jemalloc does. A layer above may hand it one
+ * periodic task (process_tick_hook: the stats page), which runs after each
+ * pass, or on slow paths while no background thread runs.
  *
  * Invariants: at most one purger thread per process (again after fork):
  * bg_running is 1 from the start of a thread until it has finished its
@@ -33,6 +35,26 @@ static _Atomic int bg_switched;    /* switched at run time: no automatic start a
 static _Atomic int bg_auto;        /* wanted because of background_thread_auto */
 static _Atomic int bg_started, bg_running;
 static _Atomic uint64_t bg_runs, bg_run_ns, bg_last_ns;
+static void (*_Atomic tick_fn)(uint32_t now_ms); /* process_tick_hook's */
+static _Atomic unsigned tick_ms;
+
+void process_tick_hook(void (*fn)(uint32_t now_ms), unsigned interval_ms)
+{
+    atomic_store_explicit(&tick_ms, interval_ms, memory_order_relaxed);
+    atomic_store_explicit(&tick_fn, fn, memory_order_release);
+}
+
+static void tick(void)
+{
+    void (*fn)(uint32_t) = atomic_load_explicit(&tick_fn, memory_order_acquire);
+    if (fn) fn(os_now_ms());
+}
+
+void process_tick_slow(uint32_t now_ms)
+{
+    void (*fn)(uint32_t) = atomic_load_explicit(&tick_fn, memory_order_acquire);
+    if (fn && !atomic_load_explicit(&bg_running, memory_order_relaxed)) fn(now_ms);
+}
 
 /* Sleeps ms in steps of at most 10 ms; false as soon as the purger is
  * switched off. */
@@ -49,10 +71,12 @@ static void *bg_main(void *arg)
 {
     (void)arg;
     for (;;) {
-        unsigned ms = arena_decay_min_ms() / 4;
+        unsigned ms = arena_decay_min_ms() / 4, hook_ms = atomic_load_explicit(&tick_ms, memory_order_relaxed);
+        if (hook_ms && hook_ms < ms) ms = hook_ms;
         if (!bg_sleep(ms < 10 ? 10 : ms > 1000 ? 1000 : ms)) break;
         arena_decay_due();
         reclaim_idle_caches();
+        tick();
         uint64_t now = os_now_ns(), last = atomic_exchange(&bg_last_ns, now);
         atomic_fetch_add_explicit(&bg_run_ns, now - last, memory_order_relaxed);
         atomic_fetch_add_explicit(&bg_runs, 1, memory_order_relaxed);

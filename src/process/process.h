@@ -64,6 +64,15 @@ void process_background_forked(void);
  * Callers serialise switches (the control lock). */
 bool process_background_enabled(void);
 bool process_background_set(bool on);
+/* One periodic task of a layer above (the stats page, src/inspect), which
+ * nothing below may call directly: fn runs after each background pass
+ * (which come at least every interval_ms then), or, while no background
+ * thread runs, from slow paths that read the clock (process_tick_slow,
+ * from thread_poll: one slow path in THREADS_GC_TICKS). fn runs with no
+ * lock of the allocator held, inside the calling thread's cache bracket,
+ * and decides itself whether it is due. */
+void process_tick_hook(void (*fn)(uint32_t now_ms), unsigned interval_ms);
+void process_tick_slow(uint32_t now_ms);
 /* Purger threads running (0 or 1), decay passes run, and the average time
  * between passes in nanoseconds (0 before the first). */
 void process_background_stats(size_t *threads, uint64_t *runs, uint64_t *interval_ns);

@@ -287,6 +287,7 @@ void thread_poll(tcache_t *tc)
      * about as much again). */
     if (likely(++tc->gc_tick % THREADS_GC_TICKS != 0)) return;
     uint32_t now = os_now_ms(), passes = (now - tc->gc_ms) / TCACHE_GC_MS;
+    process_tick_slow(now);
     if (passes == 0) return;
     tc->gc_ms = now;
     tcache_gc(tc, passes < THREADS_GC_PASSES_MAX ? passes : THREADS_GC_PASSES_MAX);
@@ -402,6 +403,11 @@ void threads_trim(void)
     lock_take(&pool_lock, LOCK_POOL, 0);
     reap_locked();
     lock_drop(&pool_lock);
+}
+
+void threads_request_flush(void)
+{
+    atomic_fetch_add_explicit(&flush_epoch, 1, memory_order_relaxed);
 }
 
 void threads_arena_limit(unsigned n)

@@ -103,6 +103,9 @@ void thread_poll(tcache_t *tc);
  * other thread to flush its cache at its next slow path, and reaps orphaned
  * caches. The caller's own cache is left to malloc_trim. */
 void threads_trim(void);
+/* Asks every thread to flush its cache at its next slow path, at once (no
+ * rate limit: an operator's request, src/inspect). */
+void threads_request_flush(void);
 
 /* Threads set up from now on are attached to arenas [0, n) only (0, or n at
  * least arena_count(): all of them). Threads set up before keep theirs. */

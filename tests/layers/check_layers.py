@@ -4,6 +4,7 @@
 The layers of sable, from the top (docs/design.md, "Layers"):
 
     preload/          exported symbols only
+    src/inspect       the stats page and control socket: reads ctl
     src/ctl           control and stats: reads every layer below
     src/api           the malloc family's contract
     src/process       set-up, threads' lives, fork, the background thread
@@ -36,7 +37,8 @@ ALLOWED = {
     "process": {"tcache", "uncached", "arena"} | BELOW_ARENA,
     "api": {"process", "tcache", "uncached", "arena"} | BELOW_ARENA,
     "ctl": {"process", "tcache", "uncached", "arena"} | BELOW_ARENA,
-    "preload": {"api", "ctl", "process", "tcache", "uncached", "arena"} | BELOW_ARENA,
+    "inspect": {"ctl", "process", "tcache", "uncached", "arena"} | BELOW_ARENA,
+    "preload": {"api", "ctl", "inspect", "process", "tcache", "uncached", "arena"} | BELOW_ARENA,
 }
 # Generated headers and public ones, includable from anywhere.
 FREE = {"sable.h", "sc_tables.h"}

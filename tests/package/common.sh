@@ -130,7 +130,8 @@ sys.exit(7)' "$lib" >"$SCRATCH/run.out" 2>"$SCRATCH/run.err"
 check_tree() {
     local root=$1 bindir=$2 libdir=$3 includedir=$4 mandir=$5 f
     for f in "$libdir/libsable.so.0" "$libdir/libsable.so" "$libdir/libsable.a" \
-        "$libdir/pkgconfig/sable.pc" "$includedir/sable.h" "$bindir/sable-run"; do
+        "$libdir/pkgconfig/sable.pc" "$includedir/sable.h" "$bindir/sable-run" \
+        "$bindir/sable-stat"; do
         [ -e "$root$f" ] || fail "$f is not installed"
     done
     readelf -d "$root$libdir/libsable.so.0" | grep -q 'SONAME.*\[libsable\.so\.0\]' ||
@@ -139,8 +140,13 @@ check_tree() {
     local needed
     needed=$(readelf -d "$root$libdir/libsable.so.0" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
     [ "$needed" = "libc.so.6 " ] || fail "libsable.so.0 needs more than libc.so.6: $needed"
+    # sable-stat too, and it runs: -l lists the pages of this user.
+    needed=$(readelf -d "$root$bindir/sable-stat" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+    [ "$needed" = "libc.so.6 " ] || fail "sable-stat needs more than libc.so.6: $needed"
+    "$root$bindir/sable-stat" -l >"$SCRATCH/stat.out" || fail "the installed sable-stat -l failed"
+    grep -q '^ *PID  COMMAND' "$SCRATCH/stat.out" || fail "sable-stat -l: $(cat "$SCRATCH/stat.out")"
     local page
-    for page in man3/sable.3 man1/sable-run.1; do
+    for page in man3/sable.3 man1/sable-run.1 man1/sable-stat.1; do
         f=$root$mandir/$page
         [ -f "$f" ] || f=$f.gz # as Debian installs it
         [ -f "$f" ] || fail "$mandir/$page is not installed"
