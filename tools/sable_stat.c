@@ -30,7 +30,17 @@
 
 #define HISTORY 60 /* samples in a sparkline: a minute at one a second */
 
-static unsigned timeout_ms = 5000;
+/* How long a request waits for its answer: --timeout, or else 5 s or two
+ * of the target's update intervals and a second, whichever is longer (the
+ * process answers its socket when it updates its page). */
+static unsigned timeout_ms;
+
+static unsigned request_timeout(const sable_page_t *p)
+{
+    if (timeout_ms) return timeout_ms;
+    uint64_t ms = p ? 2 * p->interval_ms + 1000 : 0;
+    return ms > 5000 ? (unsigned)(ms < 8000000 ? ms : 8000000) : 5000;
+}
 
 static void die(const char *fmt, ...)
 {
@@ -408,10 +418,11 @@ static void on_signal(int sig)
     quit = 1;
 }
 
-static void request(const stat_target_t *t, const char *req, char *msg, size_t cap)
+static void request(const stat_target_t *t, const sable_page_t *p, const char *req, char *msg,
+                    size_t cap)
 {
     char reply[256], err[STAT_ERR];
-    if (stat_request(t, req, reply, sizeof reply, timeout_ms, err))
+    if (stat_request(t, req, reply, sizeof reply, request_timeout(p), err))
         snprintf(msg, cap, "%s: %s", req, reply);
     else
         snprintf(msg, cap, "%s: %s", req, err);
@@ -478,8 +489,8 @@ static int live(const stat_target_t *t, stat_map_t *m)
                 char ch;
                 if (read(STDIN_FILENO, &ch, 1) == 1) {
                     if (ch == 'q' || ch == 'Q') quit = 1;
-                    else if (ch == 'p') request(t, "purge", msg, sizeof msg);
-                    else if (ch == 'f') request(t, "flush", msg, sizeof msg);
+                    else if (ch == 'p') request(t, p, "purge", msg, sizeof msg);
+                    else if (ch == 'f') request(t, p, "flush", msg, sizeof msg);
                     if (ch == 'p' || ch == 'f') break;
                 } else {
                     tty = false; /* end of input: refresh on time only */
@@ -552,7 +563,7 @@ static void usage(FILE *f)
     fputs("usage: sable-stat [--once | --json | --prometheus] PID\n"
           "       sable-stat --purge | --flush | --dump | --ping | --decay MS  PID\n"
           "       sable-stat -l | --clean\n"
-          "options: --timeout MS (control requests; default 5000)\n"
+          "options: --timeout MS (control requests; default: 5000, or 2 update intervals + 1 s)\n"
           "A process publishes its page when run under sable with SABLE_CONF=stats_page:true.\n",
           f);
 }
@@ -618,17 +629,22 @@ int main(int argc, char **argv)
     stat_target_t t;
     char err[STAT_ERR];
     if (!stat_find(pid, &t, err)) die("%s", err);
+    sable_page_t *p = malloc(sizeof *p);
+    if (p == NULL) die("out of memory");
+    stat_map_t m;
     if (mode == REQ) {
+        /* The page only sizes the wait: a request goes out without one. */
+        bool paged = stat_open(&t, &m, err);
+        if (paged && !stat_read(&t, &m, p, NULL, err)) stat_close(&m), paged = false;
+        if (paged) stat_close(&m);
         char reply[256];
-        if (!stat_request(&t, req, reply, sizeof reply, timeout_ms, err)) die("%s", err);
+        if (!stat_request(&t, req, reply, sizeof reply, request_timeout(paged ? p : NULL), err))
+            die("%s", err);
         puts(reply);
         return strncmp(reply, "ok", 2) == 0 ? 0 : 1;
     }
-    stat_map_t m;
     if (!stat_open(&t, &m, err)) die("%s", err);
     if (mode == LIVE) return live(&t, &m);
-    sable_page_t *p = malloc(sizeof *p);
-    if (p == NULL) die("out of memory");
     if (!stat_read(&t, &m, p, NULL, err)) die("%s", err);
     if (mode == JSON) print_json(&t, p);
     else if (mode == PROM) print_prometheus(&t, p);

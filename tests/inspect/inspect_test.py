@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
 """The stats page and sable-stat, from outside (docs/inspection.md).
 
-Usage: inspect_test.py CASE SABLE_STAT LIBSABLE TARGET
+Usage: inspect_test.py CASE SABLE_STAT LIBSABLE TARGET INSPECTION_MD [--write]
 
 Cases:
   match    a page matches sable_mallctl inside the process; --once, --json,
-           --prometheus and -l agree with it
+           --prometheus and -l agree with it; INSPECTION_MD documents every
+           JSON field and every metric
   control  the purge action lowers the target's RSS; flush, decay, ping and
            dump answer; each action is one line on the target's stderr
   users    another user (nobody) can neither read the page nor act on the
            socket, even when the socket's mode lets it connect (SO_PEERCRED)
   bad      stale, foreign-version, truncated, corrupt, foreign-owned pages,
            a socket that does not answer, no page, no process: one line of
-           error each, exit status 1
-  fork     a forked child publishes a page of its own; the parent's stays
+           error each, exit status 1; a page of another pid namespace is kept;
+           a new page sweeps this user's stale ones
+  fork     a forked child publishes a page of its own; each process removes
+           its own page at exit, and only its own
   live     the live view in a real terminal (tmux): what the screen shows,
-           the purge key, the quit key
+           the purge key, the quit key (with --write, the screen goes into
+           INSPECTION_MD's capture block: meson compile inspection-doc)
 
 Exit status 77 (skipped) where the case needs root or tmux and has neither.
 """
@@ -30,7 +34,8 @@ import sys
 import tempfile
 import time
 
-CASE, STAT, LIB, TARGET = sys.argv[1:5]
+CASE, STAT, LIB, TARGET, DOC = sys.argv[1:6]
+WRITE = sys.argv[6:] == ["--write"]  # live: put the screen into DOC's capture block
 SHM = "/dev/shm"
 PAGE_VERSION_OFF, PAGE_SIZE_OFF = 8, 16
 PID_OFF, START_OFF, CHECKSUM_OFF, PID_NS_OFF = 32, 40, 56, 17 * 8
@@ -159,6 +164,17 @@ def case_match():
     check(re.search(r'^# TYPE sable_purged_bytes_total counter$', out, re.M), "a counter's TYPE")
     check(re.search(r'^sable_class_slab_bytes\{pid="%d",class="3",size="\d+"\} \d+$' % p.pid, out, re.M),
           "a class's metric")
+    # docs/inspection.md documents every JSON field and every metric.
+    with open(DOC) as f:
+        doc_text = f.read()
+    def documented(name):
+        return re.search(r"`%s`" % re.escape(name), doc_text) is not None
+    missing = [k for k in doc if not documented(k)]
+    for part in ("totals", "arenas", "classes"):
+        fields = doc[part] if part == "totals" else doc[part][0]
+        missing += ["%s.%s" % (part, k) for k in fields if not documented(k)]
+    missing += sorted({n for n in re.findall(r"^# TYPE (\S+) ", out, re.M) if not documented(n)})
+    check(not missing, "%s does not document: %s" % (DOC, " ".join(missing)))
     rc, out, err = stat("--once", p.pid)
     check(rc == 0 and "sable-stat  pid %d" % p.pid in out and "allocated" in out, "--once: " + err)
     check(re.search(r"^\d+ B +\S+ \S+ ", out, re.M), "--once shows no size class:\n" + out)
@@ -206,6 +222,18 @@ def case_control():
     check(len(lines) == 3, "%d action lines on stderr, not 3" % len(lines))
     check("purge" in lines[0] and "flush" in lines[1] and "dirty_decay_ms set to 500" in lines[2],
           "the action lines")
+    # A process that updates every 6 s answers then: without --timeout,
+    # sable-stat waits two intervals and a second, not 5 s.
+    p = start("hold", "stats_page_interval_ms:6000")
+    try:
+        check(p.stdout.readline().strip() == "ready", "the target did not start")
+        page_of(p.pid)
+        t0 = time.time()
+        rc, out, e = stat("--ping", p.pid)
+        check(rc == 0 and out.startswith("ok sable "), "a ping at 6 s intervals: %r %r" % (out, e))
+        print("a ping at 6 s intervals answered in %.1f s" % (time.time() - t0))
+    finally:
+        stop(p)
 
 
 # ---- users ----
@@ -480,6 +508,7 @@ def case_live():
         time.sleep(3.2)
         text = screen()
         print(text)
+        capture = text
         check(re.search(r"^rss +[\d.]+ [KMG]iB  [\u2581-\u2588]{3,}", text, re.M), "the RSS sparkline")
         check(re.search(r"^allocated +[\d.]+ [KMG]?i?B  [\u2581-\u2588]{3,}", text, re.M),
               "the allocated sparkline")
@@ -505,6 +534,24 @@ def case_live():
     finally:
         tmux("kill-server")
         stop(p)
+    if WRITE:
+        write_capture(capture)
+
+
+def write_capture(text):
+    """Puts the screen between DOC's capture markers (meson compile
+    inspection-doc), the pid and the page's path as a reader sees them."""
+    begin, end = "<!-- sable-stat-capture:begin -->", "<!-- sable-stat-capture:end -->"
+    with open(DOC) as f:
+        doc = f.read()
+    check(begin in doc and end in doc, "%s has no capture markers" % DOC)
+    lines = [l.rstrip() for l in text.rstrip().splitlines()]
+    block = "%s\n<!-- Captured from the live test (tests/inspect) by `meson compile -C build " \
+            "inspection-doc`; do not edit by hand. -->\n```\n%s\n```\n%s" % (begin, "\n".join(lines), end)
+    doc = doc[:doc.index(begin)] + block + doc[doc.index(end) + len(end):]
+    with open(DOC, "w") as f:
+        f.write(doc)
+    print("wrote the capture into", DOC)
 
 
 CASES = {"match": case_match, "control": case_control, "users": case_users, "bad": case_bad,
