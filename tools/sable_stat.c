@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,7 +168,7 @@ static void json_string(const char *s, size_t n)
         unsigned char ch = (unsigned char)s[i];
         if (ch == '"' || ch == '\\')
             printf("\\%c", ch);
-        else if (ch < 0x20)
+        else if (ch < 0x20 || ch >= 0x7f) /* bytes above ASCII as Latin-1: always valid UTF-8 */
             printf("\\u%04x", ch);
         else
             putchar(ch);
@@ -299,6 +300,16 @@ static void spark(char *out, size_t cap, const uint64_t *v, unsigned n, bool utf
     }
 }
 
+/* Any process may name itself anything (PR_SET_NAME), and a page's
+ * process answers its socket with what it likes: what reaches the
+ * terminal is printable ASCII, the rest shown as '?'. */
+static char *printable(char *s)
+{
+    for (char *c = s; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) *c = '?';
+    return s;
+}
+
 static void comm_of(int pid, char *buf, size_t cap)
 {
     char path[64];
@@ -307,6 +318,7 @@ static void comm_of(int pid, char *buf, size_t cap)
     buf[0] = '\0';
     if (f && fgets(buf, (int)cap, f)) buf[strcspn(buf, "\n")] = '\0';
     if (f) fclose(f);
+    printable(buf);
 }
 
 /* Writes the view into lines (each without newline); the number written. */
@@ -423,7 +435,7 @@ static void request(const stat_target_t *t, const sable_page_t *p, const char *r
 {
     char reply[256], err[STAT_ERR];
     if (stat_request(t, req, reply, sizeof reply, request_timeout(p), err))
-        snprintf(msg, cap, "%s: %s", req, reply);
+        snprintf(msg, cap, "%s: %s", req, printable(reply));
     else
         snprintf(msg, cap, "%s: %s", req, err);
 }
@@ -450,10 +462,22 @@ static int live(const stat_target_t *t, stat_map_t *m)
     sigaction(SIGTERM, &sa, NULL);
     fputs("\033[?1049h\033[?25l", stdout);
     uint64_t last_update = UINT64_MAX;
+    sable_page_t *next = malloc(sizeof *next);
+    if (next == NULL) die("out of memory");
     while (!quit) {
-        if (!stat_read(t, m, p, NULL, err)) {
+        /* A read that fails keeps the last good snapshot on the screen, with
+         * the reason below it; a page gone stale, or none ever read, ends
+         * the view. */
+        char why[STAT_ERR];
+        if (stat_read(t, m, next, NULL, err)) {
+            sable_page_t *swap = p;
+            p = next;
+            next = swap;
+        } else if (last_update == UINT64_MAX || stat_stale(t, why)) {
             tty_restore();
-            die("%s", err);
+            die("%s", last_update == UINT64_MAX ? err : why);
+        } else {
+            snprintf(msg, sizeof msg, "the last read failed: %s", err);
         }
         if (p->updates != last_update) {
             record(&h, p);
@@ -508,6 +532,7 @@ static int live(const stat_target_t *t, stat_map_t *m)
     }
     tty_restore();
     free(p);
+    free(next);
     return 0;
 }
 
@@ -531,14 +556,13 @@ static void list_one(const stat_target_t *t, void *arg)
 {
     struct listing *l = arg;
     char why[STAT_ERR], comm[64];
-    if (stat_foreign(t, why)) { /* never removed: its pid says nothing here */
-        if (!l->clean) printf("%7d  %-16s %s\n", t->pid, "(other pid ns)", t->page);
-        return;
-    }
     const char *stale = stat_stale(t, why);
     if (stale) {
         l->stale++;
-        if (l->clean) {
+        struct stat st;
+        if (l->clean && (lstat(t->page, &st) != 0 || !S_ISREG(st.st_mode))) {
+            fprintf(stderr, "sable-stat: %s is not a regular file: not a page, left alone\n", t->page);
+        } else if (l->clean) {
             if (unlink(t->page) == 0) {
                 unlink(t->sock);
                 l->removed++;
@@ -552,6 +576,10 @@ static void list_one(const stat_target_t *t, void *arg)
         return;
     }
     l->live++;
+    if (stat_foreign(t, why)) { /* live elsewhere: its pid says nothing here */
+        if (!l->clean) printf("%7d  %-16s %s\n", t->pid, "(other pid ns)", t->page);
+        return;
+    }
     if (!l->clean) {
         comm_of(t->pid, comm, sizeof comm);
         printf("%7d  %-16s %s\n", t->pid, comm, t->page);
@@ -640,7 +668,7 @@ int main(int argc, char **argv)
         char reply[256];
         if (!stat_request(&t, req, reply, sizeof reply, request_timeout(paged ? p : NULL), err))
             die("%s", err);
-        puts(reply);
+        puts(printable(reply));
         return strncmp(reply, "ok", 2) == 0 ? 0 : 1;
     }
     if (!stat_open(&t, &m, err)) die("%s", err);

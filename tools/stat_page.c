@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define READ_TRIES 1000 /* copies tried while updates keep coming */
+#define READ_BUDGET_MS 1000 /* how long copies are tried while updates keep coming */
 
 unsigned stat_dirs(const char *dirs[2])
 {
@@ -40,13 +42,22 @@ static bool parse_name(const char *dir, const char *name, stat_target_t *t)
     if (n <= lp + ls || strncmp(name, SABLE_PAGE_PREFIX, lp) != 0 ||
         strcmp(name + n - ls, SABLE_PAGE_SUFFIX) != 0)
         return false;
-    char *end;
-    errno = 0;
-    long pid = strtol(name + lp, &end, 10);
-    if (errno || end == name + lp || *end != '.' || pid <= 0 || pid > 0x7fffffff) return false;
-    const char *s = end + 1;
-    unsigned long long start = strtoull(s, &end, 10);
-    if (errno || end == s || (size_t)(end - name) != n - ls) return false;
+    /* Only the spelling the library writes (digits, no sign, space or
+     * leading zero), so that no second name can stand for the same page. */
+    const char *s = name + lp, *end = name + n - ls;
+    unsigned long long num[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        const char *d = s;
+        for (; s < end && *s >= '0' && *s <= '9'; s++) {
+            if (num[k] > (~0ull - 9) / 10) return false;
+            num[k] = num[k] * 10 + (unsigned)(*s - '0');
+        }
+        if (s == d || (*d == '0' && s - d > 1)) return false;
+        if (k == 0 && (s == end || *s++ != '.')) return false;
+    }
+    if (s != end || num[0] == 0 || num[0] > 0x7fffffff) return false;
+    long pid = (long)num[0];
+    unsigned long long start = num[1];
     t->pid = (int)pid;
     t->start = start;
     int a = snprintf(t->page, sizeof t->page, "%s/%s", dir, name);
@@ -97,9 +108,27 @@ bool stat_proc_start(int pid, uint64_t *start)
     return true;
 }
 
+/* 1 if some process holds the page's life lock (an OFD lock the library
+ * keeps on it from its creation to its process's exit or exec), 0 if none
+ * does, -1 if that cannot be told (the page cannot be opened). */
+static int page_held(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) return -1;
+    struct stat st;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int held = fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_OFD_GETLK, &fl) != 0
+                   ? -1
+                   : fl.l_type != F_UNLCK;
+    close(fd);
+    return held;
+}
+
 const char *stat_stale(const stat_target_t *t, char buf[STAT_ERR])
 {
     uint64_t start;
+    int held = page_held(t->page);
+    if (held == 1) return NULL;
     if (!stat_proc_start(t->pid, &start)) {
         snprintf(buf, STAT_ERR, "%s is stale: process %d is gone", t->page, t->pid);
         return buf;
@@ -109,6 +138,12 @@ const char *stat_stale(const stat_target_t *t, char buf[STAT_ERR])
                  "%s is stale: pid %d is another process now (started at tick %llu, the page's "
                  "at %llu)",
                  t->page, t->pid, (unsigned long long)start, (unsigned long long)t->start);
+        return buf;
+    }
+    if (held == 0) {
+        snprintf(buf, STAT_ERR,
+                 "%s is stale: process %d no longer holds it (it ran exec, or is ending)", t->page,
+                 t->pid);
         return buf;
     }
     return NULL;
@@ -153,6 +188,11 @@ bool stat_find(int pid, stat_target_t *t, char err[STAT_ERR])
     struct find f = {.pid = pid, .t = t};
     bool alive = stat_proc_start(pid, &f.start);
     stat_list(find_one, &f);
+    if (f.found && page_held(t->page) == 0) { /* its name's process, but not held: exec'd */
+        f.stale_one = *t;
+        f.stale = 1;
+        f.found = false;
+    }
     if (f.found) return true;
     if (f.stale) {
         char why[STAT_ERR];
@@ -195,7 +235,7 @@ static bool proc_uid(int pid, uid_t *uid)
 bool stat_open(const stat_target_t *t, stat_map_t *m, char err[STAT_ERR])
 {
     m->page = NULL;
-    m->fd = open(t->page, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    m->fd = open(t->page, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK); /* a FIFO never blocks */
     if (m->fd < 0) {
         struct stat st;
         if (errno == EACCES && stat(t->page, &st) == 0)
@@ -259,7 +299,6 @@ void stat_close(stat_map_t *m)
 
 bool stat_valid(const sable_page_t *p, char err[STAT_ERR])
 {
-    const sable_page_totals_t *t = &p->totals;
     if (p->magic != SABLE_PAGE_MAGIC || p->version != SABLE_PAGE_VERSION || p->size != sizeof *p)
         snprintf(err, STAT_ERR, "the page's head changed under the reader: corrupt");
     else if (p->updates == 0)
@@ -269,8 +308,6 @@ bool stat_valid(const sable_page_t *p, char err[STAT_ERR])
     else if (p->narenas > SABLE_PAGE_ARENAS || p->nclasses > SABLE_PAGE_CLASSES)
         snprintf(err, STAT_ERR, "the page counts %llu arenas and %llu classes: corrupt",
                  (unsigned long long)p->narenas, (unsigned long long)p->nclasses);
-    else if (t->allocated > t->active || t->active > t->mapped)
-        snprintf(err, STAT_ERR, "the page breaks allocated <= active <= mapped: corrupt");
     else if (memchr(p->options, '\0', sizeof p->options) == NULL)
         snprintf(err, STAT_ERR, "the page's options are not terminated: corrupt");
     else
@@ -278,19 +315,59 @@ bool stat_valid(const sable_page_t *p, char err[STAT_ERR])
     return false;
 }
 
+/* A page cut short after it was mapped (by its owner, or a full file
+ * system) is SIGBUS on the copy: caught, it is one more bad page. */
+static sigjmp_buf bus_jump;
+static void on_bus(int sig)
+{
+    (void)sig;
+    siglongjmp(bus_jump, 1);
+}
+
+static bool copy_page(const stat_target_t *t, const stat_map_t *m, sable_page_t *out,
+                      unsigned *tries, char err[STAT_ERR]);
+
 bool stat_read(const stat_target_t *t, const stat_map_t *m, sable_page_t *out, unsigned *tries,
                char err[STAT_ERR])
 {
+    struct sigaction sa = {.sa_handler = on_bus}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, &old);
+    bool ok;
+    if (sigsetjmp(bus_jump, 1) == 0) {
+        ok = copy_page(t, m, out, tries, err);
+    } else {
+        snprintf(err, STAT_ERR, "%s was cut short while it was read: truncated", t->page);
+        ok = false;
+    }
+    sigaction(SIGBUS, &old, NULL);
+    return ok;
+}
+
+static bool copy_page(const stat_target_t *t, const stat_map_t *m, sable_page_t *out,
+                      unsigned *tries, char err[STAT_ERR])
+{
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     const uint64_t *src = (const uint64_t *)(const void *)m->page;
     uint64_t *dst = (uint64_t *)(void *)out;
     const size_t nseq = offsetof(sable_page_t, seq) / 8;
     const size_t nna = offsetof(sable_page_t, narenas) / 8, nnc = offsetof(sable_page_t, nclasses) / 8;
-    for (unsigned i = 1; i <= READ_TRIES; i++) {
+    unsigned i = 0;
+    for (;;) {
+        i++;
+        if (i % 64 == 0) {
+            /* A writer descheduled in the middle of an update on a busy
+             * machine: wait for it, up to READ_BUDGET_MS. */
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >= READ_BUDGET_MS)
+                break;
+            struct timespec ts = {0, 20000};
+            nanosleep(&ts, NULL);
+        }
         uint64_t s1 = __atomic_load_n(&src[nseq], __ATOMIC_ACQUIRE);
         if (s1 & 1) {
             if (tries) *tries = i;
-            struct timespec ts = {0, 20000};
-            if (i % 64 == 0) nanosleep(&ts, NULL);
             continue;
         }
         /* The counts that size the copy are read inside it: when the
@@ -321,8 +398,8 @@ bool stat_read(const stat_target_t *t, const stat_map_t *m, sable_page_t *out, u
         }
         return true;
     }
-    snprintf(err, STAT_ERR, "%s: no consistent copy in %u tries (an update never ended)", t->page,
-             READ_TRIES);
+    snprintf(err, STAT_ERR, "%s: no consistent copy in %u ms (%u tries: an update never ended)",
+             t->page, READ_BUDGET_MS, i);
     return false;
 }
 

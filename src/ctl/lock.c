@@ -50,12 +50,14 @@ static void ctl_fork_register(void)
     process_fork_hook(ctl_prefork, ctl_postfork_parent, ctl_postfork_child);
 }
 
+void ctl_fork_ready(void) { pthread_once(&ctl_fork_once, ctl_fork_register); }
+
 const ctl_stats_t *ctl_begin(bool refresh)
 {
     if (!process_init()) return NULL;
     /* Before the first lock is taken: pthread_once makes every other caller
      * wait until the hook is in place. */
-    pthread_once(&ctl_fork_once, ctl_fork_register);
+    ctl_fork_ready();
     lock_take(&ctl_mtx, LOCK_CTL, 0);
     const ctl_stats_t *s = refresh ? ctl_stats_refresh() : ctl_stats_current();
     if (s == NULL) lock_drop(&ctl_mtx);

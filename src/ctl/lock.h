@@ -28,6 +28,10 @@
 const ctl_stats_t *ctl_begin(bool refresh);
 void ctl_end(void);
 
+/* Registers both control locks' fork hooks if nobody has yet: what takes
+ * the snapshot lock without ctl_begin (ctl_stats_take) calls this first. */
+void ctl_fork_ready(void);
+
 /* A report (malloc_stats, malloc_info, sable_malloc_stats_print): a fresh
  * snapshot copied, under the control lock, into pages of the report's own,
  * so that writing it out runs with no lock held. Whatever the output does

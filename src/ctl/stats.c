@@ -60,7 +60,10 @@ static bool take_locked(ctl_stats_t *out)
     if (snap.huge_bytes_peak < huge) snap.huge_bytes_peak = huge;
     snap.huge_cached = heap_dirty;
     snap.tcache_bytes = cached;
-    snap.allocated = small + large + huge - cached;
+    /* The caches' counts and the arenas' are read at different moments: a
+     * refill in between can make cached exceed what the sum shows. */
+    size_t held = small + large + huge;
+    snap.allocated = held > cached ? held - cached : 0;
     snap.active = active + huge;
     snap.mapped = mapped + huge + heap_dirty;
     snap.metadata = meta + meta_mapped() + arena_table_bytes();

@@ -30,10 +30,12 @@
  * fork handlers and the removal at exit. */
 void inspect_init(void);
 
-/* Copies src into the shared page dst as one update of its sequence lock
- * (seq odd while the words are written). The writer's half; exposed for
- * tests. */
-void inspect_page_write(sable_page_t *dst, const sable_page_t *src);
+/* Copies src into the shared page dst as one update of its sequence lock:
+ * the words in use, with dst's seq odd (++*seq) while they are written and
+ * even (++*seq) after. The count is the writer's own, never read back from
+ * the shared page, which another process could write. The writer's half;
+ * exposed for tests. */
+void inspect_page_write(sable_page_t *dst, const sable_page_t *src, uint64_t *seq);
 
 /* The page's path, or NULL while none is published (tests). */
 const char *inspect_page_path(void);
@@ -43,7 +45,7 @@ const char *inspect_page_path(void);
  * -1 on failure, with errno set. control_serve: answers the requests
  * waiting on it, at most a few per call, each in at most
  * CONTROL_READ_MS; the number of actions carried out. */
-#define CONTROL_READ_MS 200
+#define CONTROL_READ_MS 50
 int control_open(const char *path);
 unsigned control_serve(int fd);
 

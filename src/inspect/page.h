@@ -16,9 +16,14 @@
  * Invariants: a reader that sees the same even `seq` before and after its
  * copy (read word by word, an acquire fence before the second read) has a
  * snapshot of one update, whose `checksum` matches sable_page_checksum; an
- * odd seq is an update under way. In such a snapshot allocated <= active
- * <= mapped, narenas <= SABLE_PAGE_ARENAS, nclasses <= SABLE_PAGE_CLASSES
- * and options is NUL-terminated.
+ * odd seq is an update under way. In such a snapshot narenas <=
+ * SABLE_PAGE_ARENAS, nclasses <= SABLE_PAGE_CLASSES and options is
+ * NUL-terminated. The figures are mallctl's, which are read from the
+ * arenas and threads one after another: relations between them (allocated
+ * <= active) hold only roughly.
+ * Liveness: the publishing process holds an OFD read lock of the whole
+ * file from before the file has its name until it exits or execs; a page
+ * that nobody holds locked is stale, whatever its pid says.
  * Locking: one writer at a time (publish.c's lock); readers take none.
  */
 #ifndef SABLE_INSPECT_PAGE_H

@@ -32,6 +32,7 @@
 
 #include "arena/arena.h"
 #include "ctl/figures.h"
+#include "ctl/lock.h"
 #include "ctl/stats.h"
 #include "os/lock.h"
 #include "os/os.h"
@@ -56,6 +57,8 @@ static struct {
     int pid;           /* the process that published it */
     bool failed;       /* no page in this process: said once, not tried again */
     char path[PATH_CAP], sock_path[PATH_CAP];
+    bool named;        /* the page has its name in the directory */
+    uint64_t seq;      /* the sequence count, the writer's own copy */
     uint64_t last_purged, last_mono_ns, actions;
 } pub = {.fd = -1, .sock = -1};
 
@@ -82,12 +85,13 @@ static uint64_t process_rss(void)
 
 /* ---- the writer ---- */
 
-void inspect_page_write(sable_page_t *dst, const sable_page_t *src)
+void inspect_page_write(sable_page_t *dst, const sable_page_t *src, uint64_t *seqp)
 {
     uint64_t *d = (uint64_t *)(void *)dst;
     const uint64_t *s = (const uint64_t *)(const void *)src;
     const size_t nseq = offsetof(sable_page_t, seq) / 8;
-    uint64_t seq = __atomic_load_n(&d[nseq], __ATOMIC_RELAXED);
+    uint64_t seq = *seqp & ~(uint64_t)1;
+    *seqp = seq + 2;
     __atomic_store_n(&d[nseq], seq + 1, __ATOMIC_RELAXED);
     /* The odd count is seen before any word of the update. */
     __atomic_thread_fence(__ATOMIC_RELEASE);
@@ -129,7 +133,8 @@ static void fill(sable_page_t *p, const ctl_stats_t *s)
     t->nmadvise = all.nmadvise;
     t->purged = all.purged;
     t->purge_rate = pub.last_mono_ns && mono > pub.last_mono_ns && all.purged >= pub.last_purged
-                        ? (all.purged - pub.last_purged) * 1000000000u / (mono - pub.last_mono_ns)
+                        ? (uint64_t)((unsigned __int128)(all.purged - pub.last_purged) * 1000000000u /
+                                     (mono - pub.last_mono_ns))
                         : 0;
     t->actions = pub.actions;
     pub.last_purged = all.purged;
@@ -225,39 +230,55 @@ static bool page_name(const char *name, int *pid, uint64_t *start)
     return true;
 }
 
-/* Removes the pages (and their sockets) that this user's processes of this
- * pid namespace left in dir when they ended without exit's handlers
- * (_exit, a signal, a crash): the process is gone, or its pid names a
- * later process. A page of another user, of another pid namespace (a
- * container sharing /dev/shm), or one that cannot be read is left alone,
- * as sable-stat --clean would. Once, when the page is created; reads the
- * directory with getdents64, which allocates nothing. */
-static void sweep_stale(const char *dir, uint64_t pid_ns)
+/* The page's sign of life: a read lock of the whole file, held through
+ * the open file description of the page's descriptor (F_OFD_SETLK). The
+ * kernel drops it when the last descriptor of that description closes:
+ * at exit, at a crash or a kill, and at exec (the descriptor is
+ * close-on-exec). A forked child shares it until its fork handler closes
+ * its copy. */
+static bool hold_life_lock(int fd)
+{
+    struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+    return fcntl(fd, F_OFD_SETLK, &fl) == 0;
+}
+
+/* True if some open file description holds a lock of fd's file (its
+ * process lives and has not exec'd), or if that cannot be told. */
+static bool page_held(int fd)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    return fcntl(fd, F_OFD_GETLK, &fl) != 0 || fl.l_type != F_UNLCK;
+}
+
+/* Removes the pages (and their sockets) of this user in dir that no
+ * process holds (hold_life_lock): their processes ended without exit's
+ * handlers (_exit, a signal, a crash). A page without its lock whose pid
+ * names a live process with the page's start time is kept too: with the
+ * fallback of page_create, a page is named a moment before it is locked;
+ * such a page goes once its pid does. A page of another user, or one that
+ * cannot be opened and tested, is left alone. Once per program, when its
+ * page is created; reads the directory with getdents64, which allocates
+ * nothing. */
+static void sweep_stale(const char *dir)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) return;
     char buf[4096] __attribute__((aligned(8)));
     unsigned seen = 0;
-    for (;;) {
-        long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
-        if (n <= 0) break;
-        for (long off = 0; off < n;) {
+    for (long n; seen < 100000 && (n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0;) {
+        for (long off = 0; off < n && ++seen < 100000;) {
             struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
             off += d->d_reclen;
             int pid;
-            uint64_t start, now, ns;
-            if (++seen > 100000 || !page_name(d->d_name, &pid, &start)) continue;
-            struct stat st;
-            if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-                st.st_uid != geteuid() || st.st_size != (off_t)sizeof(sable_page_t))
-                continue;
-            if (os_start_time(pid, &now) && now == start) continue; /* alive */
-            int fd = openat(dfd, d->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+            uint64_t start, now;
+            if (!page_name(d->d_name, &pid, &start)) continue;
+            int fd = openat(dfd, d->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
             if (fd < 0) continue;
-            bool same = pread(fd, &ns, sizeof ns, offsetof(sable_page_t, pid_ns)) == sizeof ns &&
-                        ns == pid_ns;
+            struct stat st;
+            bool stale = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+                         !page_held(fd) && !(os_start_time(pid, &now) && now == start);
             close(fd);
-            if (!same) continue;
+            if (!stale) continue;
             char sock[PATH_CAP];
             size_t len = strlen(d->d_name) - (sizeof SABLE_PAGE_SUFFIX - 1);
             if (len + sizeof SABLE_SOCK_SUFFIX > sizeof sock) continue;
@@ -286,7 +307,7 @@ static bool page_create(void)
     }
     /* Once per program: a forked child finds what its parent swept. */
     static bool swept;
-    if (!swept) sweep_stale(dir, pid_ns);
+    if (!swept) sweep_stale(dir);
     swept = true;
     int pid = getpid();
     size_t n = os_format(pub.path, sizeof pub.path, "%s/" SABLE_PAGE_PREFIX "%d.%zu" SABLE_PAGE_SUFFIX,
@@ -297,25 +318,38 @@ static bool page_create(void)
         give_up("the path is too long in", dir, ENAMETOOLONG);
         return false;
     }
-    int fd = create_file(pub.path);
+    /* An unnamed file, named once it is locked and holds the first
+     * update (page_name_it), so that no reader or sweeper sees it empty or
+     * unlocked; where the directory cannot make one, a named one at once. */
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    pub.named = fd < 0;
+    if (fd < 0) fd = create_file(pub.path);
     if (fd < 0) {
         give_up("cannot create", pub.path, errno);
         return false;
     }
+    /* The file's memory is taken now: a page that the first store would
+     * have to find in a full /dev/shm would be SIGBUS in the allocator. */
     void *map = MAP_FAILED;
-    if (ftruncate(fd, sizeof(sable_page_t)) == 0)
-        map = mmap(NULL, sizeof(sable_page_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const char *step = "cannot lock";
+    if (hold_life_lock(fd)) {
+        step = "cannot reserve memory for";
+        if (fallocate(fd, 0, 0, sizeof(sable_page_t)) == 0) {
+            step = "cannot map";
+            map = mmap(NULL, sizeof(sable_page_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        }
+    }
     if (map == MAP_FAILED) {
         int err = errno;
         close(fd);
-        unlink(pub.path);
-        give_up("cannot map", pub.path, err);
+        if (pub.named) unlink(pub.path);
+        give_up(step, pub.path, err);
         return false;
     }
     pub.fd = fd;
     pub.map = map;
     pub.pid = pid;
-    pub.last_purged = pub.last_mono_ns = 0;
+    pub.last_purged = pub.last_mono_ns = pub.seq = 0;
     memset(&staging, 0, sizeof staging);
     staging.magic = SABLE_PAGE_MAGIC;
     staging.version = SABLE_PAGE_VERSION;
@@ -350,15 +384,42 @@ static void page_forget(void)
     pub.path[0] = pub.sock_path[0] = '\0';
 }
 
+/* Gives the unnamed page its name (/proc/self/fd/N linked into the
+ * directory), replacing a file of this user left there; false, with the
+ * page given up, if it cannot. */
+static bool page_name_it(void)
+{
+    char proc[40];
+    os_format(proc, sizeof proc, "/proc/self/fd/%d", pub.fd);
+    for (int tries = 0; tries < 2; tries++) {
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, pub.path, AT_SYMLINK_FOLLOW) == 0) {
+            pub.named = true;
+            return true;
+        }
+        struct stat st;
+        if (errno != EEXIST || lstat(pub.path, &st) != 0 || !S_ISREG(st.st_mode) ||
+            st.st_uid != geteuid())
+            break;
+        unlink(pub.path); /* a page of this pid and start time: not alive */
+    }
+    int err = errno;
+    if (pub.sock_path[0]) unlink(pub.sock_path);
+    page_forget();
+    give_up("cannot name", pub.path, err);
+    return false;
+}
+
 static void update_locked(void)
 {
     if (pub.map && pub.pid != getpid()) page_forget(); /* a child of a clone without fork's handlers */
     if (pub.map == NULL && (pub.failed || !page_create())) return;
+    /* Requests first, so that the page shows what they did. */
+    if (pub.sock >= 0) pub.actions += control_serve(pub.sock);
     if (ctl_stats_take(&own)) {
         fill(&staging, &own);
-        inspect_page_write(pub.map, &staging);
+        inspect_page_write(pub.map, &staging, &pub.seq);
+        if (!pub.named) page_name_it();
     }
-    if (pub.sock >= 0) pub.actions += control_serve(pub.sock);
 }
 
 static void update(void)
@@ -406,15 +467,19 @@ static void postfork_child(void)
     page_forget();
     pub.pid = 0;
     pub.actions = 0;
-    /* The child's first update publishes its own page. */
-    atomic_store_explicit(&next_due_ms, 0, memory_order_relaxed);
+    /* The child's first tick publishes its own page. */
+    atomic_store_explicit(&next_due_ms, os_now_ms(), memory_order_relaxed);
 }
 
 void inspect_init(void)
 {
     if (!process_init() || !opt_stats_page) return;
     if (atomic_exchange(&registered, 1)) return;
+    /* An update takes the snapshot lock under page_lock without
+     * ctl_begin: the control locks' fork hooks must be in place too (each
+     * prefork only tries its locks, so the hooks' order cannot deadlock). */
     process_fork_hook(prefork, postfork_parent, postfork_child);
+    ctl_fork_ready();
     /* The first page now, so that a reader finds it from the start. */
     update();
     atexit(remove_at_exit);

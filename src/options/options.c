@@ -105,14 +105,6 @@ static const opt_desc_t options[] = {
      0},
     {"stats_print_opts", OPT_STR, opt_stats_print_opts, 0, OPT_STR_MAX,
      "sable_malloc_stats_print letters for stats_print (J: JSON; g m a b l: leave out)", NULL, 0},
-    {"stats_page", OPT_BOOL, &opt_stats_page, 0, 1,
-     "publish a live statistics page in /dev/shm, with a control socket beside it, for "
-     "`sable-stat` (docs/inspection.md)",
-     NULL, 0},
-    {"stats_page_interval_ms", OPT_UINT, &opt_stats_page_interval_ms, 10, 3600000,
-     "the stats page is updated at most this often, by the background thread or else on slow "
-     "paths",
-     NULL, 0},
     /* jemalloc's names, appended (rows keep their MIBs). */
     {"abort", OPT_BOOL, &opt_abort, 0, 1,
      "run-time warnings abort (those of `SABLE_CONF` itself are `abort_conf`'s)", NULL, 0},
@@ -158,6 +150,15 @@ static const opt_desc_t options[] = {
     {"memory_soft_limit", OPT_UINT, &opt_memory_soft_limit, 0, 100,
      "percent of the memory limit (the cgroup's or memory_limit) above which decay drops to 0 "
      "and thread caches are flushed (0: off)",
+     NULL, 0},
+    /* The stats page (docs/inspection.md). */
+    {"stats_page", OPT_BOOL, &opt_stats_page, 0, 1,
+     "publish a live statistics page in /dev/shm, with a control socket beside it, for "
+     "`sable-stat` (docs/inspection.md)",
+     NULL, 0},
+    {"stats_page_interval_ms", OPT_UINT, &opt_stats_page_interval_ms, 10, 3600000,
+     "the stats page is updated at most this often, by the background thread or else on slow "
+     "paths",
      NULL, 0},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])

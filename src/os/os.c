@@ -960,6 +960,14 @@ void os_warn(const char *fmt, ...)
     if (os_warn_aborts) sable_fatal("a warning is fatal under abort:true");
 }
 
+void os_note(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwarn_line(fmt, ap);
+    va_end(ap);
+}
+
 _Noreturn void sable_fatal(const char *fmt, ...)
 {
     va_list ap;

@@ -266,6 +266,9 @@ void os_warn(const char *fmt, ...);
 /* abort:true (set by the options once SABLE_CONF is read): os_warn ends
  * with sable_fatal after its line. */
 extern bool os_warn_aborts;
+/* The same line as os_warn, for what the process was asked to do (the
+ * stats page's control requests): never fatal, whatever abort says. */
+void os_note(const char *fmt, ...);
 
 /* Writes one formatted line prefixed by "sable: " to stderr and aborts. The
  * one exit for fatal misuse (invalid or double free, corrupted metadata). */

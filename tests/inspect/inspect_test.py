@@ -23,10 +23,12 @@ Cases:
 
 Exit status 77 (skipped) where the case needs root or tmux and has neither.
 """
+import fcntl
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -94,6 +96,13 @@ def stop(p):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+            # Killed, it leaves its page and socket: the test removes them.
+            for name in os.listdir(SHM):
+                if name.startswith("sable.%d." % p.pid):
+                    try:
+                        os.unlink(os.path.join(SHM, name))
+                    except FileNotFoundError:
+                        pass
 
 
 def json_of(pid):
@@ -219,9 +228,23 @@ def case_control():
     err.seek(0)
     lines = [l for l in err.read().splitlines() if "stats_page:" in l]
     print("\n".join(lines))
-    check(len(lines) == 3, "%d action lines on stderr, not 3" % len(lines))
+    # One line per action and per refusal (ping is neither).
+    check(len(lines) == 5, "%d lines on stderr, not 5 (3 actions, 2 refusals)" % len(lines))
     check("purge" in lines[0] and "flush" in lines[1] and "dirty_decay_ms set to 500" in lines[2],
           "the action lines")
+    check("refused 'decay -5'" in lines[3] and "refused 'dump'" in lines[4], "the refusal lines")
+    # Under abort:true a request is carried out and reported, and the
+    # process lives on (its lines are notes, not warnings).
+    p = start("hold", "abort:true")
+    try:
+        check(p.stdout.readline().strip() == "ready", "the target did not start")
+        page_of(p.pid)
+        rc, out, e = stat("--purge", p.pid)
+        check(rc == 0 and out.strip() == "ok purge", "--purge under abort:true: %r %r" % (out, e))
+        rc, out, e = stat("--ping", p.pid)
+        check(rc == 0 and p.poll() is None, "the process under abort:true died of a request")
+    finally:
+        stop(p)
     # A process that updates every 6 s answers then: without --timeout,
     # sable-stat waits two intervals and a second, not 5 s.
     p = start("hold", "stats_page_interval_ms:6000")
@@ -312,14 +335,25 @@ def forge(buf, pid, start, **patch):
     return bytes(b)
 
 
+def life_lock(path):
+    """Holds the page's life lock as its process would (an OFD read lock
+    of the whole file); the lock lasts while the returned file is open."""
+    f = open(path, "rb")
+    fcntl.fcntl(f.fileno(), fcntl.F_OFD_SETLK, struct.pack("hhqqi4x", fcntl.F_RDLCK, 0, 0, 0, 0))
+    return f
+
+
 def case_bad():
-    made = []
-    def put(pid, start, data, mode=0o600):
+    made, held = [], []
+    def put(pid, start, data, mode=0o600, live=True):
+        """A forged page; live: held as a live process holds its page."""
         path = os.path.join(SHM, "sable.%d.%d.page" % (pid, start))
         with open(path, "wb") as f:
             f.write(data)
         os.chmod(path, mode)
         made.append(path)
+        if live:
+            held.append(life_lock(path))
         return path
     p = start("hold")
     try:
@@ -340,15 +374,38 @@ def case_bad():
             rc, out, e = stat("--once", dead.pid)
             one_error(rc, e, r"there is no process %d" % dead.pid, "no process")
             # A stale page: its process is gone.
-            put(dead.pid, 12345, forge(real, dead.pid, 12345))
+            put(dead.pid, 12345, forge(real, dead.pid, 12345), live=False)
             rc, out, e = stat("--once", dead.pid)
             one_error(rc, e, r"is stale: process %d is gone" % dead.pid, "stale, gone")
             # A stale page: the pid is another process's now.
-            put(s.pid, start_s + 7, forge(real, s.pid, start_s + 7))
+            put(s.pid, start_s + 7, forge(real, s.pid, start_s + 7), live=False)
             rc, out, e = stat("--once", s.pid)
             one_error(rc, e, r"is stale: pid %d is another process now" % s.pid, "stale, reused")
             rc, out, e = stat("-l")
             check(re.search(r"^\s*%d\s+\(stale\)" % s.pid, out, re.M), "-l marks it stale:\n" + out)
+            # A stale page: its name's process, but nobody holds it (the
+            # process ran exec); then the same page held reads.
+            path = put(s.pid, start_s, forge(real, s.pid, start_s), live=False)
+            rc, out, e = stat("--once", s.pid)
+            one_error(rc, e, r"is stale: process %d no longer holds it" % s.pid, "stale, exec'd")
+            held.append(life_lock(path))
+            rc, out, e = stat("--json", s.pid)
+            check(rc == 0 and json.loads(out)["pid"] == s.pid, "a held forged copy: " + e)
+            # Names the library would not write are not pages.
+            for odd in ("sable.0%d.%d.page" % (s.pid, start_s), "sable.+%d.%d.page" % (s.pid, start_s),
+                        "sable.%d. %d.page" % (s.pid, start_s)):
+                with open(os.path.join(SHM, odd), "w") as f:
+                    f.write("x")
+                made.append(os.path.join(SHM, odd))
+            rc, out, e = stat("-l")
+            check(rc == 0 and "sable.0" not in out and "sable.+" not in out and ". " not in out,
+                  "-l lists a name the library would not write:\n" + out)
+            # A FIFO under a page's name does not hang the reader.
+            fifo = os.path.join(SHM, "sable.%d.%d.page" % (dead.pid, 777))
+            os.mkfifo(fifo, 0o600)
+            made.append(fifo)
+            rc, out, e = stat("--clean", timeout=10)
+            check(rc == 0 and os.path.exists(fifo), "--clean and a FIFO: %r %r" % (out, e))
             # Another layout version.
             path = put(s.pid, start_s, forge(real, s.pid, start_s, words={PAGE_VERSION_OFF: 2}))
             rc, out, e = stat("--once", s.pid)
@@ -400,8 +457,9 @@ def case_bad():
             check(rc == 0 and not os.path.exists(os.path.join(SHM, "sable.%d.12345.page" % dead.pid)),
                   "--clean: " + out + e)
             check(os.path.exists(page_of(p.pid)), "--clean removed a live page")
-            # A page of another pid namespace (a container sharing /dev/shm):
-            # its pid means nothing here, so it is named as such and kept.
+            # A live page of another pid namespace (a container sharing
+            # /dev/shm): its pid means nothing here, so it is named as such
+            # and kept.
             foreign = put(dead.pid, 999, forge(real, dead.pid, 999, words={PID_NS_OFF: 12345}))
             rc, out, e = stat("--once", dead.pid)
             one_error(rc, e, r"was published in another pid namespace \(12345", "other pid ns")
@@ -413,7 +471,7 @@ def case_bad():
             # A new process sweeps this user's stale pages of its namespace
             # (left by processes that ended in _exit or a signal), with their
             # sockets, and leaves the rest.
-            stale = put(dead.pid, 555, forge(real, dead.pid, 555))
+            stale = put(dead.pid, 555, forge(real, dead.pid, 555), live=False)
             stale_sock = stale[:-5] + ".sock"
             open(stale_sock, "w").close()
             made.append(stale_sock)
@@ -430,6 +488,8 @@ def case_bad():
             s.kill()
             s.wait()
     finally:
+        for f in held:
+            f.close()
         for path in made:
             try:
                 os.unlink(path)
@@ -456,7 +516,15 @@ def case_fork():
         check(rc == 0 and out.strip().endswith("pid %d" % child), "the child's socket: %r" % out)
         rc, out, e = stat("--ping", p.pid)
         check(rc == 0 and out.strip().endswith("pid %d" % p.pid), "the parent's socket: %r" % out)
-        # Each removes its own page at exit, and only its own.
+        # Each removes its own page at exit, and only its own: the child
+        # first (SIGUSR1: it exits), then the parent.
+        os.kill(child, signal.SIGUSR1)
+        deadline = time.time() + 5
+        while time.time() < deadline and os.path.exists(child_page):
+            time.sleep(0.05)
+        check(not os.path.exists(child_page), "the child's page is left after its exit")
+        check(os.path.exists(parent_page) and json_of(p.pid)["pid"] == p.pid,
+              "the child's exit took the parent's page")
         p.stdin.close()
         deadline = time.time() + 5
         while time.time() < deadline and (os.path.exists(child_page) or p.poll() is None):

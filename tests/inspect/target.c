@@ -12,6 +12,7 @@
  */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,13 @@ static uint64_t get_sized(const char *name, size_t size)
 }
 
 static uint64_t get(const char *name) { return get_sized(name, sizeof(uint64_t)); }
+
+static volatile sig_atomic_t child_quit;
+static void on_usr1(int sig)
+{
+    (void)sig;
+    child_quit = 1;
+}
 
 static void *eof_watch(void *arg)
 {
@@ -109,14 +117,16 @@ int main(int argc, char **argv)
         pid_t pid = fork();
         if (pid == 0) {
             pthread_create(&t, NULL, eof_watch, NULL); /* the parent's is not in the child */
+            signal(SIGUSR1, on_usr1);                  /* SIGUSR1: exit (with exit's handlers) */
             /* More blocks than a cache holds: slow paths, which start the
              * child's background thread. */
             static void *b[5000];
-            for (;;) {
+            while (!child_quit) {
                 for (int i = 0; i < 5000; i++) b[i] = malloc(64);
                 for (int i = 0; i < 5000; i++) free(b[i]);
                 usleep(20000);
             }
+            exit(0);
         }
         printf("child %d\n", (int)pid);
         char line[8];

@@ -26,6 +26,7 @@
 static sable_page_t *shared;
 static atomic_int done;
 static atomic_ulong writes;
+static uint64_t seq; /* the writer's count (one writer at a time) */
 
 static void fill(sable_page_t *p, uint64_t k)
 {
@@ -60,7 +61,7 @@ static void *writer(void *arg)
     uint64_t x = 0x9e3779b97f4a7c15u;
     for (uint64_t k = 2; !atomic_load_explicit(&done, memory_order_relaxed); k++) {
         fill(staging, k);
-        inspect_page_write(shared, staging);
+        inspect_page_write(shared, staging, &seq);
         atomic_fetch_add_explicit(&writes, 1, memory_order_relaxed);
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         uint64_t until = now_ns() + x % 40000;
@@ -86,7 +87,7 @@ int main(void)
     staging.narenas = 8;
     staging.nclasses = SABLE_PAGE_CLASSES;
     fill(&staging, 1);
-    inspect_page_write(shared, &staging);
+    inspect_page_write(shared, &staging, &seq);
     stat_target_t t = {.pid = 4242, .start = 77};
     snprintf(t.page, sizeof t.page, "torn");
     stat_map_t m = {.page = shared, .fd = fd};
