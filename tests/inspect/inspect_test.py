@@ -173,16 +173,27 @@ def case_match():
     check(re.search(r'^# TYPE sable_purged_bytes_total counter$', out, re.M), "a counter's TYPE")
     check(re.search(r'^sable_class_slab_bytes\{pid="%d",class="3",size="\d+"\} \d+$' % p.pid, out, re.M),
           "a class's metric")
-    # docs/inspection.md documents every JSON field and every metric.
+    # docs/inspection.md documents every JSON field in its own table (the
+    # first cell of a row there) and every metric in the Prometheus section.
     with open(DOC) as f:
         doc_text = f.read()
-    def documented(name):
-        return re.search(r"`%s`" % re.escape(name), doc_text) is not None
-    missing = [k for k in doc if not documented(k)]
+    def section(begin, end):
+        i = doc_text.index(begin)
+        return doc_text[i:doc_text.index(end, i + len(begin))]
+    tables = {
+        "": section("## JSON: schema", "\n`totals`:"),
+        "totals": section("\n`totals`:", "\nEach of `arenas`"),
+        "arenas": section("\nEach of `arenas`", "\nEach of `classes`"),
+        "classes": section("\nEach of `classes`", "\n## Prometheus"),
+    }
+    def in_table(text, name):
+        return re.search(r"^\| [^|]*`%s`[^|]*\|" % re.escape(name), text, re.M) is not None
+    missing = [k for k in doc if not in_table(tables[""], k)]
     for part in ("totals", "arenas", "classes"):
         fields = doc[part] if part == "totals" else doc[part][0]
-        missing += ["%s.%s" % (part, k) for k in fields if not documented(k)]
-    missing += sorted({n for n in re.findall(r"^# TYPE (\S+) ", out, re.M) if not documented(n)})
+        missing += ["%s.%s" % (part, k) for k in fields if not in_table(tables[part], k)]
+    prom = section("\n## Prometheus", "\n## What it costs")
+    missing += sorted({n for n in re.findall(r"^# TYPE (\S+) ", out, re.M) if "`%s`" % n not in prom})
     check(not missing, "%s does not document: %s" % (DOC, " ".join(missing)))
     rc, out, err = stat("--once", p.pid)
     check(rc == 0 and "sable-stat  pid %d" % p.pid in out and "allocated" in out, "--once: " + err)
