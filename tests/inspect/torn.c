@@ -84,8 +84,8 @@ int main(void)
     staging.size = sizeof staging;
     staging.pid = 4242;
     staging.start_ticks = 77;
-    staging.narenas = 8;
-    staging.nclasses = SABLE_PAGE_CLASSES;
+    staging.narenas = 2;
+    staging.nclasses = 16;
     fill(&staging, 1);
     inspect_page_write(shared, &staging, &seq);
     stat_target_t t = {.pid = 4242, .start = 77};
