@@ -38,31 +38,14 @@ unsigned stat_dirs(const char *dirs[2])
 /* Parses "sable.<pid>.<start>.page" into t (paths under dir). */
 static bool parse_name(const char *dir, const char *name, stat_target_t *t)
 {
-    size_t lp = strlen(SABLE_PAGE_PREFIX), ls = strlen(SABLE_PAGE_SUFFIX), n = strlen(name);
-    if (n <= lp + ls || strncmp(name, SABLE_PAGE_PREFIX, lp) != 0 ||
-        strcmp(name + n - ls, SABLE_PAGE_SUFFIX) != 0)
-        return false;
-    /* Only the spelling the library writes (digits, no sign, space or
-     * leading zero), so that no second name can stand for the same page. */
-    const char *s = name + lp, *end = name + n - ls;
-    unsigned long long num[2] = {0, 0};
-    for (int k = 0; k < 2; k++) {
-        const char *d = s;
-        for (; s < end && *s >= '0' && *s <= '9'; s++) {
-            if (num[k] > (~0ull - 9) / 10) return false;
-            num[k] = num[k] * 10 + (unsigned)(*s - '0');
-        }
-        if (s == d || (*d == '0' && s - d > 1)) return false;
-        if (k == 0 && (s == end || *s++ != '.')) return false;
-    }
-    if (s != end || num[0] == 0 || num[0] > 0x7fffffff) return false;
-    long pid = (long)num[0];
-    unsigned long long start = num[1];
-    t->pid = (int)pid;
+    int pid;
+    uint64_t start;
+    if (!sable_page_parse_name(name, &pid, &start)) return false;
+    t->pid = pid;
     t->start = start;
     int a = snprintf(t->page, sizeof t->page, "%s/%s", dir, name);
-    int b = snprintf(t->sock, sizeof t->sock, "%s/%s%ld.%llu%s", dir, SABLE_PAGE_PREFIX, pid, start,
-                     SABLE_SOCK_SUFFIX);
+    int b = snprintf(t->sock, sizeof t->sock, "%s/%s%d.%llu%s", dir, SABLE_PAGE_PREFIX, pid,
+                     (unsigned long long)start, SABLE_SOCK_SUFFIX);
     return a > 0 && (size_t)a < sizeof t->page && b > 0 && (size_t)b < sizeof t->sock;
 }
 
@@ -116,10 +99,7 @@ static int page_held(const char *path)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) return -1;
     struct stat st;
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-    int held = fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_OFD_GETLK, &fl) != 0
-                   ? -1
-                   : fl.l_type != F_UNLCK;
+    int held = fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ? -1 : sable_page_held(fd);
     close(fd);
     return held;
 }

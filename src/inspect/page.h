@@ -29,6 +29,8 @@
 #ifndef SABLE_INSPECT_PAGE_H
 #define SABLE_INSPECT_PAGE_H
 
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -135,6 +137,48 @@ static inline uint64_t sable_page_checksum(const sable_page_t *p)
         for (size_t i = span[k][0]; i < span[k][1]; i++)
             if (i != nseq && i != nsum) h = sable_page_mix(h, w[i]);
     return h;
+}
+
+/* Parses a page's file name, "sable.<pid>.<start>.page", in the one
+ * spelling the library writes (decimal digits, no sign, space or leading
+ * zero), so that no second name can stand for the same page; false for any
+ * other name. Both the library's sweep and sable-stat read names with it. */
+static inline bool sable_page_parse_name(const char *name, int *pid, uint64_t *start)
+{
+    const size_t np = sizeof SABLE_PAGE_PREFIX - 1, ns = sizeof SABLE_PAGE_SUFFIX - 1;
+    size_t n = 0;
+    while (name[n]) n++;
+    if (n <= np + ns) return false;
+    for (size_t i = 0; i < np; i++)
+        if (name[i] != SABLE_PAGE_PREFIX[i]) return false;
+    for (size_t i = 0; i < ns; i++)
+        if (name[n - ns + i] != SABLE_PAGE_SUFFIX[i]) return false;
+    const char *s = name + np, *end = name + n - ns;
+    uint64_t num[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        const char *d = s;
+        for (; s < end && *s >= '0' && *s <= '9'; s++) {
+            if (num[k] > (UINT64_MAX - 9) / 10) return false;
+            num[k] = num[k] * 10 + (uint64_t)(*s - '0');
+        }
+        if (s == d || (*d == '0' && s - d > 1)) return false;
+        if (k == 0 && (s == end || *s++ != '.')) return false;
+    }
+    if (s != end || num[0] == 0 || num[0] > 0x7fffffff) return false;
+    *pid = (int)num[0];
+    *start = num[1];
+    return true;
+}
+
+/* The page's sign of life: its process holds a read lock of the whole
+ * file through an open file description (F_OFD_SETLK, publish.c), which
+ * the kernel drops at the process's exit, crash or exec. True if some open
+ * file description holds a lock of the file open on fd, or if that cannot
+ * be told. */
+static inline bool sable_page_held(int fd)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    return fcntl(fd, F_OFD_GETLK, &fl) != 0 || fl.l_type != F_UNLCK;
 }
 
 #endif

@@ -214,22 +214,6 @@ static void give_up(const char *what, const char *path, int err)
     pub.path[0] = pub.sock_path[0] = '\0';
 }
 
-/* Parses "sable.<pid>.<start>.page"; false for any other name. */
-static bool page_name(const char *name, int *pid, uint64_t *start)
-{
-    size_t np = sizeof SABLE_PAGE_PREFIX - 1, ns = sizeof SABLE_PAGE_SUFFIX - 1, len = strlen(name);
-    if (len <= np + ns || memcmp(name, SABLE_PAGE_PREFIX, np) != 0 ||
-        strcmp(name + len - ns, SABLE_PAGE_SUFFIX) != 0)
-        return false;
-    uint64_t p;
-    const char *s = os_parse_u64(name + np, &p);
-    if (s == NULL || *s != '.' || p == 0 || p > INT32_MAX) return false;
-    s = os_parse_u64(s + 1, start);
-    if (s != name + len - ns) return false;
-    *pid = (int)p;
-    return true;
-}
-
 /* The page's sign of life: a read lock of the whole file, held through
  * the open file description of the page's descriptor (F_OFD_SETLK). The
  * kernel drops it when the last descriptor of that description closes:
@@ -240,14 +224,6 @@ static bool hold_life_lock(int fd)
 {
     struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
     return fcntl(fd, F_OFD_SETLK, &fl) == 0;
-}
-
-/* True if some open file description holds a lock of fd's file (its
- * process lives and has not exec'd), or if that cannot be told. */
-static bool page_held(int fd)
-{
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-    return fcntl(fd, F_OFD_GETLK, &fl) != 0 || fl.l_type != F_UNLCK;
 }
 
 /* Removes the pages (and their sockets) of this user in dir that no
@@ -271,12 +247,12 @@ static void sweep_stale(const char *dir)
             off += d->d_reclen;
             int pid;
             uint64_t start, now;
-            if (!page_name(d->d_name, &pid, &start)) continue;
+            if (!sable_page_parse_name(d->d_name, &pid, &start)) continue;
             int fd = openat(dfd, d->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
             if (fd < 0) continue;
             struct stat st;
             bool stale = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-                         !page_held(fd) && !(os_start_time(pid, &now) && now == start);
+                         !sable_page_held(fd) && !(os_start_time(pid, &now) && now == start);
             close(fd);
             if (!stale) continue;
             char sock[PATH_CAP];
