@@ -37,9 +37,6 @@ void inspect_init(void);
  * exposed for tests. */
 void inspect_page_write(sable_page_t *dst, const sable_page_t *src, uint64_t *seq);
 
-/* The page's path, or NULL while none is published (tests). */
-const char *inspect_page_path(void);
-
 /* The control socket (control.c). control_open: a listening socket bound
  * at path (a stale socket of this user there is replaced), mode 0600;
  * -1 on failure, with errno set. control_serve: answers the requests

@@ -464,8 +464,8 @@ void inspect_init(void)
     process_tick_hook(tick, opt_stats_page_interval_ms);
 }
 
-const char *inspect_page_path(void) { return pub.map ? pub.path : NULL; }
-
-/* Also from the core, for programs that link the prefixed API only (the
- * preload constructor calls inspect_init as well). */
+/* In libsable.so, also for programs that call the prefixed API only (the
+ * preload constructor calls inspect_init as well). A static link pulls
+ * this file in only with the preload objects, which reference it
+ * (docs/inspection.md). */
 __attribute__((constructor)) static void inspect_ctor(void) { inspect_init(); }

@@ -405,7 +405,8 @@ unsigned opt_glibc_env(const char *tunables, const char *arena_max, const char *
     return bad;
 }
 
-size_t opt_format_value(const opt_desc_t *o, char *buf, size_t cap)
+/* Option o's value in force, as SABLE_CONF would spell it. */
+static size_t opt_format_value(const opt_desc_t *o, char *buf, size_t cap)
 {
     if (o->type == OPT_BOOL) return os_format(buf, cap, "%s", *(bool *)o->var ? "true" : "false");
     if (o->type == OPT_ENUM) return os_format(buf, cap, "%s", opt_enum_name(o));

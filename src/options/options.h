@@ -99,10 +99,9 @@ const opt_desc_t *opt_table(size_t *n);
  * another row, holds a value this row has no name for). */
 const char *opt_enum_name(const opt_desc_t *o);
 
-/* Writes option o's value in force as SABLE_CONF would spell it, and all
- * of them as "name:value,name:value...": the characters written (the
- * output is cut at cap - 1 and NUL-terminated, as os_format's). */
-size_t opt_format_value(const opt_desc_t *o, char *buf, size_t cap);
+/* Writes every option's value in force as SABLE_CONF would spell it,
+ * "name:value,name:value...": the characters written (the output is cut at
+ * cap - 1 and NUL-terminated, as os_format's). */
 size_t opt_format_all(char *buf, size_t cap);
 
 /* Parses SABLE_CONF (without allocating). Called once during init. */
