@@ -118,6 +118,7 @@ run_t *run_split(chunk_t *c, run_t *r, unsigned n)
     t->kind = MAP_FREE;
     t->clean_shift = r->clean_shift; /* its whole pages are some of r's */
     t->dirty = r->dirty < t->nunits ? r->dirty : t->nunits;
+    t->aux = r->aux; /* dirty since r's oldest free, not since time 0 */
     r->nunits = (uint16_t)n;
     if (r->dirty > n) r->dirty = n;
     chunk_map_free_edges(c, t);

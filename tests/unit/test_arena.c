@@ -108,6 +108,30 @@ Test(arena, freed_runs_merge_and_an_empty_chunk_stays_as_spare)
     cr_assert_eq(chunk_run_of_word(ch, w)->nunits, CHUNK_USABLE_UNITS, "one run spans the chunk");
 }
 
+Test(arena, a_split_free_run_keeps_its_dirty_time)
+{
+    /* A run freed just now and then split by a smaller allocation: the
+     * part left free is as young as the run was, and a decay pass (which
+     * purges only what has been dirty for dirty_decay_ms) leaves it alone.
+     * Its time once started at 0, which made every split remainder look
+     * ancient: the next pass purged memory freed a moment before. */
+    cr_assert_gt(arena_decay_ms(A), 100);
+    void *p = arena_large_alloc(A, 262144, 0, false);
+    cr_assert_not_null(p);
+    memset(p, 1, 262144);
+    arena_large_free(p);
+    void *q = arena_large_alloc(A, 65536, 0, false);
+    cr_assert_eq(q, p, "the freed run is reused from its start");
+    run_t *tail = run_of((char *)q + 65536);
+    cr_assert_eq(tail->kind, MAP_FREE);
+    cr_assert_gt(tail->dirty, 0, "the remainder holds the pages just written");
+    uint32_t now = os_now_ms();
+    cr_assert_lt((int32_t)(now - tail->aux), 1000, "dirty since the free, not since time 0");
+    arena_purge(0, false);
+    cr_assert_gt(run_of((char *)q + 65536)->dirty, 0, "a decay pass keeps what was freed just now");
+    arena_large_free(q);
+}
+
 Test(arena, a_second_empty_chunk_goes_back_to_the_page_heap)
 {
     /* Two runs too big to share a chunk. */
