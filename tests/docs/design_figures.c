@@ -105,8 +105,8 @@ static size_t figures(char *buf, size_t cap)
             "1/%zu of their peak ",
             PH_DIRTY_SHARE, PH_PEAK_SHARE);
     n = put(buf, n, cap, "over the last %zu ms or more, whichever is more, ", PH_PEAK_MS, 0);
-    n = put(buf, n, cap, "at least %zu MiB; the smallest dirty extent that covers the excess goes "
-            "first |\n", PH_DIRTY_FLOOR >> 20, 0);
+    n = put(buf, n, cap, "at least %zu MiB; the excess is purged out of the smallest dirty extent "
+            "that covers it (its end next to clean memory) |\n", PH_DIRTY_FLOOR >> 20, 0);
     n = put(buf, n, cap,
             "| trim interval | %zu ms: a `malloc_trim` sooner after an arena's last full trim "
             "leaves it alone while its free resident memory is within the budget above; trims "

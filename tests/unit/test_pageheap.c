@@ -416,25 +416,63 @@ static void dirty_boxed_in(const size_t *sizes, int n, extent_t **wall, uintptr_
     for (int i = 0; i < n; i++) ph_free(A, gone[i], PH_DIRTY);
 }
 
-Test(pageheap, the_purge_to_the_budget_takes_the_smallest_extent_that_covers_the_excess)
+Test(pageheap, the_purge_to_the_budget_takes_only_the_excess_from_the_smallest_extent_covering_it)
 {
     /* 5 MiB dirty against a budget of the floor (nothing live is counted):
-     * 1 MiB too much. Purging the 2 MiB extent is enough; the largest
-     * first would have purged 3 MiB and kept the smaller one. */
+     * 1 MiB too much. It comes out of the 2 MiB extent, the smallest that
+     * covers it, and only that 1 MiB goes: its top end, since neither
+     * neighbour is a clean free extent to merge with. Purging whole
+     * extents would have given back 2 MiB (the largest first, 3 MiB). */
     cr_assert_eq(PH_DIRTY_FLOOR, 4 * MiB, "the sizes below assume a 4 MiB floor");
     const size_t sizes[] = {3, 2};
     extent_t *wall[2];
     uintptr_t at[2];
     dirty_boxed_in(sizes, 2, wall, at);
+    uint64_t purged = A->heap.purged;
     bool z;
     extent_t *big = ph_alloc(A, 32 * MiB, 0, &z);
     cr_assert_not_null(big);
-    cr_assert_eq(A->heap.free_bytes[0], 3 * MiB, "only the excess went, in one extent");
+    cr_assert_eq(A->heap.free_bytes[0], 4 * MiB, "dirty memory is down to the budget, no lower");
+    cr_assert_eq(A->heap.purged - purged, 1 * MiB, "exactly the excess was purged");
     cr_assert_not_null(free_covering(at[0], 3 * MiB, EXTENT_DIRTY), "the 3 MiB extent is kept");
-    cr_assert_not_null(free_covering(at[1], 2 * MiB, EXTENT_CLEAN), "the 2 MiB one was purged");
+    extent_t *kept = free_covering(at[1], 1 * MiB, EXTENT_DIRTY);
+    cr_assert_not_null(kept, "the low half of the 2 MiB extent stays dirty");
+    cr_assert_eq(kept->size, 1 * MiB);
+    cr_assert_not_null(free_covering(at[1] + 1 * MiB, 1 * MiB, EXTENT_CLEAN), "its top half is clean");
+    cr_assert_eq(((volatile unsigned char *)at[1])[0], 1, "the part kept dirty keeps its contents");
+    cr_assert_eq(((volatile unsigned char *)at[1])[1 * MiB], 0, "the purged part reads as zeroes");
     check_invariants();
     ph_free(A, big, PH_DIRTY);
     for (int i = 0; i < 2; i++) ph_free(A, wall[i], PH_DIRTY);
+    check_invariants();
+}
+
+Test(pageheap, a_partial_purge_takes_the_end_next_to_clean_memory_and_merges_with_it)
+{
+    /* A dirty 6 MiB extent whose lower neighbour is clean (purged) and whose
+     * upper one is live: 2 MiB too much comes off its low end and merges
+     * with the clean extent below, so that clean memory stays in one
+     * piece. */
+    bool z;
+    extent_t *low = ph_alloc(A, 2 * MiB, 0, &z);
+    extent_t *mid = ph_alloc(A, 6 * MiB, 0, &z);
+    extent_t *wall = ph_alloc(A, PAGE, 0, &z);
+    cr_assert(low && mid && wall);
+    cr_assert_eq(mid->addr, low->addr + 2 * MiB, "placed one after the other");
+    uintptr_t lo = low->addr, m = mid->addr;
+    memset((void *)m, 1, 6 * MiB);
+    ph_free(A, low, PH_PURGE);
+    ph_free(A, mid, PH_DIRTY);
+    cr_assert_eq(A->heap.free_bytes[0], 6 * MiB);
+    extent_t *big = ph_alloc(A, 32 * MiB, 0, &z);
+    cr_assert_not_null(big);
+    cr_assert_eq(A->heap.free_bytes[0], 4 * MiB);
+    extent_t *c = free_covering(lo, 4 * MiB, EXTENT_CLEAN);
+    cr_assert_not_null(c, "the purged low end merged with the clean extent below it");
+    cr_assert_not_null(free_covering(m + 2 * MiB, 4 * MiB, EXTENT_DIRTY), "the rest stays dirty");
+    check_invariants();
+    ph_free(A, big, PH_DIRTY);
+    ph_free(A, wall, PH_DIRTY);
     check_invariants();
 }
 
